@@ -1,0 +1,175 @@
+//! The one typed configuration of the service.
+//!
+//! Layers, later ones winning: the built-in defaults ([`DEFAULTS`], the repository's
+//! `config/byraad.toml`), a file given with `--config`, the environment (`BYRAAD__SECTION__KEY`),
+//! command-line flags. Loading the layers is the binary's job; this module holds the types and
+//! [`Config::validate`], run once after loading.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Error, Result};
+
+/// The built-in defaults, as TOML.
+pub const DEFAULTS: &str = include_str!("../../../config/byraad.toml");
+
+/// The whole configuration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// The data directory.
+    pub data: DataConfig,
+    /// The corpus to ingest.
+    pub corpus: CorpusConfig,
+    /// The HTTP server.
+    pub server: ServerConfig,
+    /// Ranking and limits of search.
+    pub search: SearchConfig,
+    /// Chunking and indexing.
+    pub ingest: IngestConfig,
+}
+
+/// `[data]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataConfig {
+    /// Where the index lives.
+    pub dir: PathBuf,
+}
+
+/// `[corpus]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CorpusConfig {
+    /// The corpus directory (holding `manifest.toml`).
+    pub dir: PathBuf,
+}
+
+/// `[server]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Address to listen on.
+    pub addr: SocketAddr,
+    /// Largest request body, in bytes.
+    pub max_body_bytes: usize,
+}
+
+/// `[search]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SearchConfig {
+    /// Hits when a request names no limit.
+    pub default_limit: usize,
+    /// Most hits one request may ask for.
+    pub max_limit: usize,
+    /// Weight of title matches.
+    pub title_boost: f32,
+    /// Weight of heading matches.
+    pub heading_boost: f32,
+    /// Weight of words found only in an OCR-damaged form.
+    pub ocr_variant_boost: f32,
+    /// Weight of query word pairs found near each other.
+    pub phrase_boost: f32,
+    /// How many words may stand between a pair for it to count as near.
+    pub phrase_slop: u32,
+    /// Weight of a case number named in the query.
+    pub case_boost: f32,
+}
+
+/// `[ingest]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IngestConfig {
+    /// Smallest chunk the splitter aims for, in characters.
+    pub chunk_min_chars: usize,
+    /// Largest chunk, in characters.
+    pub chunk_max_chars: usize,
+    /// Characters shared by neighbouring chunks of one section.
+    pub chunk_overlap_chars: usize,
+    /// Index writer memory, in MiB.
+    pub writer_memory_mib: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        #[allow(clippy::expect_used)] // the defaults are part of the build and tested below
+        toml_defaults().expect("built-in config/byraad.toml is valid")
+    }
+}
+
+fn toml_defaults() -> std::result::Result<Config, String> {
+    parse_toml(DEFAULTS)
+}
+
+/// Parses a whole configuration from TOML text (every key present).
+pub fn parse_toml(text: &str) -> std::result::Result<Config, String> {
+    toml::from_str(text).map_err(|e| e.to_string())
+}
+
+impl Config {
+    /// Checks values that types alone cannot; run once after loading.
+    pub fn validate(&self) -> Result<()> {
+        let s = &self.search;
+        if s.max_limit == 0 || s.default_limit == 0 || s.default_limit > s.max_limit {
+            return Err(Error::invalid(
+                "search",
+                format!("default_limit {} must be in 1..=max_limit {}", s.default_limit, s.max_limit),
+            ));
+        }
+        for (name, v) in [
+            ("search.title_boost", s.title_boost),
+            ("search.heading_boost", s.heading_boost),
+            ("search.ocr_variant_boost", s.ocr_variant_boost),
+            ("search.phrase_boost", s.phrase_boost),
+            ("search.case_boost", s.case_boost),
+        ] {
+            if !(v.is_finite() && v >= 0.0) {
+                return Err(Error::invalid(name, format!("{v} must be a finite number >= 0")));
+            }
+        }
+        let i = &self.ingest;
+        if i.chunk_min_chars == 0 || i.chunk_min_chars > i.chunk_max_chars {
+            return Err(Error::invalid(
+                "ingest",
+                format!("chunk_min_chars {} must be in 1..=chunk_max_chars {}", i.chunk_min_chars, i.chunk_max_chars),
+            ));
+        }
+        if i.chunk_overlap_chars >= i.chunk_min_chars {
+            return Err(Error::invalid(
+                "ingest.chunk_overlap_chars",
+                format!("{} must be smaller than chunk_min_chars {}", i.chunk_overlap_chars, i.chunk_min_chars),
+            ));
+        }
+        if i.writer_memory_mib < 16 {
+            return Err(Error::invalid("ingest.writer_memory_mib", "must be at least 16"));
+        }
+        if self.server.max_body_bytes < 1024 {
+            return Err(Error::invalid("server.max_body_bytes", "must be at least 1024"));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn built_in_defaults_parse_and_validate() {
+        let c = Config::default();
+        c.validate().unwrap();
+        assert_eq!(c.server.addr.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.data.dir, PathBuf::from("./data"));
+        assert_eq!(c.search.max_limit, 100);
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        let mut c = Config::default();
+        c.ingest.chunk_overlap_chars = c.ingest.chunk_min_chars;
+        assert!(c.validate().unwrap_err().to_string().contains("chunk_overlap_chars"));
+    }
+}

@@ -1,0 +1,23 @@
+//! Domain types of byråds-GPT, shared by every other crate.
+//!
+//! A [`Document`] is one source text (a meeting, a report, a law) with its metadata and the
+//! [`Section`]s it is split into along its own structure; a [`Chunk`] is the unit of retrieval, a
+//! span of one section. A [`SearchRequest`] is what a member asks for; a [`Hit`] points back to
+//! the exact passage.
+//!
+//! ```
+//! use byraad_core::{SearchRequest, Filters};
+//! let req: SearchRequest = serde_json::from_str(r#"{"query": "habilitet", "limit": 5}"#).unwrap();
+//! assert_eq!(req.limit(), 5);
+//! assert!(req.validate(100).is_ok());
+//! ```
+#![warn(missing_docs)]
+
+pub mod config;
+mod document;
+mod error;
+mod search;
+
+pub use document::{Access, Chunk, Document, DocumentMeta, Kind, Section, Span};
+pub use error::{Error, Result};
+pub use search::{Filters, Hit, SearchRequest, SearchResponse, DEFAULT_LIMIT};

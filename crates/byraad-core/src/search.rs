@@ -1,0 +1,191 @@
+//! Search requests and results, as the HTTP API and the CLI speak them.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::{Error, Kind, Result, Span};
+
+/// Number of hits when a request names no limit.
+pub const DEFAULT_LIMIT: usize = 10;
+
+/// Longest query accepted, in characters.
+const MAX_QUERY_CHARS: usize = 2_000;
+
+/// A search request.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SearchRequest {
+    /// What to look for, in Danish as a member would type it.
+    pub query: String,
+    /// Number of hits (1..=100, default 10).
+    #[serde(default)]
+    pub limit: Option<usize>,
+    /// Restrictions on kind, body, dates and case.
+    #[serde(default)]
+    pub filters: Filters,
+}
+
+/// Restrictions applied inside the search, not after it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Filters {
+    /// Only these kinds.
+    #[serde(default)]
+    pub kind: Vec<Kind>,
+    /// Only these bodies (committees), compared case-insensitively.
+    #[serde(default)]
+    pub body: Vec<String>,
+    /// Only documents dated on or after this day (YYYY-MM-DD).
+    #[serde(default)]
+    pub date_from: Option<String>,
+    /// Only documents dated on or before this day (YYYY-MM-DD).
+    #[serde(default)]
+    pub date_to: Option<String>,
+    /// Only this case number (EMN-YYYY-NNNNNN).
+    #[serde(default)]
+    pub case: Option<String>,
+}
+
+impl Filters {
+    /// The parsed `date_from`.
+    pub fn date_from(&self) -> Result<Option<NaiveDate>> {
+        parse_date("filters.date_from", self.date_from.as_deref())
+    }
+
+    /// The parsed `date_to`.
+    pub fn date_to(&self) -> Result<Option<NaiveDate>> {
+        parse_date("filters.date_to", self.date_to.as_deref())
+    }
+
+    /// Whether no filter is set.
+    pub fn is_empty(&self) -> bool {
+        self == &Filters::default()
+    }
+
+    fn validate(&self) -> Result<()> {
+        let (from, to) = (self.date_from()?, self.date_to()?);
+        if let (Some(from), Some(to)) = (from, to)
+            && from > to
+        {
+            return Err(Error::invalid("filters", format!("date_from {from} is after date_to {to}")));
+        }
+        if let Some(case) = &self.case
+            && case.trim().is_empty()
+        {
+            return Err(Error::invalid("filters.case", "must not be empty, expected e.g. EMN-2025-003383"));
+        }
+        Ok(())
+    }
+}
+
+fn parse_date(field: &str, value: Option<&str>) -> Result<Option<NaiveDate>> {
+    value
+        .map(|v| {
+            NaiveDate::parse_from_str(v, "%Y-%m-%d")
+                .map_err(|_| Error::invalid(field, format!("{v:?} is not a date, expected YYYY-MM-DD")))
+        })
+        .transpose()
+}
+
+impl SearchRequest {
+    /// The number of hits asked for.
+    pub fn limit(&self) -> usize {
+        self.limit.unwrap_or(DEFAULT_LIMIT)
+    }
+
+    /// Checks the request; `max_limit` is the configured ceiling.
+    pub fn validate(&self, max_limit: usize) -> Result<()> {
+        if self.query.trim().is_empty() {
+            return Err(Error::invalid("query", "must not be empty"));
+        }
+        if self.query.chars().count() > MAX_QUERY_CHARS {
+            return Err(Error::invalid("query", format!("is longer than {MAX_QUERY_CHARS} characters")));
+        }
+        let limit = self.limit();
+        if limit == 0 || limit > max_limit {
+            return Err(Error::invalid("limit", format!("{limit} is out of range, expected 1..={max_limit}")));
+        }
+        self.filters.validate()
+    }
+}
+
+/// One retrieved passage.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Hit {
+    /// The chunk's id.
+    pub chunk_id: String,
+    /// The document's id (`GET /v1/documents/{doc_id}`).
+    pub doc_id: String,
+    /// The document's title.
+    pub title: String,
+    /// The document's kind.
+    pub kind: Kind,
+    /// The council body or committee.
+    pub body: String,
+    /// The document's date (YYYY-MM-DD).
+    pub date: Option<String>,
+    /// Agenda item, chapter or provision.
+    pub item: Option<String>,
+    /// Case number.
+    pub case: Option<String>,
+    /// Page of the chunk's first byte.
+    pub page: Option<u32>,
+    /// Heading path, joined with " › ".
+    pub heading: String,
+    /// The source file, relative to the corpus root.
+    pub source: String,
+    /// The whole chunk text.
+    pub text: String,
+    /// A highlighted excerpt (matched words in `<b>`, HTML-escaped).
+    pub snippet: String,
+    /// Relevance score (higher is better; comparable within one response only).
+    pub score: f32,
+    /// The chunk's bytes in the document text.
+    pub span: Span,
+}
+
+/// The hits of one search.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct SearchResponse {
+    /// Best first.
+    pub hits: Vec<Hit>,
+    /// Time spent searching, in milliseconds.
+    pub took_ms: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req(json: &str) -> std::result::Result<SearchRequest, serde_json::Error> {
+        serde_json::from_str(json)
+    }
+
+    #[test]
+    fn defaults_and_validation() {
+        let r = req(r#"{"query":"økonomi"}"#).unwrap();
+        assert_eq!(r.limit(), DEFAULT_LIMIT);
+        assert!(r.validate(100).is_ok());
+        assert!(req(r#"{"query":"  "}"#).unwrap().validate(100).is_err());
+        assert!(req(r#"{"query":"x","limit":0}"#).unwrap().validate(100).is_err());
+        assert!(req(r#"{"query":"x","limit":101}"#).unwrap().validate(100).is_err());
+        assert!(req(r#"{"query":"x","limit":100}"#).unwrap().validate(100).is_ok());
+    }
+
+    #[test]
+    fn bad_dates_name_the_field() {
+        let r = req(r#"{"query":"x","filters":{"date_from":"2025-13-01"}}"#).unwrap();
+        let err = r.validate(100).unwrap_err().to_string();
+        assert!(err.contains("filters.date_from"), "{err}");
+        let r = req(r#"{"query":"x","filters":{"date_from":"2025-10-01","date_to":"2025-01-01"}}"#).unwrap();
+        assert!(r.validate(100).is_err());
+    }
+
+    #[test]
+    fn unknown_filter_fields_are_rejected() {
+        let err = req(r#"{"query":"x","filters":{"colour":"red"}}"#).unwrap_err().to_string();
+        assert!(err.contains("colour"), "{err}");
+        assert!(req(r#"{"query":"x","filters":{"kind":["nonsense"]}}"#).is_err());
+    }
+}

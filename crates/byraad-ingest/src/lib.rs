@@ -1,0 +1,224 @@
+//! Reads a corpus directory into [`Document`]s and [`Chunk`]s.
+//!
+//! ```no_run
+//! use byraad_ingest::{ChunkSizes, Chunker, Corpus};
+//! let corpus = Corpus::open("corpus".as_ref()).unwrap();
+//! let chunker = Chunker::new(ChunkSizes { min_chars: 500, max_chars: 1000, overlap_chars: 200 }).unwrap();
+//! for file in corpus.files() {
+//!     let bytes = file.read().unwrap();
+//!     for doc in corpus.parse(file, &bytes).unwrap() {
+//!         println!("{} has {} chunks", doc.meta.title, chunker.chunks(&doc).len());
+//!     }
+//! }
+//! ```
+#![warn(missing_docs)]
+
+mod chunk;
+mod error;
+pub mod extract;
+pub mod manifest;
+pub mod normalize;
+pub mod segment;
+
+use std::path::{Path, PathBuf};
+
+use byraad_core::{Access, Document, DocumentMeta, Kind, Section, Span};
+use sha2::{Digest, Sha256};
+
+pub use chunk::{ChunkSizes, Chunker};
+pub use error::{Error, Result};
+pub use extract::Format;
+pub use manifest::{Entry, Manifest};
+
+/// Bumped whenever parsing changes what a file yields, so that re-ingest redoes every file.
+pub const PARSER_VERSION: u32 = 1;
+
+/// One file of the corpus.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceFile {
+    /// Path relative to the corpus root, `/`-separated.
+    pub rel: String,
+    /// Absolute (or as given) path.
+    pub path: PathBuf,
+}
+
+impl SourceFile {
+    /// The file's bytes.
+    pub fn read(&self) -> Result<Vec<u8>> {
+        std::fs::read(&self.path).map_err(|source| Error::Io { path: self.path.clone(), source })
+    }
+}
+
+/// A corpus directory: its manifest and the files to ingest.
+#[derive(Debug, Clone)]
+pub struct Corpus {
+    root: PathBuf,
+    manifest: Manifest,
+    files: Vec<SourceFile>,
+}
+
+impl Corpus {
+    /// Reads the manifest and lists the files under `root` (sorted; hidden files, the manifest
+    /// and the manifest's `exclude` list skipped).
+    pub fn open(root: &Path) -> Result<Self> {
+        if !root.is_dir() {
+            return Err(Error::Io {
+                path: root.to_path_buf(),
+                source: std::io::Error::new(std::io::ErrorKind::NotFound, "not a directory"),
+            });
+        }
+        let manifest = Manifest::load(root)?;
+        let mut files = Vec::new();
+        for entry in walkdir::WalkDir::new(root).sort_by_file_name() {
+            let entry = entry.map_err(|e| Error::Io {
+                path: e.path().map_or_else(|| root.to_path_buf(), Path::to_path_buf),
+                source: e.into_io_error().unwrap_or_else(|| std::io::Error::other("directory loop")),
+            })?;
+            if !entry.file_type().is_file() {
+                continue;
+            }
+            let rel = entry.path().strip_prefix(root).unwrap_or(entry.path());
+            let rel: String = rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
+            if rel == manifest::MANIFEST_FILE || rel.split('/').any(|c| c.starts_with('.')) || manifest.excludes(&rel) {
+                continue;
+            }
+            files.push(SourceFile { rel, path: entry.path().to_path_buf() });
+        }
+        Ok(Self { root: root.to_path_buf(), manifest, files })
+    }
+
+    /// The corpus root.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The files to ingest.
+    pub fn files(&self) -> &[SourceFile] {
+        &self.files
+    }
+
+    /// The manifest.
+    pub fn manifest(&self) -> &Manifest {
+        &self.manifest
+    }
+
+    /// A fingerprint of everything that decides what `file` yields: its bytes, its manifest
+    /// entry, the parser version and `salt` (the chunk sizes, say).
+    pub fn fingerprint(&self, file: &SourceFile, bytes: &[u8], salt: &str) -> String {
+        let mut h = Sha256::new();
+        h.update(PARSER_VERSION.to_le_bytes());
+        h.update(salt.as_bytes());
+        h.update(format!("{:?}", self.manifest.get(&file.rel)).as_bytes());
+        h.update(bytes);
+        hex::encode(&h.finalize()[..16])
+    }
+
+    /// Parses one file into its documents (several when it concatenates meetings).
+    pub fn parse(&self, file: &SourceFile, bytes: &[u8]) -> Result<Vec<Document>> {
+        let format = Format::of(&file.path)?;
+        let raw = extract::extract(&file.path, bytes, format)?;
+        let norm = normalize::normalize(&raw);
+        let base = detect_meta(file, self.manifest.get(&file.rel), &norm.text);
+        let parts = match format {
+            Format::Markdown => segment::segment_markdown(&norm.text),
+            _ => {
+                let meetings = matches!(base.kind, Kind::Referat | Kind::Dagsorden);
+                segment::segment_plain(&norm.text, &norm.page_breaks, meetings)
+            }
+        };
+        let many = parts.len() > 1;
+        let docs = parts
+            .into_iter()
+            .enumerate()
+            .map(|(k, part)| {
+                let mut meta = base.clone();
+                if many {
+                    meta.doc_id = format!("{}.m{}", base.doc_id, k + 1);
+                    let when = part.date.map_or_else(|| format!("del {}", k + 1), |d| format!("møde {}", d.format("%d-%m-%Y")));
+                    meta.title = format!("{} – {when}", base.title);
+                    meta.date = part.date.or(base.date);
+                } else {
+                    meta.date = base.date.or(part.date);
+                }
+                let (s, e) = (part.span.start, part.span.end);
+                let sections = part
+                    .sections
+                    .into_iter()
+                    .map(|d| Section { heading: d.heading, item: d.item, case: d.case, span: Span::new(d.span.start - s, d.span.end - s) })
+                    .collect();
+                let page_breaks = norm.page_breaks.iter().filter(|&&b| b > s && b < e).map(|b| b - s).collect();
+                // Page numbers stay those of the file: a part starting on page 5 keeps page 5.
+                let first_page = norm.page_breaks.partition_point(|&b| b <= s);
+                let mut doc = Document { meta, text: norm.text[s..e].to_string(), page_breaks, sections };
+                if first_page > 0 {
+                    doc.page_breaks = std::iter::repeat_n(0, first_page).chain(doc.page_breaks).collect();
+                }
+                doc
+            })
+            .collect();
+        Ok(docs)
+    }
+}
+
+/// A doc id from a corpus-relative path: lowercase, safe in URLs.
+pub fn doc_id_for(rel: &str) -> String {
+    let stem = rel.rsplit_once('.').map_or(rel, |(s, _)| s);
+    stem.chars()
+        .map(|c| match c {
+            '/' => '.',
+            c if c.is_ascii_alphanumeric() || c == '-' || c == '_' => c.to_ascii_lowercase(),
+            'æ' | 'Æ' => 'e',
+            'ø' | 'Ø' => 'o',
+            'å' | 'Å' => 'a',
+            _ => '-',
+        })
+        .collect()
+}
+
+/// Metadata from the manifest entry, or detected from the path and text.
+fn detect_meta(file: &SourceFile, entry: Option<&Entry>, text: &str) -> DocumentMeta {
+    let doc_id = doc_id_for(&file.rel);
+    if let Some(e) = entry {
+        return DocumentMeta {
+            doc_id,
+            source: file.rel.clone(),
+            title: e.title.clone(),
+            kind: e.kind,
+            body: e.body.clone(),
+            date: e.date,
+            access: e.access,
+            groups: e.groups.clone(),
+        };
+    }
+    let head: String = text.chars().take(600).collect();
+    let title = text
+        .lines()
+        .map(|l| l.trim_start_matches('#').trim())
+        .find(|l| !l.is_empty())
+        .map_or_else(|| file.rel.clone(), |l| l.chars().take(120).collect());
+    let probe = format!("{} {}", file.rel.to_lowercase(), head.to_lowercase());
+    let kind = [
+        ("forespørgsel", Kind::Forespoergsel),
+        ("forespoergsel", Kind::Forespoergsel),
+        ("referat", Kind::Referat),
+        ("dagsorden", Kind::Dagsorden),
+        ("betænkning", Kind::Betaenkning),
+        ("lov om", Kind::Lov),
+        ("håndbog", Kind::Haandbog),
+        ("henvendelse", Kind::Henvendelse),
+        ("bilag", Kind::Bilag),
+    ]
+    .into_iter()
+    .find(|(word, _)| probe.contains(word))
+    .map_or(Kind::Notat, |(_, k)| k);
+    DocumentMeta {
+        doc_id,
+        source: file.rel.clone(),
+        title,
+        kind,
+        body: "Aarhus Kommune".into(),
+        date: segment::find_date(&file.rel).or_else(|| segment::find_date(&head)),
+        access: Access::Public,
+        groups: Vec::new(),
+    }
+}

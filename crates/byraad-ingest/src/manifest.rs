@@ -1,0 +1,145 @@
+//! `manifest.toml`: one `[[document]]` entry per corpus file.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use byraad_core::{Access, Kind};
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::{Error, Result};
+
+/// The manifest's file name inside the corpus directory.
+pub const MANIFEST_FILE: &str = "manifest.toml";
+
+/// One `[[document]]` entry.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Entry {
+    /// Path relative to the corpus root, with `/` separators.
+    pub path: String,
+    /// Human title.
+    pub title: String,
+    /// Kind of document.
+    pub kind: Kind,
+    /// Council body or committee.
+    pub body: String,
+    /// Date, YYYY-MM-DD.
+    #[serde(default)]
+    pub date: Option<NaiveDate>,
+    /// Access level.
+    #[serde(default)]
+    pub access: Access,
+    /// Groups that may read a restricted document.
+    #[serde(default)]
+    pub groups: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawManifest {
+    /// Corpus-relative paths (files or directories) that are not documents, e.g. a README.
+    #[serde(default)]
+    exclude: Vec<String>,
+    #[serde(default)]
+    document: Vec<toml::Value>,
+}
+
+/// The parsed manifest, keyed by path.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Manifest {
+    entries: BTreeMap<String, Entry>,
+    exclude: Vec<String>,
+}
+
+impl Manifest {
+    /// Reads `<corpus>/manifest.toml`; a corpus without one has an empty manifest.
+    pub fn load(corpus: &Path) -> Result<Self> {
+        let path = corpus.join(MANIFEST_FILE);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => Self::parse(&text, &path),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Self::default()),
+            Err(source) => Err(Error::Io { path, source }),
+        }
+    }
+
+    /// Parses manifest text; `path` names the file in errors.
+    pub fn parse(text: &str, path: &Path) -> Result<Self> {
+        let err = |message: String| Error::Manifest { path: path.to_path_buf(), message };
+        let raw: RawManifest = toml::from_str(text).map_err(|e| err(e.message().to_string()))?;
+        let mut entries = BTreeMap::new();
+        for (i, value) in raw.document.iter().cloned().enumerate() {
+            let name = value
+                .get("path")
+                .and_then(|p| p.as_str())
+                .map_or_else(|| format!("document #{}", i + 1), |p| format!("document #{} ({p})", i + 1));
+            let entry: Entry = value.try_into().map_err(|e: toml::de::Error| err(format!("{name}: {}", e.message())))?;
+            if entry.title.trim().is_empty() {
+                return Err(err(format!("{name}: title must not be empty")));
+            }
+            if entry.access == Access::Restricted && entry.groups.is_empty() {
+                return Err(err(format!("{name}: a restricted document needs at least one group")));
+            }
+            if entry.path.starts_with('/') || entry.path.split('/').any(|c| c == "..") {
+                return Err(err(format!("{name}: path must be relative to the corpus and stay inside it")));
+            }
+            if entries.insert(entry.path.clone(), entry).is_some() {
+                return Err(err(format!("{name}: the path is listed twice")));
+            }
+        }
+        Ok(Self { entries, exclude: raw.exclude })
+    }
+
+    /// The entry for a corpus-relative path.
+    pub fn get(&self, path: &str) -> Option<&Entry> {
+        self.entries.get(path)
+    }
+
+    /// Whether `rel` is excluded from ingestion.
+    pub fn excludes(&self, rel: &str) -> bool {
+        self.exclude.iter().any(|x| rel == x || rel.starts_with(&format!("{}/", x.trim_end_matches('/'))))
+    }
+
+    /// Entries whose files do not exist under `corpus`.
+    pub fn missing(&self, corpus: &Path) -> Vec<PathBuf> {
+        self.entries.keys().map(|p| corpus.join(p)).filter(|p| !p.exists()).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+[[document]]
+path = "a/referat.pdf"
+title = "Referat"
+kind = "referat"
+body = "Aarhus Byråd"
+date = "2025-08-27"
+"#;
+
+    #[test]
+    fn parses_entries() {
+        let m = Manifest::parse(GOOD, Path::new("m.toml")).unwrap();
+        let e = m.get("a/referat.pdf").unwrap();
+        assert_eq!(e.kind, Kind::Referat);
+        assert_eq!(e.access, Access::Public);
+        assert_eq!(e.date, NaiveDate::from_ymd_opt(2025, 8, 27));
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_name_the_entry() {
+        let bad_key = GOOD.replace("body =", "colour = \"red\"\nbody =");
+        let err = Manifest::parse(&bad_key, Path::new("m.toml")).unwrap_err().to_string();
+        assert!(err.contains("document #1 (a/referat.pdf)") && err.contains("colour"), "{err}");
+        let bad_kind = GOOD.replace("\"referat\"\nbody", "\"minutes\"\nbody");
+        let err = Manifest::parse(&bad_kind, Path::new("m.toml")).unwrap_err().to_string();
+        assert!(err.contains("a/referat.pdf") && err.contains("minutes"), "{err}");
+        let bad_date = GOOD.replace("2025-08-27", "27-08-2025");
+        assert!(Manifest::parse(&bad_date, Path::new("m.toml")).is_err());
+        let restricted = GOOD.replace("date =", "access = \"restricted\"\ndate =");
+        let err = Manifest::parse(&restricted, Path::new("m.toml")).unwrap_err().to_string();
+        assert!(err.contains("group"), "{err}");
+    }
+}
