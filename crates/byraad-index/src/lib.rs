@@ -1,1 +1,113 @@
-//! placeholder
+//! The lexical index of byråds-GPT: tantivy with Danish, OCR-tolerant analysis.
+//!
+//! ```no_run
+//! use byraad_core::{config::Config, SearchRequest};
+//! use byraad_index::LexicalIndex;
+//! let config = Config::default();
+//! let index = LexicalIndex::open(&config.data.dir, config.search.clone()).unwrap();
+//! let req = SearchRequest { query: "habilitet".into(), ..Default::default() };
+//! for hit in index.search(&req).unwrap().hits {
+//!     println!("{} {}", hit.title, hit.snippet);
+//! }
+//! ```
+#![warn(missing_docs)]
+
+pub mod analysis;
+mod error;
+mod ingest;
+mod schema;
+mod search;
+
+use std::path::{Path, PathBuf};
+
+use byraad_core::config::SearchConfig;
+use tantivy::directory::MmapDirectory;
+use tantivy::schema::Value;
+use tantivy::tokenizer::{LowerCaser, RawTokenizer, TextAnalyzer};
+use tantivy::{Index, IndexReader, ReloadPolicy, TantivyDocument, Term};
+
+pub use error::{Error, Result};
+pub use ingest::{FileFailure, IngestEvent, IngestReport};
+pub use schema::Fields;
+
+use analysis::DanishTokenizer;
+
+/// Sub-directory of the data directory holding the tantivy index.
+const INDEX_DIR: &str = "tantivy";
+
+/// Counts shown by `/healthz`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Stats {
+    /// Documents in the index.
+    pub documents: u64,
+    /// Chunks in the index.
+    pub chunks: u64,
+}
+
+/// The index on disk, opened for reading and (through [`LexicalIndex::ingest`]) writing.
+pub struct LexicalIndex {
+    index: Index,
+    reader: IndexReader,
+    fields: Fields,
+    config: SearchConfig,
+    dir: PathBuf,
+}
+
+impl LexicalIndex {
+    /// Opens the index under `data_dir`, creating it if absent.
+    pub fn open(data_dir: &Path, config: SearchConfig) -> Result<Self> {
+        let dir = data_dir.join(INDEX_DIR);
+        std::fs::create_dir_all(&dir).map_err(|source| Error::DataDir { path: dir.clone(), source })?;
+        let (schema, fields) = schema::build();
+        let mmap = MmapDirectory::open(&dir).map_err(|e| Error::DataDir { path: dir.clone(), source: std::io::Error::other(e) })?;
+        let index = Index::open_or_create(mmap, schema)?;
+        register_analyzers(&index);
+        let reader = index.reader_builder().reload_policy(ReloadPolicy::OnCommitWithDelay).try_into()?;
+        Ok(Self { index, reader, fields, config, dir })
+    }
+
+    /// Where the index lives.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Document and chunk counts of the last commit.
+    pub fn stats(&self) -> Result<Stats> {
+        let searcher = self.reader.searcher();
+        let count = |rec: &str| searcher.doc_freq(&Term::from_field_text(self.fields.rec, rec));
+        Ok(Stats { documents: count(schema::REC_DOC)?, chunks: count(schema::REC_CHUNK)? })
+    }
+
+    /// The whole document with this id, or `None` when there is none.
+    pub fn document(&self, doc_id: &str) -> Result<Option<byraad_core::Document>> {
+        let searcher = self.reader.searcher();
+        let query = tantivy::query::BooleanQuery::intersection(vec![
+            term_query(self.fields.rec, schema::REC_DOC),
+            term_query(self.fields.doc_id, doc_id),
+        ]);
+        let top = searcher.search(&query, &tantivy::collector::TopDocs::with_limit(1).order_by_score())?;
+        let Some((_, address)) = top.into_iter().next() else { return Ok(None) };
+        let stored: TantivyDocument = searcher.doc(address)?;
+        let json = stored.get_first(self.fields.document).and_then(|v| v.as_str()).ok_or_else(|| Error::Corrupt(format!("document {doc_id} has no body")))?;
+        serde_json::from_str(json).map(Some).map_err(|e| Error::Corrupt(format!("document {doc_id}: {e}")))
+    }
+
+    /// Makes the last commit visible to searches now (tests, the CLI after ingest).
+    pub fn reload(&self) -> Result<()> {
+        Ok(self.reader.reload()?)
+    }
+}
+
+fn term_query(field: tantivy::schema::Field, text: &str) -> Box<dyn tantivy::query::Query> {
+    Box::new(tantivy::query::TermQuery::new(
+        Term::from_field_text(field, text),
+        tantivy::schema::IndexRecordOption::Basic,
+    ))
+}
+
+fn register_analyzers(index: &Index) {
+    let tokenizers = index.tokenizers();
+    tokenizers.register(analysis::DANISH, TextAnalyzer::from(DanishTokenizer::stemming()));
+    tokenizers.register(analysis::DANISH_EXACT, TextAnalyzer::from(DanishTokenizer::exact()));
+    tokenizers.register(analysis::KEYWORD, TextAnalyzer::builder(RawTokenizer::default()).filter(LowerCaser).build());
+}

@@ -1,1 +1,103 @@
-//! placeholder
+//! The HTTP API of byråds-GPT.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! use std::sync::Arc;
+//! use byraad_core::config::Config;
+//! use byraad_index::LexicalIndex;
+//! let config = Config::default();
+//! let index = LexicalIndex::open(&config.data.dir, config.search.clone())?;
+//! let state = byraad_server::AppState::new(Arc::new(index), &config);
+//! let listener = tokio::net::TcpListener::bind(config.server.addr).await?;
+//! byraad_server::serve(listener, state).await?;
+//! # Ok(()) }
+//! ```
+#![warn(missing_docs)]
+
+mod error;
+mod routes;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use byraad_core::config::Config;
+use byraad_core::{Document, SearchRequest, SearchResponse};
+use tower_http::trace::TraceLayer;
+
+pub use error::ApiError;
+pub use routes::ApiDoc;
+
+/// What the API needs from retrieval.
+pub trait SearchService: Send + Sync + 'static {
+    /// Runs a search.
+    fn search(&self, req: &SearchRequest) -> byraad_index::Result<SearchResponse>;
+    /// A whole document, `None` when unknown.
+    fn document(&self, doc_id: &str) -> byraad_index::Result<Option<Document>>;
+    /// Document and chunk counts.
+    fn stats(&self) -> byraad_index::Result<byraad_index::Stats>;
+}
+
+impl SearchService for byraad_index::LexicalIndex {
+    fn search(&self, req: &SearchRequest) -> byraad_index::Result<SearchResponse> {
+        byraad_index::LexicalIndex::search(self, req)
+    }
+
+    fn document(&self, doc_id: &str) -> byraad_index::Result<Option<Document>> {
+        byraad_index::LexicalIndex::document(self, doc_id)
+    }
+
+    fn stats(&self) -> byraad_index::Result<byraad_index::Stats> {
+        byraad_index::LexicalIndex::stats(self)
+    }
+}
+
+/// Shared state of the handlers.
+#[derive(Clone)]
+pub struct AppState {
+    /// Retrieval.
+    pub search: Arc<dyn SearchService>,
+    /// Most hits a request may ask for.
+    pub max_limit: usize,
+    /// Largest request body.
+    pub max_body_bytes: usize,
+}
+
+impl AppState {
+    /// State over `search`, with limits from `config`.
+    pub fn new(search: Arc<dyn SearchService>, config: &Config) -> Self {
+        Self { search, max_limit: config.search.max_limit, max_body_bytes: config.server.max_body_bytes }
+    }
+}
+
+/// The whole application: API routes, limits, tracing, JSON errors for unknown paths.
+pub fn app(state: AppState) -> Router {
+    let limit = state.max_body_bytes;
+    routes::api_router()
+        .fallback(|| async { ApiError::NotFound("no such endpoint".into()) })
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Serves `state` on `listener` until Ctrl-C or SIGTERM.
+pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
+    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown()).await
+}
+
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { () = ctrl_c => {}, () = term => {} }
+    tracing::info!("shutting down");
+}

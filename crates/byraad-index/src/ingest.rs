@@ -1,0 +1,241 @@
+//! Incremental, idempotent ingestion of a corpus into the index.
+//!
+//! Each source file's records carry its fingerprint (bytes, manifest entry, parser version,
+//! chunk sizes). A file whose fingerprint is unchanged is skipped without parsing; a changed one
+//! has its records replaced; a file gone from the corpus has its records deleted. Everything
+//! lands in one tantivy commit, so a crash leaves the previous state intact. A file that fails
+//! to read or parse is reported, keeps whatever version the index had, and stops nothing else.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use byraad_core::{Chunk, Document};
+use byraad_ingest::{Chunker, Corpus};
+use serde_json::json;
+use tantivy::collector::DocSetCollector;
+use tantivy::schema::Value;
+use tantivy::{DateTime, TantivyDocument, Term, doc};
+
+use crate::schema::{REC_CHUNK, REC_DOC};
+use crate::{LexicalIndex, Result, term_query};
+
+/// A file that could not be ingested.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FileFailure {
+    /// The file.
+    pub path: PathBuf,
+    /// Why.
+    pub reason: String,
+}
+
+/// What one ingest did.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct IngestReport {
+    /// Files in the corpus.
+    pub files: usize,
+    /// Files parsed and (re)indexed.
+    pub changed: usize,
+    /// Files skipped because nothing changed.
+    pub unchanged: usize,
+    /// Sources removed because their files are gone.
+    pub removed: usize,
+    /// Files that failed.
+    pub failures: Vec<FileFailure>,
+    /// Documents written.
+    pub documents: usize,
+    /// Chunks written.
+    pub chunks: usize,
+    /// Bytes of the files parsed.
+    pub bytes: u64,
+    /// Wall time.
+    #[serde(with = "millis")]
+    pub elapsed: Duration,
+}
+
+mod millis {
+    pub fn serialize<S: serde::Serializer>(d: &std::time::Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u64(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+    }
+}
+
+/// Progress reported while ingesting.
+#[derive(Debug, Clone)]
+pub enum IngestEvent<'a> {
+    /// About to look at the corpus's files.
+    Start {
+        /// How many.
+        files: usize,
+    },
+    /// One file done.
+    File {
+        /// Corpus-relative path.
+        rel: &'a str,
+        /// Its size.
+        bytes: u64,
+        /// Chunks it yielded (0 when unchanged or failed).
+        chunks: usize,
+        /// Whether it was parsed (not skipped as unchanged).
+        parsed: bool,
+        /// The failure, if it failed.
+        error: Option<&'a str>,
+    },
+}
+
+impl LexicalIndex {
+    /// Ingests `corpus`, calling `progress` as it goes.
+    pub fn ingest(
+        &self,
+        corpus: &Corpus,
+        chunker: &Chunker,
+        salt: &str,
+        writer_memory_mib: usize,
+        mut progress: impl FnMut(IngestEvent<'_>),
+    ) -> Result<IngestReport> {
+        let started = Instant::now();
+        let mut report = IngestReport { files: corpus.files().len(), ..Default::default() };
+        let known = self.fingerprints()?;
+        let mut writer = self.index.writer::<TantivyDocument>(writer_memory_mib * 1024 * 1024)?;
+        let f = &self.fields;
+        let mut dirty = false;
+        progress(IngestEvent::Start { files: corpus.files().len() });
+
+        let mut seen = BTreeSet::new();
+        for file in corpus.files() {
+            seen.insert(file.rel.clone());
+            let bytes = match file.read() {
+                Ok(b) => b,
+                Err(e) => {
+                    let reason = e.to_string();
+                    progress(IngestEvent::File { rel: &file.rel, bytes: 0, chunks: 0, parsed: false, error: Some(&reason) });
+                    report.failures.push(FileFailure { path: file.path.clone(), reason });
+                    continue;
+                }
+            };
+            let size = bytes.len() as u64;
+            let fingerprint = corpus.fingerprint(file, &bytes, salt);
+            if known.get(&file.rel) == Some(&fingerprint) {
+                report.unchanged += 1;
+                progress(IngestEvent::File { rel: &file.rel, bytes: size, chunks: 0, parsed: false, error: None });
+                continue;
+            }
+            let docs = match corpus.parse(file, &bytes) {
+                Ok(docs) => docs,
+                Err(e) => {
+                    let reason = e.to_string();
+                    tracing::warn!(path = %file.path.display(), %reason, "file not ingested");
+                    progress(IngestEvent::File { rel: &file.rel, bytes: size, chunks: 0, parsed: true, error: Some(&reason) });
+                    report.failures.push(FileFailure { path: file.path.clone(), reason });
+                    continue;
+                }
+            };
+            writer.delete_term(Term::from_field_text(f.source, &file.rel));
+            let mut chunks_of_file = 0;
+            for doc in &docs {
+                let chunks = chunker.chunks(doc);
+                chunks_of_file += chunks.len();
+                self.add_document(&writer, doc, &chunks, &fingerprint)?;
+            }
+            dirty = true;
+            report.changed += 1;
+            report.documents += docs.len();
+            report.chunks += chunks_of_file;
+            report.bytes += size;
+            progress(IngestEvent::File { rel: &file.rel, bytes: size, chunks: chunks_of_file, parsed: true, error: None });
+        }
+        for gone in known.keys().filter(|k| !seen.contains(*k)) {
+            writer.delete_term(Term::from_field_text(f.source, gone));
+            report.removed += 1;
+            dirty = true;
+        }
+        if dirty {
+            writer.commit()?;
+            writer.wait_merging_threads()?;
+            self.reader.reload()?;
+        }
+        report.elapsed = started.elapsed();
+        Ok(report)
+    }
+
+    /// Source path → fingerprint, from the document records.
+    fn fingerprints(&self) -> Result<BTreeMap<String, String>> {
+        let searcher = self.reader.searcher();
+        let addresses = searcher.search(&*term_query(self.fields.rec, REC_DOC), &DocSetCollector)?;
+        let mut out = BTreeMap::new();
+        for address in addresses {
+            let d: TantivyDocument = searcher.doc(address)?;
+            let get = |field| d.get_first(field).and_then(|v| v.as_str()).map(str::to_string);
+            if let (Some(source), Some(fp)) = (get(self.fields.source), get(self.fields.fingerprint)) {
+                out.insert(source, fp);
+            }
+        }
+        Ok(out)
+    }
+
+    fn add_document(
+        &self,
+        writer: &tantivy::IndexWriter<TantivyDocument>,
+        doc: &Document,
+        chunks: &[Chunk],
+        fingerprint: &str,
+    ) -> Result<()> {
+        let f = &self.fields;
+        let m = &doc.meta;
+        let date = m.date.and_then(|d| d.and_hms_opt(0, 0, 0)).map(|t| DateTime::from_timestamp_secs(t.and_utc().timestamp()));
+        let document_json = serde_json::to_string(doc).map_err(|e| crate::Error::Corrupt(e.to_string()))?;
+        let mut record = doc!(
+            f.rec => REC_DOC,
+            f.source => m.source.as_str(),
+            f.fingerprint => fingerprint,
+            f.doc_id => m.doc_id.as_str(),
+            f.kind => m.kind.as_str(),
+            f.body => m.body.as_str(),
+            f.access => m.access.as_str(),
+            f.document => document_json,
+        );
+        if let Some(date) = date {
+            record.add_date(f.date, date);
+        }
+        for g in &m.groups {
+            record.add_text(f.groups, g);
+        }
+        writer.add_document(record)?;
+
+        for c in chunks {
+            let section = &doc.sections[c.section];
+            let meta = json!({
+                "item": section.item,
+                "page": c.page,
+                "span": c.span,
+                "heading": section.heading,
+                "date": m.date.map(|d| d.to_string()),
+                "title": m.title,
+            });
+            let mut record = doc!(
+                f.rec => REC_CHUNK,
+                f.source => m.source.as_str(),
+                f.doc_id => m.doc_id.as_str(),
+                f.chunk_id => c.chunk_id.as_str(),
+                f.title => m.title.as_str(),
+                f.heading => section.heading.join(" › "),
+                f.text => c.text.as_str(),
+                f.text_exact => c.text.as_str(),
+                f.kind => m.kind.as_str(),
+                f.body => m.body.as_str(),
+                f.access => m.access.as_str(),
+                f.meta => meta.to_string(),
+            );
+            if let Some(date) = date {
+                record.add_date(f.date, date);
+            }
+            if let Some(case) = &section.case {
+                record.add_text(f.case, case);
+            }
+            for g in &m.groups {
+                record.add_text(f.groups, g);
+            }
+            writer.add_document(record)?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,204 @@
+//! Query construction and execution.
+//!
+//! A query's words are analysed like the text. Each remaining word contributes, as optional
+//! clauses: its stemmed term in the text (weight 1), its exact folded form (a small bonus, so the
+//! word as typed ranks above its inflections and OCR repairs), the same term in section headings
+//! and the title, and its OCR-damaged spellings that occur in the index ([`ocr_variants`]),
+//! weighted below the word itself. Neighbouring query words found near each other add a phrase
+//! bonus; a case number in the query matches the section's case. Filters are required clauses of
+//! the same query, scored zero, so they restrict the search rather than its results.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Bound;
+use std::sync::LazyLock;
+use std::time::Instant;
+
+use byraad_core::{Hit, Kind, SearchRequest, SearchResponse, Span};
+use regex::Regex;
+use tantivy::collector::TopDocs;
+use tantivy::query::{BooleanQuery, BoostQuery, ConstScoreQuery, Occur, PhraseQuery, Query, RangeQuery, TermQuery};
+use tantivy::schema::{IndexRecordOption, Value};
+use tantivy::snippet::SnippetGenerator;
+use tantivy::tokenizer::TextAnalyzer;
+use tantivy::{DateTime, Searcher, TantivyDocument, Term};
+
+use crate::analysis::{self, DanishTokenizer, ocr_variants};
+use crate::schema::REC_CHUNK;
+use crate::{Error, LexicalIndex, Result};
+
+/// Weight of a word's exact (unstemmed) form on top of its stem.
+const EXACT_BONUS: f32 = 0.3;
+/// Characters in a snippet.
+const SNIPPET_CHARS: usize = 240;
+
+#[allow(clippy::expect_used)] // constant pattern
+static CASE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)\bEMN-\d{4}-\d{6}\b").expect("valid regex"));
+
+type Clauses = Vec<(Occur, Box<dyn Query>)>;
+
+fn boosted(q: impl Query, boost: f32) -> Box<dyn Query> {
+    Box::new(BoostQuery::new(Box::new(q), boost))
+}
+
+impl LexicalIndex {
+    /// Runs a search. The request is validated against the configured limits first.
+    pub fn search(&self, req: &SearchRequest) -> Result<SearchResponse> {
+        let started = Instant::now();
+        req.validate(self.config.max_limit)?;
+        let searcher = self.reader.searcher();
+        let (scoring, highlight) = self.scoring_query(&searcher, &req.query)?;
+        let Some(scoring) = scoring else {
+            return Ok(SearchResponse { hits: Vec::new(), took_ms: elapsed_ms(started) });
+        };
+        let mut clauses: Clauses = vec![(Occur::Must, scoring)];
+        for filter in self.filter_queries(req)? {
+            clauses.push((Occur::Must, Box::new(ConstScoreQuery::new(filter, 0.0))));
+        }
+        let query = BooleanQuery::new(clauses);
+        let top = searcher.search(&query, &TopDocs::with_limit(req.limit()).order_by_score())?;
+        let snippets = SnippetGenerator::new(highlight, TextAnalyzer::from(DanishTokenizer::stemming()), self.fields.text, SNIPPET_CHARS);
+        let mut hits = Vec::with_capacity(top.len());
+        for (score, address) in top {
+            let stored: TantivyDocument = searcher.doc(address)?;
+            hits.push(self.hit(&stored, score, &snippets)?);
+        }
+        Ok(SearchResponse { hits, took_ms: elapsed_ms(started) })
+    }
+
+    /// The scoring part of a query, and the terms to highlight with their weights.
+    fn scoring_query(&self, searcher: &Searcher, text: &str) -> Result<(Option<Box<dyn Query>>, BTreeMap<String, f32>)> {
+        let f = &self.fields;
+        let c = &self.config;
+        let words: Vec<_> = analysis::words(text)
+            .into_iter()
+            .filter(|w| !analysis::is_stop_word(&w.lower) && !analysis::is_question_word(&w.lower))
+            .collect();
+        let mut clauses: Clauses = Vec::new();
+        let mut highlight = BTreeMap::new();
+        let mut seen = BTreeSet::new();
+        for w in &words {
+            let stem = analysis::stem_term(&w.lower);
+            if !seen.insert(stem.clone()) {
+                continue;
+            }
+            let term = |field| Term::from_field_text(field, &stem);
+            clauses.push((Occur::Should, Box::new(TermQuery::new(term(f.text), IndexRecordOption::WithFreqs))));
+            clauses.push((Occur::Should, boosted(TermQuery::new(Term::from_field_text(f.text_exact, &analysis::exact_term(&w.lower)), IndexRecordOption::WithFreqs), EXACT_BONUS)));
+            clauses.push((Occur::Should, boosted(TermQuery::new(term(f.heading), IndexRecordOption::WithFreqs), c.heading_boost)));
+            clauses.push((Occur::Should, boosted(TermQuery::new(term(f.title), IndexRecordOption::WithFreqs), c.title_boost)));
+            highlight.insert(stem.clone(), 1.0);
+            for variant in ocr_variants(&w.lower) {
+                let v = analysis::stem_term(&variant);
+                if v == stem || !seen.insert(v.clone()) {
+                    continue;
+                }
+                let vt = Term::from_field_text(f.text, &v);
+                if searcher.doc_freq(&vt)? == 0 {
+                    continue;
+                }
+                clauses.push((Occur::Should, boosted(TermQuery::new(vt, IndexRecordOption::WithFreqs), c.ocr_variant_boost)));
+                highlight.insert(v, c.ocr_variant_boost);
+            }
+        }
+        // Neighbouring content words near each other in the text.
+        if c.phrase_boost > 0.0 {
+            for pair in words.windows(2) {
+                let (a, b) = (analysis::stem_term(&pair[0].lower), analysis::stem_term(&pair[1].lower));
+                if a == b {
+                    continue;
+                }
+                let gap = pair[1].position - pair[0].position;
+                let phrase = PhraseQuery::new_with_offset_and_slop(
+                    vec![(0, Term::from_field_text(f.text, &a)), (gap, Term::from_field_text(f.text, &b))],
+                    c.phrase_slop,
+                );
+                clauses.push((Occur::Should, boosted(phrase, c.phrase_boost)));
+            }
+        }
+        for case in CASE.find_iter(text) {
+            let term = Term::from_field_text(f.case, &case.as_str().to_uppercase());
+            clauses.push((Occur::Should, boosted(TermQuery::new(term, IndexRecordOption::Basic), c.case_boost)));
+        }
+        if clauses.is_empty() {
+            return Ok((None, highlight));
+        }
+        Ok((Some(Box::new(BooleanQuery::new(clauses))), highlight))
+    }
+
+    /// Required clauses: chunk records only, and the request's filters.
+    fn filter_queries(&self, req: &SearchRequest) -> Result<Vec<Box<dyn Query>>> {
+        let f = &self.fields;
+        let filters = &req.filters;
+        let mut out: Vec<Box<dyn Query>> = vec![crate::term_query(f.rec, REC_CHUNK)];
+        let any_of = |field, values: Vec<String>| -> Box<dyn Query> {
+            Box::new(BooleanQuery::new(
+                values
+                    .into_iter()
+                    .map(|v| (Occur::Should, crate::term_query(field, &v)))
+                    .collect(),
+            ))
+        };
+        if !filters.kind.is_empty() {
+            out.push(any_of(f.kind, filters.kind.iter().map(|k: &Kind| k.as_str().to_string()).collect()));
+        }
+        if !filters.body.is_empty() {
+            out.push(any_of(f.body, filters.body.iter().map(|b| b.to_lowercase()).collect()));
+        }
+        let (from, to) = (filters.date_from()?, filters.date_to()?);
+        if from.is_some() || to.is_some() {
+            let bound = |d: Option<chrono::NaiveDate>, inclusive: fn(Term) -> Bound<Term>| {
+                d.and_then(|d| d.and_hms_opt(0, 0, 0))
+                    .map(|t| inclusive(Term::from_field_date_for_search(f.date, DateTime::from_timestamp_secs(t.and_utc().timestamp()))))
+                    .unwrap_or(Bound::Unbounded)
+            };
+            out.push(Box::new(RangeQuery::new(bound(from, Bound::Included), bound(to, Bound::Included))));
+        }
+        if let Some(case) = &filters.case {
+            out.push(crate::term_query(f.case, &case.trim().to_uppercase()));
+        }
+        Ok(out)
+    }
+
+    fn hit(&self, d: &TantivyDocument, score: f32, snippets: &SnippetGenerator) -> Result<Hit> {
+        let f = &self.fields;
+        let get = |field| d.get_first(field).and_then(|v| v.as_str()).unwrap_or_default().to_string();
+        let meta: serde_json::Value = serde_json::from_str(&get(f.meta)).map_err(|e| Error::Corrupt(format!("chunk metadata: {e}")))?;
+        let text = get(f.text);
+        let span: Span = serde_json::from_value(meta["span"].clone()).map_err(|e| Error::Corrupt(format!("chunk span: {e}")))?;
+        let kind = get(f.kind).parse::<Kind>()?;
+        let mut snippet = snippets.snippet(&text);
+        if snippet.is_empty() {
+            snippet = tantivy::snippet::Snippet::empty();
+        }
+        let snippet_html = if snippet.fragment().is_empty() {
+            html_escape(&text.chars().take(SNIPPET_CHARS).collect::<String>())
+        } else {
+            snippet.to_html()
+        };
+        Ok(Hit {
+            chunk_id: get(f.chunk_id),
+            doc_id: get(f.doc_id),
+            title: meta["title"].as_str().unwrap_or_default().to_string(),
+            kind,
+            body: get(f.body),
+            date: meta["date"].as_str().map(str::to_string),
+            item: meta["item"].as_str().map(str::to_string),
+            case: d.get_first(f.case).and_then(|v| v.as_str()).map(str::to_string),
+            page: meta["page"].as_u64().and_then(|p| u32::try_from(p).ok()),
+            heading: get(f.heading),
+            source: get(f.source),
+            text,
+            snippet: snippet_html,
+            score,
+            span,
+        })
+    }
+}
+
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+fn elapsed_ms(started: Instant) -> u64 {
+    u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX)
+}

@@ -1,0 +1,80 @@
+//! The one place where errors become HTTP responses.
+
+use axum::Json;
+use axum::extract::rejection::{JsonRejection, PathRejection};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+/// An error answered to a client.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The request is malformed or has invalid values (400).
+    #[error("{0}")]
+    BadRequest(String),
+    /// Nothing with that id, or nothing the caller may see (404).
+    #[error("{0}")]
+    NotFound(String),
+    /// The body is larger than allowed (413).
+    #[error("request body is larger than {0} bytes")]
+    TooLarge(usize),
+    /// The method is not allowed on this path (405).
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    /// Something failed inside; the client sees a generic message (500).
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl ApiError {
+    fn status_and_code(&self) -> (StatusCode, &'static str) {
+        match self {
+            ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
+            ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            ApiError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+            ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
+            ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code) = self.status_and_code();
+        if let ApiError::Internal(detail) = &self {
+            tracing::error!(%detail, "request failed");
+        }
+        (status, Json(json!({"error": {"code": code, "message": self.to_string()}}))).into_response()
+    }
+}
+
+impl From<byraad_index::Error> for ApiError {
+    fn from(e: byraad_index::Error) -> Self {
+        match e {
+            byraad_index::Error::Invalid(e) => ApiError::BadRequest(e.to_string()),
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(r: JsonRejection) -> Self {
+        if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            return ApiError::TooLarge(0);
+        }
+        match r {
+            JsonRejection::MissingJsonContentType(_) => {
+                ApiError::BadRequest("expected a JSON body with Content-Type: application/json".into())
+            }
+            JsonRejection::JsonDataError(e) => ApiError::BadRequest(format!("invalid request: {}", e.body_text().trim_start_matches("Failed to deserialize the JSON body into the target type: "))),
+            JsonRejection::JsonSyntaxError(e) => ApiError::BadRequest(format!("malformed JSON: {}", e.body_text().trim_start_matches("Failed to parse the request body as JSON: "))),
+            other => ApiError::BadRequest(other.body_text()),
+        }
+    }
+}
+
+impl From<PathRejection> for ApiError {
+    fn from(r: PathRejection) -> Self {
+        ApiError::BadRequest(r.body_text())
+    }
+}
