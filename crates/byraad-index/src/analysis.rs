@@ -185,19 +185,26 @@ impl DanishTokenizer {
         Self { stem: false }
     }
 
-    /// The tokens of `text`.
+    /// The tokens of `text`. A compound written with a hyphen ("system-angst") also yields the
+    /// joined word ("systemangst") at the first part's position, so either spelling finds it.
     pub fn tokens(&self, text: &str) -> Vec<Token> {
-        words(text)
-            .into_iter()
-            .filter(|w| !(self.stem && is_stop_word(&w.lower)))
-            .map(|w| Token {
-                offset_from: w.from,
-                offset_to: w.to,
-                position: w.position,
-                text: if self.stem { stem_term(&w.lower) } else { exact_term(&w.lower) },
-                position_length: 1,
-            })
-            .collect()
+        let words = words(text);
+        let term = |lower: &str| if self.stem { stem_term(lower) } else { exact_term(lower) };
+        let mut out = Vec::with_capacity(words.len());
+        for (i, w) in words.iter().enumerate() {
+            if !(self.stem && is_stop_word(&w.lower)) {
+                out.push(Token { offset_from: w.from, offset_to: w.to, position: w.position, text: term(&w.lower), position_length: 1 });
+            }
+            if let Some(next) = words.get(i + 1)
+                && text.get(w.to..next.from) == Some("-")
+                && w.lower.chars().all(char::is_alphabetic)
+                && next.lower.chars().next().is_some_and(char::is_lowercase)
+            {
+                let joined = format!("{}{}", w.lower, next.lower);
+                out.push(Token { offset_from: w.from, offset_to: next.to, position: w.position, text: term(&joined), position_length: 2 });
+            }
+        }
+        out
     }
 }
 
@@ -281,6 +288,14 @@ mod tests {
         assert!(ocr_variants("dag").is_empty());
         assert!(ocr_variants("budget").is_empty());
         assert!(!ocr_variants("dør").iter().any(|v| v == "dør"));
+    }
+
+    #[test]
+    fn hyphenated_compounds_also_index_joined() {
+        let t = terms("drøftelse af system-angst");
+        assert!(t.contains(&stem_term("systemangst")), "{t:?}");
+        assert!(t.contains(&stem_term("angst")), "{t:?}");
+        assert!(!terms("Social- og Beskæftigelse").contains(&stem_term("socialog")));
     }
 
     #[test]

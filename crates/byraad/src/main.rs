@@ -108,7 +108,7 @@ fn ingest(config: &Config) -> anyhow::Result<ExitCode> {
     let i = &config.ingest;
     let sizes = ChunkSizes { min_chars: i.chunk_min_chars, max_chars: i.chunk_max_chars, overlap_chars: i.chunk_overlap_chars };
     let chunker = Chunker::new(sizes)?;
-    let salt = format!("{sizes:?}");
+    let salt = format!("{sizes:?} index v{}", byraad_index::INDEX_VERSION);
     let index = open_index(config)?;
 
     let bar = std::io::stderr().is_terminal().then(|| {
