@@ -65,3 +65,59 @@ fn chunk_id(doc_id: &str, span: Span, text: &str) -> String {
     h.update(text.as_bytes());
     hex::encode(&h.finalize()[..12])
 }
+
+#[cfg(test)]
+mod tests {
+    use byraad_core::{Access, DocumentMeta, Kind, Section};
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn document(text: String, cuts: Vec<usize>) -> Document {
+        let mut bounds: Vec<usize> = cuts.into_iter().map(|c| text.floor_char_boundary(c % (text.len() + 1))).collect();
+        bounds.push(0);
+        bounds.push(text.len());
+        bounds.sort_unstable();
+        bounds.dedup();
+        let sections = bounds
+            .windows(2)
+            .map(|w| Section { heading: vec![], item: None, case: None, span: Span::new(w[0], w[1]) })
+            .collect();
+        let meta = DocumentMeta {
+            doc_id: "d".into(),
+            source: "d.txt".into(),
+            title: "T".into(),
+            kind: Kind::Notat,
+            body: "B".into(),
+            date: None,
+            access: Access::Public,
+            groups: vec![],
+        };
+        Document { meta, text, page_breaks: vec![], sections }
+    }
+
+    proptest! {
+        /// Chunks are exact slices of the text, never cross a section, and together cover every
+        /// non-whitespace character of every section.
+        #[test]
+        fn chunk_spans_cover_sections_and_never_cross_them(
+            text in "[a-zæøå .,\n]{0,3000}",
+            cuts in proptest::collection::vec(0usize..4000, 0..8),
+        ) {
+            let doc = document(text, cuts);
+            let chunker = Chunker::new(ChunkSizes { min_chars: 50, max_chars: 120, overlap_chars: 20 }).unwrap();
+            let chunks = chunker.chunks(&doc);
+            let mut covered = vec![false; doc.text.len()];
+            for c in &chunks {
+                let section = &doc.sections[c.section];
+                prop_assert!(section.span.contains(&c.span), "chunk {:?} leaves section {:?}", c.span, section.span);
+                prop_assert_eq!(&doc.text[c.span.start..c.span.end], c.text.as_str());
+                prop_assert!(c.text.chars().count() <= 120);
+                covered[c.span.start..c.span.end].iter_mut().for_each(|b| *b = true);
+            }
+            for (i, ch) in doc.text.char_indices() {
+                prop_assert!(ch.is_whitespace() || covered[i], "byte {} ({:?}) is in no chunk", i, ch);
+            }
+        }
+    }
+}
