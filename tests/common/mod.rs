@@ -1,0 +1,94 @@
+//! Helpers of the end-to-end and CLI tests: the real binary, a real index on disk, a real server
+//! on a free loopback port.
+#![allow(dead_code, clippy::unwrap_used)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_byraad");
+
+/// The bundled corpus.
+pub fn corpus() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../corpus")
+}
+
+/// Runs `byraad ARGS` with `data` as data directory.
+pub fn byraad(data: &Path, args: &[&str]) -> Output {
+    Command::new(BIN).args(args).arg("--data").arg(data).env_remove("BYRAAD_LOG").output().unwrap()
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// A temporary data directory with the bundled corpus ingested.
+pub fn ingested() -> tempfile::TempDir {
+    let data = tempfile::tempdir().unwrap();
+    let out = byraad(data.path(), &["ingest", "--corpus", corpus().to_str().unwrap()]);
+    assert!(out.status.success(), "ingest failed: {}", stderr(&out));
+    data
+}
+
+/// A running `byraad serve`, killed on drop.
+pub struct Server {
+    child: Child,
+    pub base: String,
+    _data: Option<tempfile::TempDir>,
+}
+
+impl Server {
+    /// Starts the server on a free loopback port and waits for `/healthz`.
+    pub fn start(data: tempfile::TempDir) -> Server {
+        let mut child = Command::new(BIN)
+            .args(["serve", "--addr", "127.0.0.1:0", "--data"])
+            .arg(data.path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let base = line.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("unexpected first line {line:?}")).to_string();
+        let server = Server { child, base, _data: Some(data) };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if let Ok(r) = reqwest::blocking::get(format!("{}/healthz", server.base))
+                && r.status().is_success()
+            {
+                return server;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("server at {} did not become healthy", server.base);
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// POSTs JSON, returns status and body.
+    pub fn post(&self, path: &str, body: &serde_json::Value) -> (u16, serde_json::Value) {
+        let r = reqwest::blocking::Client::new().post(self.url(path)).json(body).send().unwrap();
+        let status = r.status().as_u16();
+        (status, r.json().unwrap_or(serde_json::Value::Null))
+    }
+
+    pub fn get(&self, path: &str) -> (u16, serde_json::Value) {
+        let r = reqwest::blocking::get(self.url(path)).unwrap();
+        let status = r.status().as_u16();
+        (status, r.json().unwrap_or(serde_json::Value::Null))
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

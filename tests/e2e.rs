@@ -1,0 +1,175 @@
+//! The whole bundled corpus ingested into a temp dir, the real server on a free port, queried
+//! over HTTP: search, filters, documents, and every error case.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::sync::OnceLock;
+
+use common::Server;
+use serde_json::{Value, json};
+
+fn server() -> &'static Server {
+    static SERVER: OnceLock<Server> = OnceLock::new();
+    SERVER.get_or_init(|| Server::start(common::ingested()))
+}
+
+fn search(body: Value) -> (u16, Value) {
+    server().post("/v1/search", &body)
+}
+
+fn hits(q: &str, limit: usize) -> Vec<Value> {
+    let (status, v) = search(json!({"query": q, "limit": limit}));
+    assert_eq!(status, 200, "{v}");
+    v["hits"].as_array().unwrap().clone()
+}
+
+fn assert_error(status: u16, body: &Value, want: u16, word: &str) {
+    assert_eq!(status, want, "{body}");
+    let message = body["error"]["message"].as_str().unwrap_or_else(|| panic!("JSON error body: {body}"));
+    assert!(body["error"]["code"].is_string());
+    assert!(message.contains(word), "{message:?} should name {word:?}");
+}
+
+#[test]
+fn healthz_counts_the_index() {
+    let (status, v) = server().get("/healthz");
+    assert_eq!(status, 200);
+    assert_eq!(v["status"], "ok");
+    assert!(v["documents"].as_u64().unwrap() >= 11, "{v}");
+    assert!(v["chunks"].as_u64().unwrap() > 500, "{v}");
+}
+
+#[test]
+fn hits_carry_every_field_and_their_span_points_into_the_document() {
+    let (status, v) = search(json!({"query": "Havnens Perle foretræde", "limit": 3}));
+    assert_eq!(status, 200);
+    assert!(v["took_ms"].is_u64());
+    let hit = &v["hits"][0];
+    for field in ["chunk_id", "doc_id", "title", "kind", "body", "heading", "source", "text", "snippet", "score", "span"] {
+        assert!(!hit[field].is_null(), "{field} missing in {hit}");
+    }
+    let (status, doc) = server().get(&format!("/v1/documents/{}", hit["doc_id"].as_str().unwrap()));
+    assert_eq!(status, 200);
+    let text = doc["text"].as_str().unwrap();
+    let (start, end) = (hit["span"]["start"].as_u64().unwrap() as usize, hit["span"]["end"].as_u64().unwrap() as usize);
+    assert_eq!(&text[start..end], hit["text"].as_str().unwrap());
+    assert_eq!(doc["title"], hit["title"]);
+}
+
+#[test]
+fn minutes_hits_name_item_case_and_page() {
+    let hits = hits("principbeslutning Havnens Perles fremtid Aarhus Ø", 10);
+    let hit = hits.iter().find(|h| h["doc_id"] == "aarhus-2025.referat-aarhus-byraad-2025-08-27").unwrap();
+    assert_eq!(hit["item"], "2");
+    assert_eq!(hit["case"], "EMN-2025-003383");
+    assert!(hit["page"].as_u64().unwrap() >= 4);
+}
+
+#[test]
+fn correctly_spelled_words_find_ocr_damaged_text() {
+    // "Mødested" is "Mgdested" in the OCR'd minutes; "økonomiske" is "gkonomiske" in the report.
+    let found = |q: &str, damaged: &str| hits(q, 10).iter().any(|h| h["text"].as_str().unwrap().contains(damaged));
+    assert!(found("mødested lokale 398", "Mgdested"));
+    assert!(found("forslagets økonomiske konsekvens byråds-GPT", "gkonomiske"));
+    assert!(found("betænkning bilagsmateriale læsevejledning", "beteenkning"));
+    assert!(found("Århus Rådhus lokale", "Aarhus Radhus"));
+}
+
+#[test]
+fn exact_forms_rank_above_repaired_ones() {
+    // "økonomi" is written correctly in the agenda and damaged ("gkonomi") in the report: the
+    // exact spelling comes first.
+    let hits = hits("økonomi", 5);
+    assert!(hits[0]["text"].as_str().unwrap().to_lowercase().contains("økonomi"), "{}", hits[0]["text"]);
+}
+
+#[test]
+fn filters_restrict_the_search() {
+    let (_, v) = search(json!({"query": "kommunalbestyrelsen", "limit": 20, "filters": {"kind": ["lov"]}}));
+    let hits = v["hits"].as_array().unwrap();
+    assert!(!hits.is_empty());
+    assert!(hits.iter().all(|h| h["kind"] == "lov"));
+
+    let (_, v) = search(json!({"query": "udviklingsplan", "limit": 20, "filters": {"body": ["teknisk udvalg"]}}));
+    let hits = v["hits"].as_array().unwrap();
+    assert!(!hits.is_empty());
+    assert!(hits.iter().all(|h| h["body"] == "Teknisk Udvalg"));
+
+    let (_, v) = search(json!({"query": "byrådet", "limit": 50, "filters": {"date_from": "2025-08-01", "date_to": "2025-08-31"}}));
+    let hits = v["hits"].as_array().unwrap();
+    assert!(!hits.is_empty());
+    assert!(hits.iter().all(|h| h["date"].as_str().unwrap().starts_with("2025-08")), "{hits:?}");
+
+    let (_, v) = search(json!({"query": "forslag", "limit": 20, "filters": {"case": "emn-2025-003383"}}));
+    let hits = v["hits"].as_array().unwrap();
+    assert!(!hits.is_empty());
+    assert!(hits.iter().all(|h| h["case"] == "EMN-2025-003383"));
+
+    let (_, v) = search(json!({"query": "forslag", "filters": {"kind": ["haandbog"]}}));
+    assert_eq!(v["hits"].as_array().unwrap().len(), 0, "no handbook in the bundled corpus");
+}
+
+#[test]
+fn limits_are_honoured() {
+    assert_eq!(hits("byrådet", 1).len(), 1);
+    assert_eq!(hits("byrådet", 100).len(), 100);
+    let (_, v) = search(json!({"query": "byrådet"}));
+    assert_eq!(v["hits"].as_array().unwrap().len(), 10, "default limit");
+}
+
+#[test]
+fn bad_requests_get_400_with_a_json_message() {
+    let (s, b) = search(json!({"query": "  "}));
+    assert_error(s, &b, 400, "query");
+    let (s, b) = search(json!({"query": "x", "limit": 0}));
+    assert_error(s, &b, 400, "limit");
+    let (s, b) = search(json!({"query": "x", "limit": 101}));
+    assert_error(s, &b, 400, "limit");
+    let (s, b) = search(json!({"query": "x", "filters": {"date_from": "2025-02-30"}}));
+    assert_error(s, &b, 400, "date_from");
+    let (s, b) = search(json!({"query": "x", "filters": {"date_to": "yesterday"}}));
+    assert_error(s, &b, 400, "date_to");
+    let (s, b) = search(json!({"query": "x", "filters": {"colour": "red"}}));
+    assert_error(s, &b, 400, "colour");
+    let (s, b) = search(json!({"query": "x", "filters": {"kind": ["minutes"]}}));
+    assert_error(s, &b, 400, "minutes");
+    let (s, b) = search(json!({"limit": 3}));
+    assert_error(s, &b, 400, "query");
+    let (s, b) = search(json!({"query": 7}));
+    assert_error(s, &b, 400, "invalid");
+
+    let client = reqwest::blocking::Client::new();
+    let r = client.post(server().url("/v1/search")).header("content-type", "application/json").body("{\"query\": ").send().unwrap();
+    let s = r.status().as_u16();
+    assert_error(s, &r.json().unwrap(), 400, "JSON");
+    let r = client.post(server().url("/v1/search")).body("{\"query\": \"x\"}").send().unwrap();
+    let s = r.status().as_u16();
+    assert_error(s, &r.json().unwrap(), 400, "Content-Type");
+}
+
+#[test]
+fn oversized_bodies_get_413() {
+    let big = "ø".repeat(40_000);
+    let (s, b) = search(json!({"query": big}));
+    assert_error(s, &b, 413, "larger than 65536");
+}
+
+#[test]
+fn unknown_documents_paths_and_methods() {
+    let (s, b) = server().get("/v1/documents/no-such-document");
+    assert_error(s, &b, 404, "no-such-document");
+    let (s, b) = server().get("/v1/nothing");
+    assert_error(s, &b, 404, "endpoint");
+    let (s, b) = server().get("/v1/search");
+    assert_error(s, &b, 405, "method");
+}
+
+#[test]
+fn openapi_documents_every_endpoint() {
+    let (s, v) = server().get("/openapi.json");
+    assert_eq!(s, 200);
+    for path in ["/healthz", "/v1/search", "/v1/documents/{doc_id}"] {
+        assert!(v["paths"][path].is_object(), "{path} missing");
+    }
+}
