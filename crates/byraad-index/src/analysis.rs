@@ -301,6 +301,7 @@ mod tests {
     #[test]
     fn at_sign_is_oe_only_inside_words() {
         let w: Vec<_> = words("@nsker mail@aarhus.dk @ 5").into_iter().map(|w| w.lower).collect();
-        assert_eq!(w, vec!["ønsker", "mail", "øaarhus", "dk", "5"]);
+        // Inside a word it is read as ø too: an e-mail address stays one word, found as a whole.
+        assert_eq!(w, vec!["ønsker", "mailøaarhus", "dk", "5"]);
     }
 }

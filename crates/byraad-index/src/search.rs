@@ -35,6 +35,8 @@ const SNIPPET_CHARS: usize = 240;
 static CASE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)\bEMN-\d{4}-\d{6}\b").expect("valid regex"));
 
 type Clauses = Vec<(Occur, Box<dyn Query>)>;
+/// A scoring query (none when the text has no searchable word) and the terms to highlight.
+type Scoring = (Option<Box<dyn Query>>, BTreeMap<String, f32>);
 
 fn boosted(q: impl Query, boost: f32) -> Box<dyn Query> {
     Box::new(BoostQuery::new(Box::new(q), boost))
@@ -66,7 +68,7 @@ impl LexicalIndex {
     }
 
     /// The scoring part of a query, and the terms to highlight with their weights.
-    fn scoring_query(&self, searcher: &Searcher, text: &str) -> Result<(Option<Box<dyn Query>>, BTreeMap<String, f32>)> {
+    fn scoring_query(&self, searcher: &Searcher, text: &str) -> Result<Scoring> {
         let f = &self.fields;
         let c = &self.config;
         let words: Vec<_> = analysis::words(text)

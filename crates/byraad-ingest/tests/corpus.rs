@@ -1,4 +1,5 @@
 //! Segmentation of every file of the bundled corpus: items, titles, case numbers, pages.
+#![allow(clippy::unwrap_used)]
 
 use std::path::PathBuf;
 
