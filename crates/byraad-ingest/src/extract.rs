@@ -262,6 +262,26 @@ mod tests {
     }
 
     #[test]
+    fn docx_paragraphs_and_tables_become_lines() {
+        use docx_rs::{Docx, Paragraph, Run, Table, TableCell, TableRow};
+        let mut bytes = std::io::Cursor::new(Vec::new());
+        Docx::new()
+            .add_paragraph(Paragraph::new().add_run(Run::new().add_text("Punkt 1: Godkendelse af dagsorden")))
+            .add_paragraph(Paragraph::new().add_run(Run::new().add_text("Udvalget godkendte ")).add_run(Run::new().add_text("dagsordenen.")))
+            .add_table(Table::new(vec![TableRow::new(vec![
+                TableCell::new().add_paragraph(Paragraph::new().add_run(Run::new().add_text("Skolebyggeri"))),
+                TableCell::new().add_paragraph(Paragraph::new().add_run(Run::new().add_text("12,5 mio. kr."))),
+            ])]))
+            .build()
+            .pack(&mut bytes)
+            .unwrap();
+        let text = extract(Path::new("r.docx"), bytes.get_ref(), Format::Docx).unwrap();
+        assert_eq!(text, "Punkt 1: Godkendelse af dagsorden\nUdvalget godkendte dagsordenen.\nSkolebyggeri\n12,5 mio. kr.\n");
+        let err = extract(Path::new("r.docx"), b"PK not a zip", Format::Docx).unwrap_err().to_string();
+        assert!(err.contains("r.docx") && err.contains("docx"), "{err}");
+    }
+
+    #[test]
     fn plain_html_keeps_blocks_apart() {
         let t = html_text("<html><head><title>T</title></head><body><h2>Om</h2><p>a <b>b</b></p><p>c</p></body></html>");
         assert_eq!(t, "Om\na b\nc");
