@@ -29,6 +29,66 @@ pub struct Config {
     pub search: SearchConfig,
     /// Chunking and indexing.
     pub ingest: IngestConfig,
+    /// Dense embeddings.
+    pub dense: DenseConfig,
+    /// Where vectors are stored.
+    pub vectors: VectorsConfig,
+    /// How lexical and dense results are fused.
+    pub fusion: FusionConfig,
+}
+
+/// `[dense]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DenseConfig {
+    /// `local` (in-process e5), `openai` (an OpenAI-compatible embeddings service) or `none`.
+    pub backend: DenseBackend,
+    /// The model's name, reported by `/healthz` and sent to an embeddings service.
+    pub model: String,
+    /// Directory with `config.json`, `model.safetensors`, `tokenizer.json` (local backend).
+    pub model_dir: PathBuf,
+    /// Chunks embedded per call while ingesting.
+    pub batch_size: usize,
+}
+
+/// The embeddings backend.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DenseBackend {
+    /// multilingual-e5-small in-process.
+    Local,
+    /// No dense retrieval: lexical only.
+    None,
+}
+
+/// `[vectors]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VectorsConfig {
+    /// `edge`: qdrant-edge inside the data directory.
+    pub backend: VectorBackend,
+}
+
+/// The vector store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum VectorBackend {
+    /// qdrant-edge in `<data>/vectors`.
+    Edge,
+}
+
+/// `[fusion]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FusionConfig {
+    /// Candidates taken from each retriever before fusion.
+    pub candidates: usize,
+    /// Reciprocal-rank-fusion constant k.
+    pub rrf_k: f32,
+    /// Weight of the lexical ranking.
+    pub lexical_weight: f32,
+    /// Weight of the dense ranking.
+    pub dense_weight: f32,
 }
 
 /// `[data]`.
@@ -77,6 +137,8 @@ pub struct SearchConfig {
     pub phrase_slop: u32,
     /// Weight of a case number named in the query.
     pub case_boost: f32,
+    /// Mode of a request that names none.
+    pub default_mode: crate::Mode,
 }
 
 /// `[ingest]`.
@@ -145,6 +207,18 @@ impl Config {
         }
         if i.writer_memory_mib < 16 {
             return Err(Error::invalid("ingest.writer_memory_mib", "must be at least 16"));
+        }
+        let f = &self.fusion;
+        if f.candidates == 0 || !(f.rrf_k.is_finite() && f.rrf_k >= 0.0) {
+            return Err(Error::invalid("fusion", "candidates must be >= 1 and rrf_k a finite number >= 0"));
+        }
+        for (name, v) in [("fusion.lexical_weight", f.lexical_weight), ("fusion.dense_weight", f.dense_weight)] {
+            if !(v.is_finite() && v >= 0.0) {
+                return Err(Error::invalid(name, format!("{v} must be a finite number >= 0")));
+            }
+        }
+        if self.dense.batch_size == 0 {
+            return Err(Error::invalid("dense.batch_size", "must be at least 1"));
         }
         if self.server.max_body_bytes < 1024 {
             return Err(Error::invalid("server.max_body_bytes", "must be at least 1024"));

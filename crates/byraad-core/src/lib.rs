@@ -20,4 +20,4 @@ mod search;
 
 pub use document::{Access, Chunk, Document, DocumentMeta, Kind, Section, Span};
 pub use error::{Error, Result};
-pub use search::{Filters, Hit, SearchRequest, SearchResponse, DEFAULT_LIMIT};
+pub use search::{DEFAULT_LIMIT, Filters, Hit, Mode, SearchRequest, SearchResponse};

@@ -24,6 +24,33 @@ pub struct SearchRequest {
     /// Restrictions on kind, body, dates and case.
     #[serde(default)]
     pub filters: Filters,
+    /// Which retrievers to use (default hybrid).
+    #[serde(default)]
+    pub mode: Option<Mode>,
+}
+
+/// Which retrievers a search uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// Lexical and dense, fused (dense is skipped when no model is available).
+    #[default]
+    Hybrid,
+    /// BM25 over the Danish analysis only.
+    Lexical,
+    /// Embeddings only.
+    Dense,
+}
+
+impl Mode {
+    /// The mode's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Hybrid => "hybrid",
+            Mode::Lexical => "lexical",
+            Mode::Dense => "dense",
+        }
+    }
 }
 
 /// Restrictions applied inside the search, not after it.
@@ -143,6 +170,8 @@ pub struct Hit {
     pub score: f32,
     /// The chunk's bytes in the document text.
     pub span: Span,
+    /// Which retrievers found it ("lexical", "dense").
+    pub retrievers: Vec<String>,
 }
 
 /// The hits of one search.
@@ -152,6 +181,11 @@ pub struct SearchResponse {
     pub hits: Vec<Hit>,
     /// Time spent searching, in milliseconds.
     pub took_ms: u64,
+    /// The mode the search ran in (hybrid falls back to lexical without a model).
+    pub mode: Mode,
+    /// Why the search ran in another mode than asked, if it did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warning: Option<String>,
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ use std::ops::Bound;
 use std::sync::LazyLock;
 use std::time::Instant;
 
-use byraad_core::{Hit, Kind, SearchRequest, SearchResponse, Span};
+use byraad_core::{Hit, Kind, Mode, SearchRequest, SearchResponse, Span};
 use regex::Regex;
 use tantivy::collector::TopDocs;
 use tantivy::query::{BooleanQuery, BoostQuery, ConstScoreQuery, Occur, PhraseQuery, Query, RangeQuery, TermQuery};
@@ -43,28 +43,54 @@ fn boosted(q: impl Query, boost: f32) -> Box<dyn Query> {
 }
 
 impl LexicalIndex {
-    /// Runs a search. The request is validated against the configured limits first.
+    /// Runs a lexical search. The request is validated against the configured limits first.
     pub fn search(&self, req: &SearchRequest) -> Result<SearchResponse> {
         let started = Instant::now();
         req.validate(self.config.max_limit)?;
+        let hits = self.lexical_hits(req, req.limit())?;
+        Ok(SearchResponse { hits, took_ms: elapsed_ms(started), mode: Mode::Lexical, warning: None })
+    }
+
+    /// The best `limit` chunks for `req` by BM25 over the Danish analysis, filters applied.
+    pub fn lexical_hits(&self, req: &SearchRequest, limit: usize) -> Result<Vec<Hit>> {
         let searcher = self.reader.searcher();
         let (scoring, highlight) = self.scoring_query(&searcher, &req.query)?;
-        let Some(scoring) = scoring else {
-            return Ok(SearchResponse { hits: Vec::new(), took_ms: elapsed_ms(started) });
-        };
+        let Some(scoring) = scoring else { return Ok(Vec::new()) };
         let mut clauses: Clauses = vec![(Occur::Must, scoring)];
         for filter in self.filter_queries(req)? {
             clauses.push((Occur::Must, Box::new(ConstScoreQuery::new(filter, 0.0))));
         }
         let query = BooleanQuery::new(clauses);
-        let top = searcher.search(&query, &TopDocs::with_limit(req.limit()).order_by_score())?;
-        let snippets = SnippetGenerator::new(highlight, TextAnalyzer::from(DanishTokenizer::stemming()), self.fields.text, SNIPPET_CHARS);
-        let mut hits = Vec::with_capacity(top.len());
-        for (score, address) in top {
-            let stored: TantivyDocument = searcher.doc(address)?;
-            hits.push(self.hit(&stored, score, &snippets)?);
+        let top = searcher.search(&query, &TopDocs::with_limit(limit).order_by_score())?;
+        let snippets = self.snippets(highlight);
+        top.into_iter()
+            .map(|(score, address)| {
+                let stored: TantivyDocument = searcher.doc(address)?;
+                self.hit(&stored, score, &snippets, "lexical")
+            })
+            .collect()
+    }
+
+    /// Hits for chunk ids found by another retriever, in the given order, scored as given, with
+    /// snippets highlighting the words of `query`. Ids unknown to the index (a vector written
+    /// for a version whose commit never happened) are skipped.
+    pub fn hits_for_chunks(&self, query: &str, chunks: &[(String, f32)], retriever: &str) -> Result<Vec<Hit>> {
+        let searcher = self.reader.searcher();
+        let (_, highlight) = self.scoring_query(&searcher, query)?;
+        let snippets = self.snippets(highlight);
+        let mut out = Vec::with_capacity(chunks.len());
+        for (chunk_id, score) in chunks {
+            let query = BooleanQuery::intersection(vec![crate::term_query(self.fields.rec, REC_CHUNK), crate::term_query(self.fields.chunk_id, chunk_id)]);
+            if let Some((_, address)) = searcher.search(&query, &TopDocs::with_limit(1).order_by_score())?.into_iter().next() {
+                let stored: TantivyDocument = searcher.doc(address)?;
+                out.push(self.hit(&stored, *score, &snippets, retriever)?);
+            }
         }
-        Ok(SearchResponse { hits, took_ms: elapsed_ms(started) })
+        Ok(out)
+    }
+
+    fn snippets(&self, highlight: BTreeMap<String, f32>) -> SnippetGenerator {
+        SnippetGenerator::new(highlight, TextAnalyzer::from(DanishTokenizer::stemming()), self.fields.text, SNIPPET_CHARS)
     }
 
     /// The scoring part of a query, and the terms to highlight with their weights.
@@ -161,7 +187,7 @@ impl LexicalIndex {
         Ok(out)
     }
 
-    fn hit(&self, d: &TantivyDocument, score: f32, snippets: &SnippetGenerator) -> Result<Hit> {
+    fn hit(&self, d: &TantivyDocument, score: f32, snippets: &SnippetGenerator, retriever: &str) -> Result<Hit> {
         let f = &self.fields;
         let get = |field| d.get_first(field).and_then(|v| v.as_str()).unwrap_or_default().to_string();
         let meta: serde_json::Value = serde_json::from_str(&get(f.meta)).map_err(|e| Error::Corrupt(format!("chunk metadata: {e}")))?;
@@ -193,6 +219,7 @@ impl LexicalIndex {
             snippet: snippet_html,
             score,
             span,
+            retrievers: vec![retriever.to_string()],
         })
     }
 }
@@ -201,6 +228,6 @@ fn html_escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
 }
 
-fn elapsed_ms(started: Instant) -> u64 {
+pub(crate) fn elapsed_ms(started: Instant) -> u64 {
     u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX)
 }
