@@ -92,3 +92,36 @@ impl Drop for Server {
         let _ = self.child.wait();
     }
 }
+
+/// The imported e5 model (`make setup`).
+pub fn model_dir() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../models/multilingual-e5-small");
+    assert!(dir.join("model.safetensors").is_file(), "the e5 model is needed in {} (run `make setup`)", dir.display());
+    dir
+}
+
+impl Server {
+    /// Starts the server with extra environment (configuration overrides).
+    pub fn start_with(data: tempfile::TempDir, env: &[(&str, String)]) -> Server {
+        let mut cmd = Command::new(BIN);
+        cmd.args(["serve", "--addr", "127.0.0.1:0", "--data"]).arg(data.path()).stdout(Stdio::piped()).stderr(Stdio::null());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let base = line.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("unexpected first line {line:?}")).to_string();
+        let server = Server { child, base, _data: Some(data) };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
+            if let Ok(r) = reqwest::blocking::get(format!("{}/healthz", server.base))
+                && r.status().is_success()
+            {
+                return server;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("server at {} did not become healthy", server.base);
+    }
+}

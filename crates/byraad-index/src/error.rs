@@ -20,6 +20,12 @@ pub enum Error {
     /// A request was invalid.
     #[error(transparent)]
     Invalid(#[from] byraad_core::Error),
+    /// Embedding failed.
+    #[error(transparent)]
+    Embed(#[from] byraad_embed::Error),
+    /// The vector store failed.
+    #[error(transparent)]
+    Vector(#[from] byraad_vector::Error),
     /// The corpus could not be read.
     #[error(transparent)]
     Ingest(#[from] byraad_ingest::Error),

@@ -17,6 +17,7 @@ use tantivy::collector::DocSetCollector;
 use tantivy::schema::Value;
 use tantivy::{DateTime, TantivyDocument, Term, doc};
 
+use crate::dense::Dense;
 use crate::schema::{REC_CHUNK, REC_DOC};
 use crate::{LexicalIndex, Result, term_query};
 
@@ -90,11 +91,23 @@ impl LexicalIndex {
         chunker: &Chunker,
         salt: &str,
         writer_memory_mib: usize,
+        dense: Option<&Dense>,
         mut progress: impl FnMut(IngestEvent<'_>),
     ) -> Result<IngestReport> {
         let started = Instant::now();
         let mut report = IngestReport { files: corpus.files().len(), ..Default::default() };
-        let known = self.fingerprints()?;
+        let mut known = self.fingerprints()?;
+        if let Some(dense) = dense {
+            // A source counts as indexed only when both halves hold the same version: after a
+            // crash between the vector writes and the tantivy commit, or with vectors of another
+            // model, the file is processed again and both are rewritten.
+            let vectors = dense.store.sources()?;
+            known.retain(|source, fp| vectors.get(source).is_some_and(|v| v.len() == 1 && &v[0] == fp));
+            for stale in vectors.keys().filter(|s| !corpus.files().iter().any(|f| &f.rel == *s)) {
+                dense.store.delete_source(stale, None)?;
+            }
+        }
+        let indexed = self.fingerprints()?;
         let mut writer = self.index.writer::<TantivyDocument>(writer_memory_mib * 1024 * 1024)?;
         let f = &self.fields;
         let mut dirty = false;
@@ -129,12 +142,20 @@ impl LexicalIndex {
                     continue;
                 }
             };
+            let docs: Vec<(Document, Vec<Chunk>)> = docs.into_iter().map(|d| {
+                let chunks = chunker.chunks(&d);
+                (d, chunks)
+            }).collect();
+            // Vectors first: they are invisible to search until the tantivy commit below makes
+            // their chunks exist.
+            if let Some(dense) = dense {
+                dense.write(&file.rel, &fingerprint, &docs)?;
+            }
             writer.delete_term(Term::from_field_text(f.source, &file.rel));
             let mut chunks_of_file = 0;
-            for doc in &docs {
-                let chunks = chunker.chunks(doc);
+            for (doc, chunks) in &docs {
                 chunks_of_file += chunks.len();
-                self.add_document(&writer, doc, &chunks, &fingerprint)?;
+                self.add_document(&writer, doc, chunks, &fingerprint)?;
             }
             dirty = true;
             report.changed += 1;
@@ -143,10 +164,16 @@ impl LexicalIndex {
             report.bytes += size;
             progress(IngestEvent::File { rel: &file.rel, bytes: size, chunks: chunks_of_file, parsed: true, error: None });
         }
-        for gone in known.keys().filter(|k| !seen.contains(*k)) {
+        for gone in indexed.keys().filter(|k| !seen.contains(*k)) {
             writer.delete_term(Term::from_field_text(f.source, gone));
+            if let Some(dense) = dense {
+                dense.store.delete_source(gone, None)?;
+            }
             report.removed += 1;
             dirty = true;
+        }
+        if let Some(dense) = dense {
+            dense.store.flush()?;
         }
         if dirty {
             writer.commit()?;

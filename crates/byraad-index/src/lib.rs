@@ -13,8 +13,10 @@
 #![warn(missing_docs)]
 
 pub mod analysis;
+mod dense;
 mod error;
 mod ingest;
+mod retriever;
 mod schema;
 mod search;
 
@@ -27,7 +29,9 @@ use tantivy::tokenizer::{LowerCaser, RawTokenizer, TextAnalyzer};
 use tantivy::{Index, IndexReader, ReloadPolicy, TantivyDocument, Term};
 
 pub use error::{Error, Result};
+pub use dense::{Dense, passage_text};
 pub use ingest::{FileFailure, IngestEvent, IngestReport};
+pub use retriever::{DenseStatus, Retriever};
 pub use schema::Fields;
 
 use analysis::DanishTokenizer;

@@ -7,7 +7,8 @@
 //! use byraad_index::LexicalIndex;
 //! let config = Config::default();
 //! let index = LexicalIndex::open(&config.data.dir, config.search.clone())?;
-//! let state = byraad_server::AppState::new(Arc::new(index), &config);
+//! let retriever = byraad_index::Retriever::new(index, None, config.fusion.clone(), config.search.default_mode, None);
+//! let state = byraad_server::AppState::new(Arc::new(retriever), &config);
 //! let listener = tokio::net::TcpListener::bind(config.server.addr).await?;
 //! byraad_server::serve(listener, state).await?;
 //! # Ok(()) }
@@ -36,19 +37,31 @@ pub trait SearchService: Send + Sync + 'static {
     fn document(&self, doc_id: &str) -> byraad_index::Result<Option<Document>>;
     /// Document and chunk counts.
     fn stats(&self) -> byraad_index::Result<byraad_index::Stats>;
+    /// Dense retrieval's model and dimension, `None` when off.
+    fn dense(&self) -> Option<byraad_index::DenseStatus>;
+    /// Why a configured part (dense retrieval) is not working, if so.
+    fn warning(&self) -> Option<String>;
 }
 
-impl SearchService for byraad_index::LexicalIndex {
+impl SearchService for byraad_index::Retriever {
     fn search(&self, req: &SearchRequest) -> byraad_index::Result<SearchResponse> {
-        byraad_index::LexicalIndex::search(self, req)
+        byraad_index::Retriever::search(self, req)
     }
 
     fn document(&self, doc_id: &str) -> byraad_index::Result<Option<Document>> {
-        byraad_index::LexicalIndex::document(self, doc_id)
+        self.lexical().document(doc_id)
     }
 
     fn stats(&self) -> byraad_index::Result<byraad_index::Stats> {
-        byraad_index::LexicalIndex::stats(self)
+        self.lexical().stats()
+    }
+
+    fn dense(&self) -> Option<byraad_index::DenseStatus> {
+        self.dense_status()
+    }
+
+    fn warning(&self) -> Option<String> {
+        self.dense_warning().map(|w| format!("dense retrieval is off, lexical search only: {w}"))
     }
 }
 

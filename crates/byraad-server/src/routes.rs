@@ -37,6 +37,12 @@ pub struct Health {
     documents: u64,
     /// Chunks indexed.
     chunks: u64,
+    /// Dense retrieval: `{"model": ..., "dim": ...}`, or null when off.
+    #[schema(value_type = Option<Object>)]
+    dense: Option<byraad_index::DenseStatus>,
+    /// What is not working as configured, if anything.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    warning: Option<String>,
 }
 
 /// Error body.
@@ -81,8 +87,15 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, ApiError> + S
 /// Liveness and index size.
 #[utoipa::path(get, path = "/healthz", responses((status = 200, body = Health)))]
 async fn healthz(State(state): State<AppState>) -> Result<Json<Health>, ApiError> {
-    let stats = blocking(move || Ok(state.search.stats()?)).await?;
-    Ok(Json(Health { status: "ok", documents: stats.documents, chunks: stats.chunks }))
+    let service = state.search.clone();
+    let stats = blocking(move || Ok(service.stats()?)).await?;
+    Ok(Json(Health {
+        status: "ok",
+        documents: stats.documents,
+        chunks: stats.chunks,
+        dense: state.search.dense(),
+        warning: state.search.warning(),
+    }))
 }
 
 /// Searches the archive.

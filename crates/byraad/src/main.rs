@@ -8,9 +8,11 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context;
-use byraad_core::SearchRequest;
-use byraad_core::config::Config;
-use byraad_index::{IngestEvent, LexicalIndex};
+use byraad_core::config::{Config, DenseBackend};
+use byraad_core::{Mode, SearchRequest};
+use byraad_embed::{Embedder, LocalE5};
+use byraad_index::{Dense, IngestEvent, LexicalIndex, Retriever};
+use byraad_vector::EdgeStore;
 use byraad_ingest::{ChunkSizes, Chunker, Corpus};
 use clap::{Parser, Subcommand};
 
@@ -45,6 +47,9 @@ enum Command {
         /// Print the response as JSON.
         #[arg(long)]
         json: bool,
+        /// hybrid, lexical or dense (default from the configuration).
+        #[arg(long, value_parser = parse_mode)]
+        mode: Option<Mode>,
     },
     /// Serve the HTTP API.
     Serve {
@@ -54,9 +59,13 @@ enum Command {
     },
 }
 
+fn parse_mode(s: &str) -> Result<Mode, String> {
+    serde_json::from_value(serde_json::Value::String(s.to_string())).map_err(|_| format!("unknown mode {s:?}, expected hybrid, lexical or dense"))
+}
+
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("BYRAAD_LOG").unwrap_or_else(|_| "info,tantivy=warn".into()))
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("BYRAAD_LOG").unwrap_or_else(|_| "info,tantivy=warn,qdrant_edge=error".into()))
         .with_writer(std::io::stderr)
         .init();
     match run(Cli::parse()) {
@@ -81,9 +90,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             config.validate()?;
             ingest(&config)
         }
-        Command::Search { query, limit, json } => {
+        Command::Search { query, limit, json, mode } => {
             config.validate()?;
-            search(&config, query, limit, json)
+            search(&config, query, limit, json, mode)
         }
         Command::Serve { addr } => {
             if let Some(addr) = addr {
@@ -100,6 +109,32 @@ fn open_index(config: &Config) -> anyhow::Result<LexicalIndex> {
         .with_context(|| format!("cannot open the index in {}", config.data.dir.display()))
 }
 
+/// Dense retrieval as configured; without a usable model, `None` and the reason. A vector store
+/// that cannot be opened is fatal: the data directory is damaged or belongs to another model.
+fn open_dense(config: &Config) -> anyhow::Result<(Option<Dense>, Option<String>)> {
+    let d = &config.dense;
+    match d.backend {
+        DenseBackend::None => Ok((None, None)),
+        DenseBackend::Local => match LocalE5::load(&d.model_dir, &d.model) {
+            Err(e) => Ok((None, Some(e.to_string()))),
+            Ok(embedder) => {
+                let dir = config.data.dir.join("vectors");
+                let store = EdgeStore::open(&dir, embedder.dim()).with_context(|| format!("cannot open the vector store in {}", dir.display()))?;
+                Ok((Some(Dense { embedder: Arc::new(embedder), store: Arc::new(store), batch_size: d.batch_size }), None))
+            }
+        },
+    }
+}
+
+fn open_retriever(config: &Config) -> anyhow::Result<Retriever> {
+    let index = open_index(config)?;
+    let (dense, warning) = open_dense(config)?;
+    if let Some(w) = &warning {
+        tracing::warn!(reason = %w, "dense retrieval is off, lexical search only");
+    }
+    Ok(Retriever::new(index, dense, config.fusion.clone(), config.search.default_mode, warning))
+}
+
 fn ingest(config: &Config) -> anyhow::Result<ExitCode> {
     let corpus = Corpus::open(&config.corpus.dir).with_context(|| format!("cannot read corpus {}", config.corpus.dir.display()))?;
     for missing in corpus.manifest().missing(corpus.root()) {
@@ -108,8 +143,13 @@ fn ingest(config: &Config) -> anyhow::Result<ExitCode> {
     let i = &config.ingest;
     let sizes = ChunkSizes { min_chars: i.chunk_min_chars, max_chars: i.chunk_max_chars, overlap_chars: i.chunk_overlap_chars };
     let chunker = Chunker::new(sizes)?;
-    let salt = format!("{sizes:?} index v{}", byraad_index::INDEX_VERSION);
     let index = open_index(config)?;
+    let (dense, warning) = open_dense(config)?;
+    if let Some(w) = &warning {
+        eprintln!("byraad: warning: dense retrieval is off ({w}); ingesting for lexical search only");
+    }
+    let model = dense.as_ref().map_or_else(|| "none".to_string(), |d| format!("{}/{}", d.embedder.model(), d.embedder.dim()));
+    let salt = format!("{sizes:?} index v{} dense {model}", byraad_index::INDEX_VERSION);
 
     let bar = std::io::stderr().is_terminal().then(|| {
         let bar = indicatif::ProgressBar::new(0);
@@ -121,7 +161,7 @@ fn ingest(config: &Config) -> anyhow::Result<ExitCode> {
     });
     let started = std::time::Instant::now();
     let (mut chunks, mut bytes) = (0usize, 0u64);
-    let report = index.ingest(&corpus, &chunker, &salt, i.writer_memory_mib, |event| match event {
+    let report = index.ingest(&corpus, &chunker, &salt, i.writer_memory_mib, dense.as_ref(), |event| match event {
         IngestEvent::Start { files } => {
             if let Some(bar) = &bar {
                 bar.set_length(files as u64);
@@ -166,10 +206,13 @@ fn ingest(config: &Config) -> anyhow::Result<ExitCode> {
     Ok(if report.failures.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
-fn search(config: &Config, query: String, limit: Option<usize>, json: bool) -> anyhow::Result<ExitCode> {
-    let index = open_index(config)?;
-    let req = SearchRequest { query, limit: Some(limit.unwrap_or(config.search.default_limit)), ..Default::default() };
-    let resp = index.search(&req)?;
+fn search(config: &Config, query: String, limit: Option<usize>, json: bool, mode: Option<Mode>) -> anyhow::Result<ExitCode> {
+    let retriever = open_retriever(config)?;
+    let req = SearchRequest { query, limit: Some(limit.unwrap_or(config.search.default_limit)), mode, ..Default::default() };
+    let resp = retriever.search(&req)?;
+    if let Some(w) = &resp.warning {
+        eprintln!("byraad: warning: {w}");
+    }
     if json {
         println!("{}", serde_json::to_string_pretty(&resp)?);
         return Ok(ExitCode::SUCCESS);
@@ -191,9 +234,9 @@ fn search(config: &Config, query: String, limit: Option<usize>, json: bool) -> a
 }
 
 fn serve(config: &Config) -> anyhow::Result<ExitCode> {
-    let index = open_index(config)?;
-    let stats = index.stats()?;
-    let state = byraad_server::AppState::new(Arc::new(index), config);
+    let retriever = open_retriever(config)?;
+    let stats = retriever.lexical().stats()?;
+    let state = byraad_server::AppState::new(Arc::new(retriever), config);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind(config.server.addr)

@@ -1,0 +1,136 @@
+//! Dense and hybrid retrieval end to end: the real binary ingests a small corpus with the
+//! in-process e5 model into qdrant-edge, the real server searches it.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::fs;
+use std::process::Command;
+
+use common::{BIN, Server, stderr, stdout};
+use serde_json::{Value, json};
+
+fn dense_env() -> Vec<(&'static str, String)> {
+    vec![
+        ("BYRAAD__DENSE__BACKEND", "local".into()),
+        ("BYRAAD__DENSE__MODEL_DIR", common::model_dir().display().to_string()),
+    ]
+}
+
+fn small_corpus() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(
+        dir.path().join("manifest.toml"),
+        r#"
+[[document]]
+path = "referat.txt"
+title = "Referat, Teknisk Udvalg 1. marts 2025"
+kind = "referat"
+body = "Teknisk Udvalg"
+date = "2025-03-01"
+
+[[document]]
+path = "lov.md"
+title = "Uddrag af kommunestyrelsesloven"
+kind = "lov"
+body = "Folketinget"
+"#,
+    )
+    .unwrap();
+    fs::write(
+        dir.path().join("referat.txt"),
+        "Punkt 1: Cykelstier på Randersvej\nUdvalget besluttede at anlægge nye cykelstier langs Randersvej for 12 mio. kr.\n\nPunkt 2: Havnens Perle\nGrillbaren skal have en permanent placering på Aarhus Ø.\n",
+    )
+    .unwrap();
+    fs::write(
+        dir.path().join("lov.md"),
+        "# Kapitel I\n\n## § 8\n§ 8. Kommunalbestyrelsens møder er offentlige.\n\nStk. 2. Dagsordenen udsendes til medlemmerne senest 4 dage før mødet.\n",
+    )
+    .unwrap();
+    dir
+}
+
+fn ingest(corpus: &std::path::Path, data: &std::path::Path) -> String {
+    let out = Command::new(BIN)
+        .args(["ingest", "--corpus"])
+        .arg(corpus)
+        .arg("--data")
+        .arg(data)
+        .envs(dense_env())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    stdout(&out)
+}
+
+fn search(server: &Server, body: Value) -> Value {
+    let (status, v) = server.post("/v1/search", &body);
+    assert_eq!(status, 200, "{v}");
+    v
+}
+
+#[test]
+fn dense_and_hybrid_search_with_filters_inside_and_incremental_vectors() {
+    let corpus = small_corpus();
+    let data = tempfile::tempdir().unwrap();
+    assert!(ingest(corpus.path(), data.path()).contains("(2 changed, 0 unchanged"));
+    assert!(ingest(corpus.path(), data.path()).contains("(0 changed, 2 unchanged"), "vectors and index agree: nothing to redo");
+
+    // Delete a file and change another: their vectors follow.
+    fs::remove_file(corpus.path().join("lov.md")).unwrap();
+    fs::write(corpus.path().join("referat.txt"), "Punkt 1: Cykelstier på Randersvej\nUdvalget besluttede at anlægge nye cykelstier langs Randersvej for 12 mio. kr.\n").unwrap();
+    assert!(ingest(corpus.path(), data.path()).contains("(1 changed, 0 unchanged, 1 removed"));
+    fs::write(corpus.path().join("lov.md"), "# Kapitel I\n\n## § 8\n§ 8. Kommunalbestyrelsens møder er offentlige.\n\nStk. 2. Dagsordenen udsendes til medlemmerne senest 4 dage før mødet.\n").unwrap();
+    ingest(corpus.path(), data.path());
+
+    let server = Server::start_with(data, &dense_env());
+    let (_, health) = server.get("/healthz");
+    assert_eq!(health["dense"]["model"], "multilingual-e5-small");
+    assert_eq!(health["dense"]["dim"], 384);
+
+    // Dense finds the provision from a paraphrase sharing no word form with it.
+    let v = search(&server, json!({"query": "hvornår får byrådet materialet før et møde", "mode": "dense", "limit": 3}));
+    assert_eq!(v["mode"], "dense");
+    let top = &v["hits"][0];
+    assert!(top["text"].as_str().unwrap().contains("senest 4 dage"), "{v}");
+    assert_eq!(top["retrievers"], json!(["dense"]));
+    assert!(!v["hits"].as_array().unwrap().iter().any(|h| h["text"].as_str().unwrap().contains("Havnens Perle")), "the deleted item's vector is gone");
+
+    // Filters apply inside the dense search.
+    let v = search(&server, json!({"query": "dagsordenen udsendes", "mode": "dense", "filters": {"kind": ["referat"]}}));
+    assert!(v["hits"].as_array().unwrap().iter().all(|h| h["kind"] == "referat"), "{v}");
+    let v = search(&server, json!({"query": "cykelstier", "mode": "dense", "filters": {"date_from": "2025-04-01"}}));
+    assert!(v["hits"].as_array().unwrap().is_empty(), "{v}");
+
+    // Hybrid fuses both and says who found each hit.
+    let v = search(&server, json!({"query": "cykelstier Randersvej", "limit": 5}));
+    assert_eq!(v["mode"], "hybrid");
+    let top = &v["hits"][0];
+    assert!(top["text"].as_str().unwrap().contains("Randersvej"));
+    let retrievers: Vec<&str> = top["retrievers"].as_array().unwrap().iter().map(|r| r.as_str().unwrap()).collect();
+    assert!(retrievers.contains(&"lexical") && retrievers.contains(&"dense"), "{retrievers:?}");
+}
+
+#[test]
+fn without_a_model_search_is_lexical_and_says_so() {
+    let corpus = small_corpus();
+    let data = tempfile::tempdir().unwrap();
+    let missing = [("BYRAAD__DENSE__BACKEND", "local".to_string()), ("BYRAAD__DENSE__MODEL_DIR", "/nonexistent/model".to_string())];
+    let out = Command::new(BIN).args(["ingest", "--corpus"]).arg(corpus.path()).arg("--data").arg(data.path()).envs(missing.clone()).output().unwrap();
+    assert!(out.status.success());
+    assert!(stderr(&out).contains("dense retrieval is off"), "{}", stderr(&out));
+
+    let server = Server::start_with(data, &missing);
+    let (_, health) = server.get("/healthz");
+    assert!(health["dense"].is_null(), "{health}");
+    assert!(health["warning"].as_str().unwrap().contains("lexical search only"), "{health}");
+    let v = search(&server, json!({"query": "cykelstier"}));
+    assert_eq!(v["mode"], "lexical");
+    assert!(v["warning"].is_string());
+    assert!(!v["hits"].as_array().unwrap().is_empty());
+    let (status, v) = server.post("/v1/search", &json!({"query": "cykelstier", "mode": "dense"}));
+    assert_eq!(status, 400, "{v}");
+    assert!(v["error"]["message"].as_str().unwrap().contains("dense search is not available"));
+    let (status, _) = server.post("/v1/search", &json!({"query": "cykelstier", "mode": "fuzzy"}));
+    assert_eq!(status, 400);
+}
