@@ -45,27 +45,7 @@ pub struct Server {
 impl Server {
     /// Starts the server on a free loopback port and waits for `/healthz`.
     pub fn start(data: tempfile::TempDir) -> Server {
-        let mut child = Command::new(BIN)
-            .args(["serve", "--addr", "127.0.0.1:0", "--data"])
-            .arg(data.path())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        let base = line.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("unexpected first line {line:?}")).to_string();
-        let server = Server { child, base, _data: Some(data) };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while Instant::now() < deadline {
-            if let Ok(r) = reqwest::blocking::get(format!("{}/healthz", server.base))
-                && r.status().is_success()
-            {
-                return server;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        panic!("server at {} did not become healthy", server.base);
+        Self::start_with(data, &[])
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -101,7 +81,7 @@ pub fn model_dir() -> PathBuf {
 }
 
 impl Server {
-    /// Starts the server with extra environment (configuration overrides).
+    /// Starts the server with extra environment (configuration overrides) and waits for `/healthz`.
     pub fn start_with(data: tempfile::TempDir, env: &[(&str, String)]) -> Server {
         let mut cmd = Command::new(BIN);
         cmd.args(["serve", "--addr", "127.0.0.1:0", "--data"]).arg(data.path()).stdout(Stdio::piped()).stderr(Stdio::null());
