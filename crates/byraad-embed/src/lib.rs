@@ -14,9 +14,11 @@
 
 mod error;
 mod local;
+mod openai;
 
 pub use error::{Error, Result};
 pub use local::{LocalE5, MODEL_FILES};
+pub use openai::{OpenAiEmbeddings, OpenAiSettings, Prefix};
 
 /// What a text is to the model: e5 embeds questions and passages with different prefixes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use byraad_core::config::{Config, DenseBackend};
 use byraad_core::{Mode, SearchRequest};
-use byraad_embed::{Embedder, LocalE5};
+use byraad_embed::{Embedder, LocalE5, OpenAiEmbeddings, OpenAiSettings, Prefix};
 use byraad_index::{Dense, IngestEvent, LexicalIndex, Retriever};
 use byraad_vector::EdgeStore;
 use byraad_ingest::{ChunkSizes, Chunker, Corpus};
@@ -113,17 +113,32 @@ fn open_index(config: &Config) -> anyhow::Result<LexicalIndex> {
 /// that cannot be opened is fatal: the data directory is damaged or belongs to another model.
 fn open_dense(config: &Config) -> anyhow::Result<(Option<Dense>, Option<String>)> {
     let d = &config.dense;
-    match d.backend {
-        DenseBackend::None => Ok((None, None)),
+    let embedder: Arc<dyn Embedder> = match d.backend {
+        DenseBackend::None => return Ok((None, None)),
         DenseBackend::Local => match LocalE5::load(&d.model_dir, &d.model) {
-            Err(e) => Ok((None, Some(e.to_string()))),
-            Ok(embedder) => {
-                let dir = config.data.dir.join("vectors");
-                let store = EdgeStore::open(&dir, embedder.dim()).with_context(|| format!("cannot open the vector store in {}", dir.display()))?;
-                Ok((Some(Dense { embedder: Arc::new(embedder), store: Arc::new(store), batch_size: d.batch_size }), None))
-            }
+            Ok(e) => Arc::new(e),
+            Err(e) => return Ok((None, Some(e.to_string()))),
         },
-    }
+        DenseBackend::Openai => {
+            let o = &d.openai;
+            let settings = OpenAiSettings {
+                base_url: o.base_url.clone(),
+                model: d.model.clone(),
+                api_key: std::env::var(&o.api_key_env).ok().filter(|k| !k.is_empty()),
+                timeout: std::time::Duration::from_secs(o.timeout_secs),
+                max_batch: o.max_batch,
+                retries: o.retries,
+                prefix: if o.prefix == "input_type" { Prefix::InputType } else { Prefix::Text },
+            };
+            match OpenAiEmbeddings::connect(settings) {
+                Ok(e) => Arc::new(e),
+                Err(e) => return Ok((None, Some(e.to_string()))),
+            }
+        }
+    };
+    let dir = config.data.dir.join("vectors");
+    let store = EdgeStore::open(&dir, embedder.dim()).with_context(|| format!("cannot open the vector store in {}", dir.display()))?;
+    Ok((Some(Dense { embedder, store: Arc::new(store), batch_size: d.batch_size }), None))
 }
 
 fn open_retriever(config: &Config) -> anyhow::Result<Retriever> {

