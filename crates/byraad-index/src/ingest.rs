@@ -96,7 +96,8 @@ impl LexicalIndex {
     ) -> Result<IngestReport> {
         let started = Instant::now();
         let mut report = IngestReport { files: corpus.files().len(), ..Default::default() };
-        let mut known = self.fingerprints()?;
+        let indexed = self.fingerprints()?;
+        let mut known = indexed.clone();
         if let Some(dense) = dense {
             // A source counts as indexed only when both halves hold the same version: after a
             // crash between the vector writes and the tantivy commit, or with vectors of another
@@ -107,7 +108,6 @@ impl LexicalIndex {
                 dense.store.delete_source(stale, None)?;
             }
         }
-        let indexed = self.fingerprints()?;
         let mut writer = self.index.writer::<TantivyDocument>(writer_memory_mib * 1024 * 1024)?;
         let f = &self.fields;
         let mut dirty = false;
