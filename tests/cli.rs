@@ -8,22 +8,14 @@ use std::fs;
 use common::{byraad, corpus, stderr, stdout};
 
 fn small_corpus() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    fs::write(
-        dir.path().join("manifest.toml"),
-        r#"
-[[document]]
-path = "referat.txt"
-title = "Referat, Testudvalget 1. marts 2025"
-kind = "referat"
-body = "Testudvalget"
-date = "2025-03-01"
-"#,
-    )
-    .unwrap();
-    fs::write(dir.path().join("referat.txt"), "Punkt 1: Godkendelse\nGodkendt.\n\nPunkt 2: Cykelstier\nUdvalget besluttede at anlægge cykelstier på Randersvej.\n").unwrap();
-    fs::write(dir.path().join("notat.md"), "# Notat om skolebusser\n\nSkolebusserne kører fra august.\n").unwrap();
-    dir
+    common::write_corpus(&[
+        (
+            "manifest.toml",
+            "[[document]]\npath = \"referat.txt\"\ntitle = \"Referat, Testudvalget 1. marts 2025\"\nkind = \"referat\"\nbody = \"Testudvalget\"\ndate = \"2025-03-01\"\n",
+        ),
+        ("referat.txt", "Punkt 1: Godkendelse\nGodkendt.\n\nPunkt 2: Cykelstier\nUdvalget besluttede at anlægge cykelstier på Randersvej.\n"),
+        ("notat.md", "# Notat om skolebusser\n\nSkolebusserne kører fra august.\n"),
+    ])
 }
 
 #[test]

@@ -17,37 +17,20 @@ fn dense_env() -> Vec<(&'static str, String)> {
     ]
 }
 
-fn small_corpus() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    fs::write(
-        dir.path().join("manifest.toml"),
-        r#"
-[[document]]
-path = "referat.txt"
-title = "Referat, Teknisk Udvalg 1. marts 2025"
-kind = "referat"
-body = "Teknisk Udvalg"
-date = "2025-03-01"
+const LAW: &str = "# Kapitel I\n\n## § 8\n§ 8. Kommunalbestyrelsens møder er offentlige.\n\nStk. 2. Dagsordenen udsendes til medlemmerne senest 4 dage før mødet.\n";
 
-[[document]]
-path = "lov.md"
-title = "Uddrag af kommunestyrelsesloven"
-kind = "lov"
-body = "Folketinget"
-"#,
-    )
-    .unwrap();
-    fs::write(
-        dir.path().join("referat.txt"),
-        "Punkt 1: Cykelstier på Randersvej\nUdvalget besluttede at anlægge nye cykelstier langs Randersvej for 12 mio. kr.\n\nPunkt 2: Havnens Perle\nGrillbaren skal have en permanent placering på Aarhus Ø.\n",
-    )
-    .unwrap();
-    fs::write(
-        dir.path().join("lov.md"),
-        "# Kapitel I\n\n## § 8\n§ 8. Kommunalbestyrelsens møder er offentlige.\n\nStk. 2. Dagsordenen udsendes til medlemmerne senest 4 dage før mødet.\n",
-    )
-    .unwrap();
-    dir
+fn small_corpus() -> tempfile::TempDir {
+    common::write_corpus(&[
+        (
+            "manifest.toml",
+            "[[document]]\npath = \"referat.txt\"\ntitle = \"Referat, Teknisk Udvalg 1. marts 2025\"\nkind = \"referat\"\nbody = \"Teknisk Udvalg\"\ndate = \"2025-03-01\"\n\n[[document]]\npath = \"lov.md\"\ntitle = \"Uddrag af kommunestyrelsesloven\"\nkind = \"lov\"\nbody = \"Folketinget\"\n",
+        ),
+        (
+            "referat.txt",
+            "Punkt 1: Cykelstier på Randersvej\nUdvalget besluttede at anlægge nye cykelstier langs Randersvej for 12 mio. kr.\n\nPunkt 2: Havnens Perle\nGrillbaren skal have en permanent placering på Aarhus Ø.\n",
+        ),
+        ("lov.md", LAW),
+    ])
 }
 
 fn ingest(corpus: &std::path::Path, data: &std::path::Path) -> String {
@@ -80,7 +63,7 @@ fn dense_and_hybrid_search_with_filters_inside_and_incremental_vectors() {
     fs::remove_file(corpus.path().join("lov.md")).unwrap();
     fs::write(corpus.path().join("referat.txt"), "Punkt 1: Cykelstier på Randersvej\nUdvalget besluttede at anlægge nye cykelstier langs Randersvej for 12 mio. kr.\n").unwrap();
     assert!(ingest(corpus.path(), data.path()).contains("(1 changed, 0 unchanged, 1 removed"));
-    fs::write(corpus.path().join("lov.md"), "# Kapitel I\n\n## § 8\n§ 8. Kommunalbestyrelsens møder er offentlige.\n\nStk. 2. Dagsordenen udsendes til medlemmerne senest 4 dage før mødet.\n").unwrap();
+    fs::write(corpus.path().join("lov.md"), LAW).unwrap();
     ingest(corpus.path(), data.path());
 
     let server = Server::start_with(data, &dense_env());

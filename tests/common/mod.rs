@@ -27,6 +27,15 @@ pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
+/// A temporary corpus holding `files` (path, content), `manifest.toml` among them.
+pub fn write_corpus(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (path, content) in files {
+        std::fs::write(dir.path().join(path), content).unwrap();
+    }
+    dir
+}
+
 /// A temporary data directory with the bundled corpus ingested.
 pub fn ingested() -> tempfile::TempDir {
     let data = tempfile::tempdir().unwrap();

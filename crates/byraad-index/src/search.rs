@@ -194,10 +194,7 @@ impl LexicalIndex {
         let text = get(f.text);
         let span: Span = serde_json::from_value(meta["span"].clone()).map_err(|e| Error::Corrupt(format!("chunk span: {e}")))?;
         let kind = get(f.kind).parse::<Kind>()?;
-        let mut snippet = snippets.snippet(&text);
-        if snippet.is_empty() {
-            snippet = tantivy::snippet::Snippet::empty();
-        }
+        let snippet = snippets.snippet(&text);
         let snippet_html = if snippet.fragment().is_empty() {
             html_escape(&text.chars().take(SNIPPET_CHARS).collect::<String>())
         } else {
