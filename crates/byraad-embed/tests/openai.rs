@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use byraad_embed::{Embedder, LocalE5, OpenAiEmbeddings, OpenAiSettings, Prefix, Role, cosine};
+use byraad_embed::{Embedder, LocalE5, OpenAiEmbeddings, Precision, OpenAiSettings, Prefix, Role, cosine};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -70,7 +70,7 @@ fn embeds_through_a_real_server_like_the_local_model() {
     let texts = ["Dagsordenen udsendes senest 4 dage før mødet.", "Havnens Perle på Aarhus Ø", "Økonomiudvalget behandlede budgettet."];
     let got = remote.embed(&texts, Role::Passage).unwrap();
     assert_eq!(got.len(), 3, "three texts in batches of two");
-    let local = LocalE5::load(&root().join("models/multilingual-e5-small"), "e5").expect("the e5 model (run `make setup`)");
+    let local = LocalE5::load(&root().join("models/multilingual-e5-small"), "e5", Precision::Q4_0).expect("the e5 model (run `make setup`)");
     let want = local.embed(&texts, Role::Passage).unwrap();
     for (g, w) in got.iter().zip(&want) {
         assert!(cosine(g, w) >= 0.99, "cosine {}", cosine(g, w));

@@ -10,8 +10,13 @@ use std::sync::Arc;
 use anyhow::Context;
 use byraad_core::config::{Config, DenseBackend};
 use byraad_core::{Mode, SearchRequest};
-use byraad_embed::{Embedder, LocalE5, OpenAiEmbeddings, OpenAiSettings, Prefix};
+use byraad_embed::{Embedder, LocalE5, OpenAiEmbeddings, OpenAiSettings, Precision, Prefix};
 use byraad_index::{Dense, IngestEvent, LexicalIndex, Retriever};
+
+// The in-process encoder allocates large activations per layer; glibc's allocator hands them
+// back to the kernel and faults them in again on every call (a quarter of embedding time).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use byraad_vector::EdgeStore;
 use byraad_ingest::{ChunkSizes, Chunker, Corpus};
 use clap::{Parser, Subcommand};
@@ -115,7 +120,10 @@ fn open_dense(config: &Config) -> anyhow::Result<(Option<Dense>, Option<String>)
     let d = &config.dense;
     let embedder: Arc<dyn Embedder> = match d.backend {
         DenseBackend::None => return Ok((None, None)),
-        DenseBackend::Local => match LocalE5::load(&d.model_dir, &d.model) {
+        DenseBackend::Local => match LocalE5::load(&d.model_dir, &d.model, match d.precision {
+            byraad_core::config::Precision::F32 => Precision::F32,
+            byraad_core::config::Precision::Q4_0 => Precision::Q4_0,
+        }) {
             Ok(e) => Arc::new(e),
             Err(e) => return Ok((None, Some(e.to_string()))),
         },
