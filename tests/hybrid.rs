@@ -117,3 +117,42 @@ fn without_a_model_search_is_lexical_and_says_so() {
     let (status, _) = server.post("/v1/search", &json!({"query": "cykelstier", "mode": "fuzzy"}));
     assert_eq!(status, 400);
 }
+
+#[test]
+fn vectors_on_a_qdrant_server_and_lexical_results_while_it_is_down() {
+    let qdrant = byraad_qdrant_local::LocalQdrant::start(Some("s3cret-key".into())).unwrap();
+    let mut env = dense_env();
+    env.extend([
+        ("BYRAAD__VECTORS__BACKEND", "qdrant".to_string()),
+        ("BYRAAD__VECTORS__QDRANT__URL", qdrant.url()),
+        ("BYRAAD__VECTORS__QDRANT__COLLECTION", "aarhus".to_string()),
+        ("BYRAAD_QDRANT_API_KEY", "s3cret-key".to_string()),
+    ]);
+    let corpus = small_corpus();
+    let data = tempfile::tempdir().unwrap();
+    let run = |env: &[(&str, String)]| Command::new(BIN).args(["ingest", "--corpus"]).arg(corpus.path()).arg("--data").arg(data.path()).envs(env.iter().cloned()).output().unwrap();
+    let out = run(&env);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("(2 changed, 0 unchanged"), "{}", stdout(&out));
+    assert!(!stderr(&out).contains("s3cret-key"), "the key is never logged");
+    assert!(stdout(&run(&env)).contains("(0 changed, 2 unchanged"), "index and server agree");
+    assert!(!data.path().join("vectors").exists(), "no embedded store when vectors live on the server");
+
+    let server = Server::start_with(data, &env);
+    let v = search(&server, json!({"query": "hvornår får byrådet materialet før et møde", "mode": "dense", "limit": 3}));
+    assert!(v["hits"][0]["text"].as_str().unwrap().contains("senest 4 dage"), "{v}");
+    let v = search(&server, json!({"query": "dagsordenen udsendes", "mode": "dense", "filters": {"kind": ["referat"]}}));
+    assert!(v["hits"].as_array().unwrap().iter().all(|h| h["kind"] == "referat"), "filters inside the server's search: {v}");
+
+    // The server goes away: hybrid answers from the lexical index and says why.
+    drop(qdrant);
+    let v = search(&server, json!({"query": "cykelstier Randersvej"}));
+    assert_eq!(v["mode"], "lexical", "{v}");
+    assert!(v["warning"].as_str().unwrap().contains("dense retrieval failed"), "{v}");
+    assert!(v["hits"][0]["text"].as_str().unwrap().contains("Randersvej"));
+
+    // Ingesting needs the server: a clear error, nothing half-written.
+    let out = Command::new(BIN).args(["ingest", "--corpus"]).arg(corpus.path()).arg("--data").arg(tempfile::tempdir().unwrap().path()).envs(env.iter().cloned()).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("Qdrant") && stderr(&out).contains("http://127.0.0.1:"), "{}", stderr(&out));
+}

@@ -101,8 +101,30 @@ pub enum Precision {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct VectorsConfig {
-    /// `edge`: qdrant-edge inside the data directory.
+    /// `edge`: qdrant-edge inside the data directory; `qdrant`: a Qdrant server or cluster.
     pub backend: VectorBackend,
+    /// The Qdrant server (backend `qdrant`).
+    pub qdrant: QdrantConfig,
+}
+
+/// `[vectors.qdrant]`: a Qdrant server or cluster.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QdrantConfig {
+    /// gRPC URL (port 6334 by default; `https://` for TLS).
+    pub url: String,
+    /// Name of the environment variable holding the API key (never the key itself).
+    pub api_key_env: String,
+    /// Collection holding the chunk vectors.
+    pub collection: String,
+    /// Shards of the collection when byraad creates it.
+    pub shards: u32,
+    /// Copies of each shard (a cluster of at least as many nodes).
+    pub replication_factor: u32,
+    /// Replicas that must acknowledge a write.
+    pub write_consistency_factor: u32,
+    /// Timeout of one request, in seconds.
+    pub timeout_secs: u64,
 }
 
 /// The vector store.
@@ -111,6 +133,8 @@ pub struct VectorsConfig {
 pub enum VectorBackend {
     /// qdrant-edge in `<data>/vectors`.
     Edge,
+    /// A Qdrant server or cluster (`[vectors.qdrant]`).
+    Qdrant,
 }
 
 /// `[fusion]`.

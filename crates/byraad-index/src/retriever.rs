@@ -67,7 +67,7 @@ impl Retriever {
         req.validate(self.lexical.config.max_limit)?;
         let limit = req.limit();
         let asked = req.mode.unwrap_or(self.default_mode);
-        let (mode, warning) = match (asked, &self.dense) {
+        let (mut mode, mut warning) = match (asked, &self.dense) {
             (Mode::Dense, None) => {
                 return Err(byraad_core::Error::invalid("mode", format!("dense search is not available: {}", self.dense_warning.as_deref().unwrap_or("no embedding model is configured"))).into());
             }
@@ -79,9 +79,19 @@ impl Retriever {
             (Mode::Dense, Some(dense)) => self.dense_hits(dense, req, limit)?,
             (Mode::Hybrid, Some(dense)) => {
                 let n = self.fusion.candidates.max(limit);
-                let lexical = self.lexical.lexical_hits(req, n)?;
-                let dense = self.dense_hits(dense, req, n)?;
-                fuse(&self.fusion, lexical, dense, limit)
+                let mut lexical = self.lexical.lexical_hits(req, n)?;
+                match self.dense_hits(dense, req, n) {
+                    Ok(dense) => fuse(&self.fusion, lexical, dense, limit),
+                    // The embeddings service or vector server is down: the member still gets
+                    // lexical results, and the response says so.
+                    Err(e) => {
+                        tracing::warn!(error = %e, "dense search failed; lexical results only");
+                        mode = Mode::Lexical;
+                        warning = Some(format!("dense retrieval failed ({e}): lexical results only"));
+                        lexical.truncate(limit);
+                        lexical
+                    }
+                }
             }
         };
         Ok(SearchResponse { hits, took_ms: elapsed_ms(started), mode, warning })

@@ -186,36 +186,23 @@ mod tests {
         }
     }
 
+    /// Behaviour shared with the server store is tested in `tests/stores.rs`; this is what only
+    /// an embedded store has: its data survives a reopen, and its dimension is fixed.
     #[test]
-    fn upsert_filter_delete_and_reload() {
+    fn reloads_from_disk_and_keeps_its_dimension() {
         let dir = tempfile::tempdir().unwrap();
         {
             let store = EdgeStore::open(dir.path(), 3).unwrap();
             store
-                .upsert(vec![
-                    point("aa01", "a.pdf", "f1", "referat", vec![1.0, 0.0, 0.0]),
-                    point("aa02", "a.pdf", "f1", "referat", vec![0.9, 0.1, 0.0]),
-                    point("bb01", "b.md", "f1", "lov", vec![0.0, 1.0, 0.0]),
-                ])
+                .upsert(vec![point("aa01", "a.pdf", "f1", "referat", vec![1.0, 0.0, 0.0]), point("bb01", "b.md", "f1", "lov", vec![0.0, 1.0, 0.0])])
                 .unwrap();
-            let hits = store.search(&[1.0, 0.0, 0.0], &VectorFilter::default(), 10).unwrap();
-            assert_eq!(hits[0].chunk_id, "aa01");
-            assert_eq!(hits.len(), 3);
-            let lov = VectorFilter { kinds: vec!["lov".into()], ..Default::default() };
-            let hits = store.search(&[1.0, 0.0, 0.0], &lov, 10).unwrap();
-            assert_eq!(hits.iter().map(|h| h.chunk_id.as_str()).collect::<Vec<_>>(), vec!["bb01"]);
-            let dated = VectorFilter { date_from: Some(20250901), ..Default::default() };
-            assert!(store.search(&[1.0, 0.0, 0.0], &dated, 10).unwrap().is_empty());
-            // A new version of a.pdf: the old fingerprint's vectors go.
-            store.upsert(vec![point("aa03", "a.pdf", "f2", "referat", vec![1.0, 0.0, 0.0])]).unwrap();
-            store.delete_source("a.pdf", Some("f2")).unwrap();
-            assert_eq!(store.sources().unwrap()["a.pdf"], vec!["f2"]);
             store.flush().unwrap();
         }
         let store = EdgeStore::open(dir.path(), 3).unwrap();
         assert_eq!(store.count().unwrap(), 2, "reloaded from disk");
-        store.delete_source("b.md", None).unwrap();
-        assert_eq!(store.sources().unwrap().keys().collect::<Vec<_>>(), vec!["a.pdf"]);
+        assert_eq!(store.search(&[0.0, 1.0, 0.0], &VectorFilter::default(), 1).unwrap()[0].chunk_id, "bb01");
+        assert!(store.upsert(vec![point("cc01", "c.md", "f1", "lov", vec![1.0, 0.0])]).is_err(), "a vector of another dimension is refused");
+        drop(store);
         assert!(EdgeStore::open(dir.path(), 4).is_err(), "another dimension is refused");
     }
 }

@@ -15,12 +15,14 @@
 mod edge;
 mod error;
 mod filter;
+mod server;
 
 use std::collections::BTreeMap;
 
 pub use edge::EdgeStore;
 pub use error::{Error, Result};
 pub use filter::VectorFilter;
+pub use server::{QdrantSettings, QdrantStore};
 use serde::{Deserialize, Serialize};
 
 /// What is stored with each vector: enough to filter inside the search and to tie the vector to

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context;
-use byraad_core::config::{Config, DenseBackend};
+use byraad_core::config::{Config, DenseBackend, VectorBackend};
 use byraad_core::{Mode, SearchRequest};
 use byraad_embed::{Embedder, LocalE5, OpenAiEmbeddings, OpenAiSettings, Precision, Prefix};
 use byraad_index::{Dense, IngestEvent, LexicalIndex, Retriever};
@@ -17,7 +17,7 @@ use byraad_index::{Dense, IngestEvent, LexicalIndex, Retriever};
 // back to the kernel and faults them in again on every call (a quarter of embedding time).
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-use byraad_vector::EdgeStore;
+use byraad_vector::{EdgeStore, QdrantSettings, QdrantStore, VectorStore};
 use byraad_ingest::{ChunkSizes, Chunker, Corpus};
 use clap::{Parser, Subcommand};
 
@@ -114,9 +114,11 @@ fn open_index(config: &Config) -> anyhow::Result<LexicalIndex> {
         .with_context(|| format!("cannot open the index in {}", config.data.dir.display()))
 }
 
-/// Dense retrieval as configured; without a usable model, `None` and the reason. A vector store
-/// that cannot be opened is fatal: the data directory is damaged or belongs to another model.
-fn open_dense(config: &Config) -> anyhow::Result<(Option<Dense>, Option<String>)> {
+/// Dense retrieval as configured; without a usable model, `None` and the reason. An embedded
+/// vector store that cannot be opened is fatal (the data directory is damaged or belongs to
+/// another model), as is an unreachable Qdrant server when `vectors_required` (ingest); a server
+/// can serve lexical results meanwhile.
+fn open_dense(config: &Config, vectors_required: bool) -> anyhow::Result<(Option<Dense>, Option<String>)> {
     let d = &config.dense;
     let embedder: Arc<dyn Embedder> = match d.backend {
         DenseBackend::None => return Ok((None, None)),
@@ -144,14 +146,36 @@ fn open_dense(config: &Config) -> anyhow::Result<(Option<Dense>, Option<String>)
             }
         }
     };
-    let dir = config.data.dir.join("vectors");
-    let store = EdgeStore::open(&dir, embedder.dim()).with_context(|| format!("cannot open the vector store in {}", dir.display()))?;
-    Ok((Some(Dense { embedder, store: Arc::new(store), batch_size: d.batch_size }), None))
+    let store: Arc<dyn VectorStore> = match config.vectors.backend {
+        VectorBackend::Edge => {
+            let dir = config.data.dir.join("vectors");
+            Arc::new(EdgeStore::open(&dir, embedder.dim()).with_context(|| format!("cannot open the vector store in {}", dir.display()))?)
+        }
+        VectorBackend::Qdrant => {
+            let q = &config.vectors.qdrant;
+            let settings = QdrantSettings {
+                url: q.url.clone(),
+                api_key: std::env::var(&q.api_key_env).ok().filter(|k| !k.is_empty()),
+                collection: q.collection.clone(),
+                shards: q.shards,
+                replication_factor: q.replication_factor,
+                write_consistency_factor: q.write_consistency_factor,
+                timeout: std::time::Duration::from_secs(q.timeout_secs),
+            };
+            match QdrantStore::connect(settings, embedder.dim()) {
+                Ok(s) => Arc::new(s),
+                // Unreachable now, perhaps not later: serve lexical results and say why.
+                Err(e @ byraad_vector::Error::Server { .. }) if !vectors_required => return Ok((None, Some(e.to_string()))),
+                Err(e) => return Err(e).context("cannot use the Qdrant vector store"),
+            }
+        }
+    };
+    Ok((Some(Dense { embedder, store, batch_size: d.batch_size }), None))
 }
 
 fn open_retriever(config: &Config) -> anyhow::Result<Retriever> {
     let index = open_index(config)?;
-    let (dense, warning) = open_dense(config)?;
+    let (dense, warning) = open_dense(config, false)?;
     if let Some(w) = &warning {
         tracing::warn!(reason = %w, "dense retrieval is off, lexical search only");
     }
@@ -167,7 +191,7 @@ fn ingest(config: &Config) -> anyhow::Result<ExitCode> {
     let sizes = ChunkSizes { min_chars: i.chunk_min_chars, max_chars: i.chunk_max_chars, overlap_chars: i.chunk_overlap_chars };
     let chunker = Chunker::new(sizes)?;
     let index = open_index(config)?;
-    let (dense, warning) = open_dense(config)?;
+    let (dense, warning) = open_dense(config, true)?;
     if let Some(w) = &warning {
         eprintln!("byraad: warning: dense retrieval is off ({w}); ingesting for lexical search only");
     }
