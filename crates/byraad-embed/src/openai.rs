@@ -81,6 +81,9 @@ impl OpenAiEmbeddings {
     /// Connects and learns the vector dimension by embedding one short text.
     pub fn connect(settings: OpenAiSettings) -> Result<Self> {
         let url = format!("{}/v1/embeddings", settings.base_url.trim_end_matches('/'));
+        // HTTPS uses rustls with ring; installing the process-wide provider is a no-op after the
+        // first time.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let client = reqwest::blocking::Client::builder()
             .timeout(settings.timeout)
             .build()
@@ -127,7 +130,7 @@ impl OpenAiEmbeddings {
                     }
                     message
                 }
-                Err(e) => e.to_string(),
+                Err(e) => chain(&e),
             };
             if attempt >= self.settings.retries {
                 return Err(err(format!("{retryable} (after {} attempts)", attempt + 1)));
@@ -179,4 +182,20 @@ impl Embedder for OpenAiEmbeddings {
         }
         Ok(out)
     }
+}
+
+/// An error with its causes ("error sending request: ... : invalid peer certificate ..."):
+/// reqwest's own message rarely says what failed.
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        source = s.source();
+    }
+    out
 }

