@@ -141,6 +141,8 @@ pub enum VectorBackend {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FusionConfig {
+    /// `weighted` (min-max-normalised scores, weighted sum) or `rrf` (reciprocal rank fusion).
+    pub method: FusionMethod,
     /// Candidates taken from each retriever before fusion.
     pub candidates: usize,
     /// Reciprocal-rank-fusion constant k.
@@ -149,6 +151,19 @@ pub struct FusionConfig {
     pub lexical_weight: f32,
     /// Weight of the dense ranking.
     pub dense_weight: f32,
+    /// Overlapping chunks of one section among the results are joined into one passage hit of
+    /// at most this many bytes (0: never).
+    pub merge_max_bytes: usize,
+}
+
+/// How lexical and dense rankings are combined.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FusionMethod {
+    /// Scores normalised to [0, 1] per ranking (min-max), then a weighted sum.
+    Weighted,
+    /// Reciprocal rank fusion: the sum of weight / (k + rank).
+    Rrf,
 }
 
 /// `[data]`.

@@ -162,16 +162,19 @@ pub struct Hit {
     pub heading: String,
     /// The source file, relative to the corpus root.
     pub source: String,
-    /// The whole chunk text.
+    /// The passage's text: the chunk, or overlapping chunks of one section joined (`merged`).
     pub text: String,
     /// A highlighted excerpt (matched words in `<b>`, HTML-escaped).
     pub snippet: String,
     /// Relevance score (higher is better; comparable within one response only).
     pub score: f32,
-    /// The chunk's bytes in the document text.
+    /// The passage's bytes in the document text (`text` is exactly this slice).
     pub span: Span,
     /// Which retrievers found it ("lexical", "dense").
     pub retrievers: Vec<String>,
+    /// Further chunks joined into this passage because they overlap it (their ids).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub merged: Vec<String>,
 }
 
 /// The hits of one search.

@@ -217,6 +217,7 @@ impl LexicalIndex {
             score,
             span,
             retrievers: vec![retriever.to_string()],
+            merged: Vec::new(),
         })
     }
 }
