@@ -100,6 +100,7 @@ fn configuration_layers_file_then_environment() {
         .args(["--config", file.to_str().unwrap(), "search", "byråd", "--limit", "6", "--data"])
         .arg(data.path())
         .env("BYRAAD__SEARCH__MAX_LIMIT", "10")
+        .env(common::LEXICAL.0, common::LEXICAL.1)
         .output()
         .unwrap();
     assert!(out.status.success(), "the environment overrides the file: {}", stderr(&out));

@@ -21,9 +21,13 @@ pub fn corpus() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../corpus")
 }
 
-/// Runs `byraad ARGS` with `data` as data directory.
+/// Lexical tests run without dense retrieval (embedding the bundled corpus takes minutes); the
+/// dense and hybrid tests (`hybrid.rs`) turn it on for a small corpus.
+pub const LEXICAL: (&str, &str) = ("BYRAAD__DENSE__BACKEND", "none");
+
+/// Runs `byraad ARGS` with `data` as data directory, lexical only.
 pub fn byraad(data: &Path, args: &[&str]) -> Output {
-    Command::new(BIN).args(args).arg("--data").arg(data).env_remove("BYRAAD_LOG").output().unwrap()
+    Command::new(BIN).args(args).arg("--data").arg(data).env_remove("BYRAAD_LOG").env(LEXICAL.0, LEXICAL.1).output().unwrap()
 }
 
 pub fn stdout(o: &Output) -> String {
@@ -92,7 +96,7 @@ impl Drop for Server {
 /// The imported e5 model (`make setup`).
 pub fn model_dir() -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../models/multilingual-e5-small");
-    assert!(dir.join("model.safetensors").is_file(), "the e5 model is needed in {} (run `make setup`)", dir.display());
+    assert!(dir.join("model.q4_0.gguf").is_file(), "the e5 model is needed in {} (run `make setup`)", dir.display());
     dir
 }
 
@@ -101,6 +105,7 @@ impl Server {
     pub fn start_with(data: tempfile::TempDir, env: &[(&str, String)]) -> Server {
         let mut cmd = Command::new(BIN);
         cmd.args(["serve", "--addr", "127.0.0.1:0", "--data"]).arg(data.path()).stdout(Stdio::piped()).stderr(Stdio::null());
+        cmd.env(LEXICAL.0, LEXICAL.1);
         for (k, v) in env {
             cmd.env(k, v);
         }

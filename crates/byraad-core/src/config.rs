@@ -262,10 +262,22 @@ impl Config {
             ("search.ocr_variant_boost", s.ocr_variant_boost),
             ("search.phrase_boost", s.phrase_boost),
             ("search.case_boost", s.case_boost),
+            ("fusion.lexical_weight", self.fusion.lexical_weight),
+            ("fusion.dense_weight", self.fusion.dense_weight),
+            ("fusion.rrf_k", self.fusion.rrf_k),
         ] {
             if !(v.is_finite() && v >= 0.0) {
                 return Err(Error::invalid(name, format!("{v} must be a finite number >= 0")));
             }
+        }
+        let q = &self.vectors.qdrant;
+        for (name, v) in [("vectors.qdrant.shards", q.shards), ("vectors.qdrant.replication_factor", q.replication_factor), ("vectors.qdrant.write_consistency_factor", q.write_consistency_factor)] {
+            if v == 0 {
+                return Err(Error::invalid(name, "must be at least 1".to_string()));
+            }
+        }
+        if q.write_consistency_factor > q.replication_factor {
+            return Err(Error::invalid("vectors.qdrant.write_consistency_factor", format!("{} cannot exceed replication_factor {}", q.write_consistency_factor, q.replication_factor)));
         }
         let i = &self.ingest;
         if i.chunk_min_chars == 0 || i.chunk_min_chars > i.chunk_max_chars {
@@ -327,5 +339,11 @@ mod tests {
         let mut c = Config::default();
         c.ingest.chunk_overlap_chars = c.ingest.chunk_min_chars;
         assert!(c.validate().unwrap_err().to_string().contains("chunk_overlap_chars"));
+        let mut c = Config::default();
+        c.vectors.qdrant.write_consistency_factor = 2;
+        assert!(c.validate().unwrap_err().to_string().contains("write_consistency_factor"));
+        let mut c = Config::default();
+        c.fusion.dense_weight = -1.0;
+        assert!(c.validate().unwrap_err().to_string().contains("fusion.dense_weight"));
     }
 }
