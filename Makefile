@@ -10,7 +10,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 E5_DIR := models/multilingual-e5-small
 
-.PHONY: setup model e5-fixture build run ingest serve test test-qdrant bench score clean
+.PHONY: setup model e5-fixture build run ingest serve test test-qdrant bench bench-search score clean
 
 ## Install what the build, the ingesters and the embedder need (idempotent).
 setup: model
@@ -65,6 +65,10 @@ test-qdrant: setup
 bench: setup
 	$(CARGO) bench --locked -p byraad-index
 	$(CARGO) bench --locked -p byraad-embed
+
+## Search latency per mode and memory of a running service (`make run` in another shell).
+bench-search:
+	python3 scripts/bench_search.py --base http://$(ADDR) --pid "$$(pgrep -f 'byraad serve' | head -1)"
 
 ## Score a running service on the dev questions (../shared/eval).
 score:
