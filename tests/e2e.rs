@@ -173,3 +173,31 @@ fn openapi_documents_every_endpoint() {
         assert!(v["paths"][path].is_object(), "{path} missing");
     }
 }
+
+#[test]
+fn chunks_of_one_section_become_one_exact_passage() {
+    let mut joined = 0;
+    for q in ["Havnens Perle foretræde Teknisk Udvalg", "udviklingsplan Aarhus Ø høringssvar", "budgetforslag ældre og sundhed robotstøvsuger", "relationel velfærd skoledistrikt udrulning"] {
+        let hits = hits(q, 10);
+        let mut docs = std::collections::HashMap::new();
+        for (i, h) in hits.iter().enumerate() {
+            let doc_id = h["doc_id"].as_str().unwrap().to_string();
+            let text = docs
+                .entry(doc_id.clone())
+                .or_insert_with(|| server().get(&format!("/v1/documents/{doc_id}")).1["text"].as_str().unwrap().to_string());
+            let (start, end) = (h["span"]["start"].as_u64().unwrap() as usize, h["span"]["end"].as_u64().unwrap() as usize);
+            assert_eq!(&text[start..end], h["text"].as_str().unwrap(), "a passage is exactly the document's text at its span");
+            assert!(end - start <= 4800, "within fusion.merge_max_bytes");
+            if let Some(m) = h["merged"].as_array() {
+                assert!(!m.is_empty() && m.iter().all(|c| c != &h["chunk_id"]));
+                joined += 1;
+            }
+            for other in &hits[..i] {
+                let same_section = other["doc_id"] == h["doc_id"] && other["heading"] == h["heading"];
+                let (s, e) = (other["span"]["start"].as_u64().unwrap() as usize, other["span"]["end"].as_u64().unwrap() as usize);
+                assert!(!(same_section && s < end && start < e), "no two hits overlap: {q}");
+            }
+        }
+    }
+    assert!(joined > 0, "some results join chunks of one item");
+}

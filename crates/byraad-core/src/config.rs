@@ -151,8 +151,8 @@ pub struct FusionConfig {
     pub lexical_weight: f32,
     /// Weight of the dense ranking.
     pub dense_weight: f32,
-    /// Overlapping chunks of one section among the results are joined into one passage hit of
-    /// at most this many bytes (0: never).
+    /// Chunks of one section among the results are joined into one passage hit (spanning them
+    /// and the text between) of at most this many bytes (0: never).
     pub merge_max_bytes: usize,
 }
 

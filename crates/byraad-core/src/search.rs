@@ -162,7 +162,8 @@ pub struct Hit {
     pub heading: String,
     /// The source file, relative to the corpus root.
     pub source: String,
-    /// The passage's text: the chunk, or overlapping chunks of one section joined (`merged`).
+    /// The passage's text: the chunk, or chunks of one section joined with the text between
+    /// them (`merged`).
     pub text: String,
     /// A highlighted excerpt (matched words in `<b>`, HTML-escaped).
     pub snippet: String,
@@ -172,7 +173,7 @@ pub struct Hit {
     pub span: Span,
     /// Which retrievers found it ("lexical", "dense").
     pub retrievers: Vec<String>,
-    /// Further chunks joined into this passage because they overlap it (their ids).
+    /// Further chunks of the same section joined into this passage (their ids).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub merged: Vec<String>,
 }

@@ -2,13 +2,13 @@
 //!
 //! Each retriever ranks candidate chunks inside the request's filters; [`fuse`] combines the
 //! rankings (weighted normalised scores by default, reciprocal rank fusion as the baseline), and
-//! [`merge_overlapping`] joins neighbouring chunks of one section into passages, in every mode.
+//! `Retriever::passages` joins matching chunks of one section into passages, in every mode.
 
 use std::collections::HashMap;
 use std::time::Instant;
 
 use byraad_core::config::{FusionConfig, FusionMethod};
-use byraad_core::{Hit, Mode, SearchRequest, SearchResponse};
+use byraad_core::{Hit, Mode, SearchRequest, SearchResponse, Span};
 
 use crate::dense::Dense;
 use crate::search::elapsed_ms;
@@ -94,8 +94,71 @@ impl Retriever {
                 }
             }
         };
-        let hits = merge_overlapping(ranked, self.fusion.merge_max_bytes, limit);
+        let hits = self.passages(ranked, limit)?;
         Ok(SearchResponse { hits, took_ms: elapsed_ms(started), mode, warning })
+    }
+
+    /// Turns `ranked` chunks (best first) into at most `limit` passages: a chunk joins an earlier,
+    /// better-ranked hit of the same section when the passage spanning both stays within
+    /// `fusion.merge_max_bytes`.
+    ///
+    /// Shown apart, several chunks of one agenda item or chapter fill the page with the same item
+    /// and split its answer across hits; joined, the passage keeps the better rank, holds the
+    /// item's text between and around the matching chunks (neighbouring context, exactly the
+    /// document's text at the passage's span), and the next item moves up. Overlapping chunks
+    /// join from their own texts; chunks apart need the document's text, read once per query.
+    fn passages(&self, ranked: Vec<Hit>, limit: usize) -> Result<Vec<Hit>> {
+        let max_bytes = self.fusion.merge_max_bytes;
+        let mut docs: HashMap<String, Option<byraad_core::Document>> = HashMap::new();
+        let mut out: Vec<Hit> = Vec::with_capacity(limit);
+        for hit in ranked {
+            let mut target = None;
+            for (i, p) in out.iter().enumerate() {
+                let (start, end) = (p.span.start.min(hit.span.start), p.span.end.max(hit.span.end));
+                if p.doc_id != hit.doc_id || p.heading != hit.heading || end - start > max_bytes {
+                    continue;
+                }
+                if hit.span.start <= p.span.end && hit.span.end >= p.span.start {
+                    target = Some((i, None));
+                    break;
+                }
+                if !docs.contains_key(&hit.doc_id) {
+                    docs.insert(hit.doc_id.clone(), self.lexical.document(&hit.doc_id)?);
+                }
+                let Some(doc) = docs.get(&hit.doc_id).and_then(Option::as_ref) else { continue };
+                let span = Span::new(start, end);
+                if doc.text.is_char_boundary(start) && end <= doc.text.len() && doc.sections.iter().any(|s| s.span.contains(&span)) {
+                    target = Some((i, Some(doc.text[start..end].to_string())));
+                    break;
+                }
+            }
+            match target {
+                Some((i, None)) => join(&mut out[i], hit),
+                Some((i, Some(text))) => {
+                    let p = &mut out[i];
+                    if hit.span.start < p.span.start {
+                        p.page = hit.page;
+                    }
+                    p.span = Span::new(p.span.start.min(hit.span.start), p.span.end.max(hit.span.end));
+                    p.text = text;
+                    absorb(p, hit);
+                }
+                None if out.len() < limit => {
+                    // Too big to join a passage it overlaps: keep only what that passage lacks.
+                    let doc_id = hit.doc_id.clone();
+                    let hit = out.iter().filter(|p| p.doc_id == doc_id).try_fold(hit, |h, p| clip(h, &p.span));
+                    out.extend(hit);
+                }
+                None => {}
+            }
+        }
+        // A passage that grew may now reach into a lower-ranked hit: that hit keeps only the rest.
+        let mut kept: Vec<Hit> = Vec::with_capacity(out.len());
+        for hit in out {
+            let doc_id = hit.doc_id.clone();
+            kept.extend(kept.iter().filter(|p| p.doc_id == doc_id).try_fold(hit, |h, p| clip(h, &p.span)));
+        }
+        Ok(kept)
     }
 
     fn dense_hits(&self, dense: &Dense, req: &SearchRequest, limit: usize) -> Result<Vec<Hit>> {
@@ -145,32 +208,6 @@ fn fuse(config: &FusionConfig, lexical: Vec<Hit>, dense: Vec<Hit>) -> Vec<Hit> {
         .collect()
 }
 
-/// Joins overlapping chunks of one document among `ranked` (best first) into passages, then
-/// keeps the best `limit`.
-///
-/// Chunks overlap their neighbours within a section (never across sections), so two overlapping
-/// hits are consecutive pieces of one section. Shown apart they fill the page with the same
-/// item twice and split the answer across hits; joined, the passage keeps the better rank and
-/// holds the neighbouring context, and the next item moves up. A passage grows only while it
-/// stays within `max_bytes`.
-fn merge_overlapping(ranked: Vec<Hit>, max_bytes: usize, limit: usize) -> Vec<Hit> {
-    let mut out: Vec<Hit> = Vec::with_capacity(limit);
-    for hit in ranked {
-        let target = out.iter().position(|p| {
-            p.doc_id == hit.doc_id
-                && hit.span.start < p.span.end
-                && hit.span.end > p.span.start
-                && p.span.end.max(hit.span.end) - p.span.start.min(hit.span.start) <= max_bytes
-        });
-        match target {
-            Some(i) => join(&mut out[i], hit),
-            None if out.len() < limit => out.push(hit),
-            None => {}
-        }
-    }
-    out
-}
-
 /// Extends passage `p` by the overlapping chunk `hit` (their texts are the slices of the
 /// document text at their spans, so the union is the one text plus the other's overhang).
 fn join(p: &mut Hit, hit: Hit) {
@@ -185,6 +222,43 @@ fn join(p: &mut Hit, hit: Hit) {
         p.text.push_str(tail);
         p.span.end = hit.span.end;
     }
+    absorb(p, hit);
+}
+
+/// `hit` without the part inside `taken` (of the same document); `None` when nothing is left
+/// or `taken` lies strictly inside it.
+fn clip(hit: Hit, taken: &Span) -> Option<Hit> {
+    let s = hit.span;
+    if s.end <= taken.start || s.start >= taken.end {
+        return Some(hit);
+    }
+    if s.start >= taken.start && s.end <= taken.end {
+        return None;
+    }
+    if s.start < taken.start && s.end > taken.end {
+        // The passage sits inside this chunk: keep the chunk's larger side.
+        return if taken.start - s.start >= s.end - taken.end { clip_to(hit, s.start, taken.start) } else { clip_to(hit, taken.end, s.end) };
+    }
+    if s.start < taken.start {
+        clip_to(hit, s.start, taken.start)
+    } else {
+        clip_to(hit, taken.end, s.end)
+    }
+}
+
+/// `hit` narrowed to `start..end` (within its span, at character boundaries of its text).
+fn clip_to(mut hit: Hit, start: usize, end: usize) -> Option<Hit> {
+    let (from, to) = (start - hit.span.start, end - hit.span.start);
+    if from >= to || !hit.text.is_char_boundary(from) || !hit.text.is_char_boundary(to) || hit.text[from..to].trim().is_empty() {
+        return None;
+    }
+    hit.text = hit.text[from..to].to_string();
+    hit.span = Span::new(start, end);
+    Some(hit)
+}
+
+/// Records that `hit` is part of passage `p`.
+fn absorb(p: &mut Hit, hit: Hit) {
     for r in hit.retrievers {
         if !p.retrievers.contains(&r) {
             p.retrievers.push(r);
