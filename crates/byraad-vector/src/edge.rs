@@ -139,10 +139,7 @@ impl VectorStore for EdgeStore {
                 let Some(payload) = record.payload else { continue };
                 let get = |k: &str| payload.0.get(k).and_then(|v| v.as_str()).map(str::to_string);
                 if let (Some(source), Some(fp)) = (get("source"), get("fingerprint")) {
-                    let fps = out.entry(source).or_default();
-                    if !fps.contains(&fp) {
-                        fps.push(fp);
-                    }
+                    crate::note_source(&mut out, source, fp);
                 }
             }
             match next {

@@ -85,6 +85,14 @@ pub trait VectorStore: Send + Sync {
     fn flush(&self) -> Result<()>;
 }
 
+/// Adds `fingerprint` to the versions listed for `source` (each once).
+pub(crate) fn note_source(sources: &mut BTreeMap<String, Vec<String>>, source: String, fingerprint: String) {
+    let fps = sources.entry(source).or_default();
+    if !fps.contains(&fingerprint) {
+        fps.push(fingerprint);
+    }
+}
+
 /// The point id of a chunk: its first 64 hash bits.
 pub fn point_id(chunk_id: &str) -> u64 {
     let hex: String = chunk_id.chars().filter(char::is_ascii_hexdigit).take(16).collect();

@@ -222,10 +222,7 @@ impl VectorStore for QdrantStore {
                 let (Some(source), Some(fp)) = (payload_str(&p.payload, "source"), payload_str(&p.payload, "fingerprint")) else {
                     return Err(Error::Payload(format!("point {:?} lacks source or fingerprint", p.id.as_ref().and_then(|i| i.point_id_options.clone()))));
                 };
-                let fps = out.entry(source).or_default();
-                if !fps.contains(&fp) {
-                    fps.push(fp);
-                }
+                crate::note_source(&mut out, source, fp);
             }
             match page.next_page_offset {
                 Some(next) if next.point_id_options.is_some() => offset = Some(next),
