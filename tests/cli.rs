@@ -107,3 +107,19 @@ fn configuration_layers_file_then_environment() {
     let out = common::byraad(data.path(), &["--config", "/nonexistent.toml", "search", "x"]);
     assert!(stderr(&out).contains("does not exist"));
 }
+
+#[test]
+fn ask_answers_with_numbered_sources() {
+    let data = common::ingested();
+    let out = common::byraad(data.path(), &["ask", "Hvornår skal dagsordenen udsendes til kommunalbestyrelsens medlemmer?"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("[1]") && text.contains("senest 4 hverdage"), "{text}");
+    assert!(text.contains("love.kommunestyrelsesloven"), "{text}");
+    let out = common::byraad(data.path(), &["ask", "Hvad er prisen på en kvantecomputer fra Zyxwv Industries?", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["abstained"], true, "{v}");
+    let out = common::byraad(data.path(), &["ask", " "]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("empty"), "{}", stderr(&out));
+}

@@ -201,3 +201,54 @@ fn chunks_of_one_section_become_one_exact_passage() {
     }
     assert!(joined > 0, "some results join chunks of one item");
 }
+
+fn chat(body: Value) -> (u16, Value) {
+    server().post("/v1/chat", &body)
+}
+
+#[test]
+fn answers_cite_exact_passages() {
+    let (status, v) = chat(json!({"messages": [{"role": "user", "content": "Hvornår skal dagsordenen udsendes til kommunalbestyrelsens medlemmer?"}]}));
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["abstained"], false, "{v}");
+    assert_eq!(v["mode"], "extractive");
+    let answer = v["answer"].as_str().unwrap();
+    let citations = v["citations"].as_array().unwrap();
+    assert!(!citations.is_empty());
+    assert!(citations.iter().any(|c| c["quote"].as_str().unwrap().contains("senest 4 hverdage")), "{v}");
+    for (i, c) in citations.iter().enumerate() {
+        assert_eq!(c["n"], i + 1);
+        assert!(answer.contains(&format!("[{}]", i + 1)), "every citation is used: {answer}");
+        let (_, doc) = server().get(&format!("/v1/documents/{}", c["doc_id"].as_str().unwrap()));
+        let text = doc["text"].as_str().unwrap();
+        let (start, end) = (c["span"]["start"].as_u64().unwrap() as usize, c["span"]["end"].as_u64().unwrap() as usize);
+        assert_eq!(&text[start..end], c["quote"].as_str().unwrap(), "the quote is the document's text at its span");
+        assert!(answer.contains(c["quote"].as_str().unwrap().trim()), "the answer quotes it verbatim");
+    }
+    // Nothing cited is repeated among the related passages.
+    let cited: Vec<&Value> = citations.iter().map(|c| &c["chunk_id"]).collect();
+    assert!(v["related"].as_array().unwrap().iter().all(|h| !cited.contains(&&h["chunk_id"])));
+}
+
+#[test]
+fn questions_outside_the_archive_are_abstained_with_the_nearest_documents() {
+    let (status, v) = chat(json!({"messages": [{"role": "user", "content": "Hvad er prisen på en kvantecomputer fra Zyxwv Industries?"}]}));
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["abstained"], true, "{v}");
+    assert!(v["citations"].as_array().unwrap().is_empty());
+    assert!(v["answer"].as_str().unwrap().starts_with("Arkivet indeholder ikke"), "{v}");
+}
+
+#[test]
+fn bad_chat_requests_are_named() {
+    let (status, v) = chat(json!({"messages": []}));
+    assert_error(status, &v, 400, "messages");
+    let (status, v) = chat(json!({"messages": [{"role": "assistant", "content": "Hej"}]}));
+    assert_error(status, &v, 400, "user's question");
+    let (status, v) = chat(json!({"messages": [{"role": "user", "content": "habilitet"}], "filters": {"kind": ["minutes"]}}));
+    assert_eq!(status, 400, "{v}");
+    let (status, v) = chat(json!({"messages": [{"role": "user", "content": "habilitet"}], "stream": true}));
+    assert_error(status, &v, 400, "stream");
+    let (status, v) = chat(json!({"question": "habilitet"}));
+    assert_error(status, &v, 400, "question");
+}

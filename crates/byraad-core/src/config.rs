@@ -35,6 +35,22 @@ pub struct Config {
     pub vectors: VectorsConfig,
     /// How lexical and dense results are fused.
     pub fusion: FusionConfig,
+    /// How answers are selected.
+    pub answer: AnswerConfig,
+}
+
+/// `[answer]`: extractive answers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AnswerConfig {
+    /// Passages retrieved per question.
+    pub passages: usize,
+    /// Most sentences quoted in one answer.
+    pub max_sentences: usize,
+    /// Least share of the question's weight the best sentence must cover, else abstain.
+    pub min_coverage: f32,
+    /// A further sentence is quoted when it scores at least this share of the best one.
+    pub companion_ratio: f32,
 }
 
 /// `[dense]`.

@@ -13,11 +13,13 @@
 //! ```
 #![warn(missing_docs)]
 
+mod chat;
 pub mod config;
 mod document;
 mod error;
 mod search;
 
+pub use chat::{AnswerMode, ChatRequest, ChatResponse, ChatRole, Citation, Message};
 pub use document::{Access, Chunk, Document, DocumentMeta, Kind, Section, Span};
 pub use error::{Error, Result};
 pub use search::{DEFAULT_LIMIT, Filters, Hit, Mode, SearchRequest, SearchResponse};

@@ -90,7 +90,7 @@ impl Filters {
         self == &Filters::default()
     }
 
-    fn validate(&self) -> Result<()> {
+    pub(crate) fn validate(&self) -> Result<()> {
         let (from, to) = (self.date_from()?, self.date_to()?);
         if let (Some(from), Some(to)) = (from, to)
             && from > to

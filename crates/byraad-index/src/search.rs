@@ -51,6 +51,20 @@ impl LexicalIndex {
         Ok(SearchResponse { hits, took_ms: elapsed_ms(started), mode: Mode::Lexical, warning: None })
     }
 
+    /// Inverse document frequency of each stemmed term (`analysis::stem_term`) among chunk
+    /// texts: `ln(1 + (N - n + 0.5) / (n + 0.5))`, BM25's idf.
+    pub fn idf(&self, terms: &[String]) -> Result<Vec<f32>> {
+        let searcher = self.reader.searcher();
+        let n = searcher.doc_freq(&Term::from_field_text(self.fields.rec, crate::schema::REC_CHUNK))? as f32;
+        terms
+            .iter()
+            .map(|t| {
+                let df = searcher.doc_freq(&Term::from_field_text(self.fields.text, t))? as f32;
+                Ok((1.0 + (n - df + 0.5) / (df + 0.5)).ln())
+            })
+            .collect()
+    }
+
     /// The best `limit` chunks for `req` by BM25 over the Danish analysis, filters applied.
     pub fn lexical_hits(&self, req: &SearchRequest, limit: usize) -> Result<Vec<Hit>> {
         let searcher = self.reader.searcher();

@@ -21,6 +21,9 @@ pub enum ApiError {
     /// The method is not allowed on this path (405).
     #[error("method not allowed")]
     MethodNotAllowed,
+    /// A part of the service is not available here (503).
+    #[error("{0}")]
+    Unavailable(String),
     /// Something failed inside; the client sees a generic message (500).
     #[error("internal error")]
     Internal(String),
@@ -33,6 +36,7 @@ impl ApiError {
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
             ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
+            ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }

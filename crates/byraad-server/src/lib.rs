@@ -23,7 +23,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use byraad_core::config::Config;
-use byraad_core::{Document, SearchRequest, SearchResponse};
+use byraad_core::{ChatRequest, ChatResponse, Document, SearchRequest, SearchResponse};
 use tower_http::trace::TraceLayer;
 
 pub use error::ApiError;
@@ -65,11 +65,25 @@ impl SearchService for byraad_index::Retriever {
     }
 }
 
+/// What the API needs to answer questions.
+pub trait ChatService: Send + Sync + 'static {
+    /// Answers the conversation's last question, with citations or an abstention.
+    fn chat(&self, req: &ChatRequest) -> byraad_index::Result<ChatResponse>;
+}
+
+impl ChatService for byraad_answer::Answerer {
+    fn chat(&self, req: &ChatRequest) -> byraad_index::Result<ChatResponse> {
+        self.answer(req)
+    }
+}
+
 /// Shared state of the handlers.
 #[derive(Clone)]
 pub struct AppState {
     /// Retrieval.
     pub search: Arc<dyn SearchService>,
+    /// Answers (`/v1/chat`); absent, the endpoint answers 503.
+    pub chat: Option<Arc<dyn ChatService>>,
     /// Most hits a request may ask for.
     pub max_limit: usize,
     /// Largest request body.
@@ -79,7 +93,13 @@ pub struct AppState {
 impl AppState {
     /// State over `search`, with limits from `config`.
     pub fn new(search: Arc<dyn SearchService>, config: &Config) -> Self {
-        Self { search, max_limit: config.search.max_limit, max_body_bytes: config.server.max_body_bytes }
+        Self { search, chat: None, max_limit: config.search.max_limit, max_body_bytes: config.server.max_body_bytes }
+    }
+
+    /// The same state answering questions with `chat`.
+    pub fn with_chat(mut self, chat: Arc<dyn ChatService>) -> Self {
+        self.chat = Some(chat);
+        self
     }
 }
 

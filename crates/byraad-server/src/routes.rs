@@ -4,7 +4,7 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use byraad_core::{Document, DocumentMeta, Hit, SearchRequest, SearchResponse, Span};
+use byraad_core::{AnswerMode, ChatRequest, ChatResponse, ChatRole, Citation, Document, DocumentMeta, Hit, Message, SearchRequest, SearchResponse, Span};
 use serde::Serialize;
 use utoipa::{OpenApi, ToSchema};
 
@@ -14,8 +14,9 @@ use crate::{ApiError, AppState};
 #[derive(OpenApi)]
 #[openapi(
     info(title = "byråds-GPT", description = "Search the archive of Aarhus Byråd"),
-    paths(healthz, search, document),
-    components(schemas(SearchRequest, SearchResponse, Hit, Span, DocumentMeta, DocumentResponse, Health, ErrorBody, ErrorDetail))
+    paths(healthz, search, chat, document),
+    components(schemas(SearchRequest, SearchResponse, Hit, Span, DocumentMeta, DocumentResponse, Health, ErrorBody, ErrorDetail,
+        ChatRequest, ChatResponse, Message, ChatRole, Citation, AnswerMode))
 )]
 pub struct ApiDoc;
 
@@ -24,6 +25,7 @@ pub fn api_router() -> Router<AppState> {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/v1/search", post(search))
+        .route("/v1/chat", post(chat))
         .route("/v1/documents/{doc_id}", get(document))
         .route("/openapi.json", get(openapi))
 }
@@ -111,6 +113,27 @@ async fn search(
     })?;
     req.validate(state.max_limit).map_err(|e| ApiError::BadRequest(e.to_string()))?;
     Ok(Json(blocking(move || Ok(state.search.search(&req)?)).await?))
+}
+
+/// Answers a question from the archive with cited passages, or abstains.
+#[utoipa::path(post, path = "/v1/chat", request_body = ChatRequest,
+    responses((status = 200, body = ChatResponse), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody), (status = 503, body = ErrorBody)))]
+async fn chat(
+    State(state): State<AppState>,
+    body: Result<Json<ChatRequest>, JsonRejection>,
+) -> Result<Json<ChatResponse>, ApiError> {
+    let Json(req) = body.map_err(|r| match ApiError::from(r) {
+        ApiError::TooLarge(_) => ApiError::TooLarge(state.max_body_bytes),
+        other => other,
+    })?;
+    req.validate().map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    if req.stream {
+        return Err(ApiError::BadRequest("stream: streamed answers are not available yet; send \"stream\": false".into()));
+    }
+    let Some(service) = state.chat.clone() else {
+        return Err(ApiError::Unavailable("answers are not configured on this server".into()));
+    };
+    Ok(Json(blocking(move || Ok(service.chat(&req)?)).await?))
 }
 
 /// One whole document.

@@ -11,6 +11,7 @@ use anyhow::Context;
 use byraad_core::config::{Config, DenseBackend, VectorBackend};
 use byraad_core::{Mode, SearchRequest};
 use byraad_embed::{Embedder, LocalE5, OpenAiEmbeddings, OpenAiSettings, Precision, Prefix};
+use byraad_answer::{AnswerConfig, Answerer};
 use byraad_index::{Dense, IngestEvent, LexicalIndex, Retriever};
 
 // The in-process encoder allocates large activations per layer; glibc's allocator hands them
@@ -56,6 +57,14 @@ enum Command {
         #[arg(long, value_parser = parse_mode)]
         mode: Option<Mode>,
     },
+    /// Answer a question from the archive, with citations (or say that the archive has none).
+    Ask {
+        /// The question, in Danish.
+        question: String,
+        /// Print the response as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Serve the HTTP API.
     Serve {
         /// Address to listen on.
@@ -98,6 +107,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Search { query, limit, json, mode } => {
             config.validate()?;
             search(&config, query, limit, json, mode)
+        }
+        Command::Ask { question, json } => {
+            config.validate()?;
+            ask(&config, question, json)
         }
         Command::Serve { addr } => {
             if let Some(addr) = addr {
@@ -280,10 +293,41 @@ fn search(config: &Config, query: String, limit: Option<usize>, json: bool, mode
     Ok(ExitCode::SUCCESS)
 }
 
+fn answer_config(config: &Config) -> AnswerConfig {
+    let a = &config.answer;
+    AnswerConfig { passages: a.passages, max_sentences: a.max_sentences, min_coverage: a.min_coverage, companion_ratio: a.companion_ratio }
+}
+
+fn ask(config: &Config, question: String, json: bool) -> anyhow::Result<ExitCode> {
+    let answerer = Answerer::new(Arc::new(open_retriever(config)?), answer_config(config));
+    let req = byraad_core::ChatRequest::question(&question);
+    req.validate()?;
+    let resp = answerer.answer(&req)?;
+    if let Some(w) = &resp.warning {
+        eprintln!("byraad: warning: {w}");
+    }
+    if json {
+        println!("{}", serde_json::to_string_pretty(&resp)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("{}", resp.answer);
+    if !resp.citations.is_empty() {
+        println!();
+    }
+    for c in &resp.citations {
+        let page = c.page.map(|p| format!(", s. {p}")).unwrap_or_default();
+        let item = c.item.as_deref().map(byraad_answer::item_label).unwrap_or_default();
+        println!("[{}] {} ({}{item}{page}, tegn {}-{})", c.n, c.title, c.doc_id, c.span.start, c.span.end);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 fn serve(config: &Config) -> anyhow::Result<ExitCode> {
     let retriever = open_retriever(config)?;
     let stats = retriever.lexical().stats()?;
-    let state = byraad_server::AppState::new(Arc::new(retriever), config);
+    let retriever = Arc::new(retriever);
+    let answerer = Answerer::new(retriever.clone(), answer_config(config));
+    let state = byraad_server::AppState::new(retriever, config).with_chat(Arc::new(answerer));
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind(config.server.addr)

@@ -1,0 +1,256 @@
+//! Cited answers for byråds-GPT.
+//!
+//! [`Answerer`] answers a member's question from the archive: it retrieves passages (hybrid
+//! search, the request's filters applied inside), picks the sentences that answer the question,
+//! and quotes them verbatim with `[n]` citations whose spans point into the documents. When no
+//! sentence covers enough of the question it abstains and lists the nearest passages instead.
+//! Extractive: deterministic, no language model.
+//!
+//! ```no_run
+//! # fn run(retriever: std::sync::Arc<byraad_index::Retriever>) -> byraad_index::Result<()> {
+//! use byraad_answer::{Answerer, AnswerConfig};
+//! use byraad_core::ChatRequest;
+//! let answerer = Answerer::new(retriever, AnswerConfig::default());
+//! let answer = answerer.answer(&ChatRequest::question("Hvornår skal dagsordenen udsendes?"))?;
+//! println!("{}", answer.answer);
+//! # Ok(()) }
+//! ```
+#![warn(missing_docs)]
+
+mod sentences;
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use byraad_core::{AnswerMode, ChatRequest, ChatResponse, Citation, Hit, SearchRequest, Span};
+use byraad_index::{Retriever, analysis};
+
+pub use sentences::sentences;
+
+/// What quoting two sentences instead of one costs in score.
+const PAIR_COST: f32 = 0.1;
+
+/// How answers are selected.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AnswerConfig {
+    /// Passages retrieved per question.
+    pub passages: usize,
+    /// Most sentences quoted in one answer.
+    pub max_sentences: usize,
+    /// Least share of the question's weight (idf of its content words) the best sentence must
+    /// cover; below it the answer is an abstention.
+    pub min_coverage: f32,
+    /// A further sentence is quoted when it scores at least this share of the best one.
+    pub companion_ratio: f32,
+}
+
+impl Default for AnswerConfig {
+    fn default() -> Self {
+        Self { passages: 6, max_sentences: 3, min_coverage: 0.3, companion_ratio: 0.8 }
+    }
+}
+
+/// Answers questions from the archive.
+pub struct Answerer {
+    retriever: Arc<Retriever>,
+    config: AnswerConfig,
+}
+
+/// A content word of the question: its stemmed forms (the word's and its OCR-damaged
+/// spellings') and its weight.
+struct QueryTerm {
+    stems: Vec<String>,
+    weight: f32,
+}
+
+/// A candidate sentence.
+struct Candidate<'a> {
+    hit: &'a Hit,
+    rank: usize,
+    /// Bytes within the hit's text.
+    range: std::ops::Range<usize>,
+    score: f32,
+    coverage: f32,
+}
+
+impl Answerer {
+    /// An answerer over `retriever`.
+    pub fn new(retriever: Arc<Retriever>, config: AnswerConfig) -> Self {
+        Self { retriever, config }
+    }
+
+    /// Answers the last message of `req`.
+    pub fn answer(&self, req: &ChatRequest) -> byraad_index::Result<ChatResponse> {
+        req.validate()?;
+        let question = req.question_text();
+        let search = SearchRequest { query: question.to_string(), limit: Some(self.config.passages), filters: req.filters.clone(), mode: None };
+        let found = self.retriever.search(&search)?;
+        let terms = self.query_terms(question)?;
+        let total: f32 = terms.iter().map(|t| t.weight).sum();
+        let kind = QuestionKind::of(question);
+
+        let mut candidates: Vec<Candidate> = Vec::new();
+        for (rank, hit) in found.hits.iter().enumerate() {
+            // Single sentences, and pairs of neighbours: an answer often spans two (a decision
+            // and its amount, a claim and its reason). A pair must cover more to win.
+            let single = sentences(&hit.text);
+            let pairs = single.windows(2).map(|w| w[0].start..w[1].end);
+            let windows: Vec<(std::ops::Range<usize>, f32)> = single.iter().cloned().map(|r| (r, 0.0)).chain(pairs.map(|r| (r, PAIR_COST))).collect();
+            for (range, cost) in windows {
+                let words = analysis::words(&hit.text[range.clone()]);
+                let stems: HashSet<String> = words.iter().map(|w| analysis::stem_term(&w.lower)).collect();
+                let matched: f32 = terms.iter().filter(|t| t.stems.iter().any(|s| stems.contains(s))).map(|t| t.weight).sum();
+                let coverage = if total > 0.0 { matched / total } else { 0.0 };
+                if coverage == 0.0 {
+                    continue;
+                }
+                // Coverage of the question decides; the passage's rank and a sentence that has
+                // the kind of fact asked for (a number for "hvor mange", ...) break near-ties.
+                let score = coverage - cost + 0.05 * (1.0 - rank as f32 / found.hits.len().max(1) as f32) + kind.bonus(&hit.text[range.clone()]);
+                candidates.push(Candidate { hit, rank, range, score, coverage });
+            }
+        }
+        candidates.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.rank.cmp(&b.rank)).then(a.range.start.cmp(&b.range.start)));
+
+        let best = candidates.first().filter(|c| c.coverage >= self.config.min_coverage);
+        let Some(best) = best else {
+            return Ok(ChatResponse {
+                answer: abstention(&found.hits),
+                abstained: true,
+                mode: AnswerMode::Extractive,
+                citations: Vec::new(),
+                related: found.hits,
+                warning: found.warning,
+            });
+        };
+        let floor = best.score * self.config.companion_ratio;
+        let mut chosen: Vec<&Candidate> = Vec::new();
+        for c in candidates.iter().take_while(|c| c.score >= floor) {
+            let overlaps = chosen.iter().any(|o| o.hit.doc_id == c.hit.doc_id && {
+                let (a, b) = (o.hit.span.start + o.range.start, o.hit.span.start + o.range.end);
+                let (x, y) = (c.hit.span.start + c.range.start, c.hit.span.start + c.range.end);
+                x < b && a < y
+            });
+            if !overlaps {
+                chosen.push(c);
+            }
+            if chosen.len() == self.config.max_sentences {
+                break;
+            }
+        }
+        let (answer, citations) = compose(&chosen);
+        let cited: HashSet<&str> = chosen.iter().map(|c| c.hit.chunk_id.as_str()).collect();
+        let related = found.hits.iter().filter(|h| !cited.contains(h.chunk_id.as_str())).cloned().collect();
+        Ok(ChatResponse { answer, abstained: false, mode: AnswerMode::Extractive, citations, related, warning: found.warning })
+    }
+
+    fn query_terms(&self, question: &str) -> byraad_index::Result<Vec<QueryTerm>> {
+        let mut seen = HashSet::new();
+        let mut terms: Vec<QueryTerm> = Vec::new();
+        for w in analysis::words(question) {
+            if analysis::is_stop_word(&w.lower) || analysis::is_question_word(&w.lower) {
+                continue;
+            }
+            let stem = analysis::stem_term(&w.lower);
+            if !seen.insert(stem.clone()) {
+                continue;
+            }
+            let mut stems = vec![stem];
+            stems.extend(analysis::ocr_variants(&w.lower).iter().map(|v| analysis::stem_term(v)));
+            terms.push(QueryTerm { stems, weight: 0.0 });
+        }
+        let heads: Vec<String> = terms.iter().map(|t| t.stems[0].clone()).collect();
+        for (t, w) in terms.iter_mut().zip(self.retriever.lexical().idf(&heads)?) {
+            t.weight = w;
+        }
+        Ok(terms)
+    }
+}
+
+/// What kind of fact a question asks for, from its interrogative.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum QuestionKind {
+    /// "hvor mange", "hvor meget", "hvad koster": a number or amount.
+    Amount,
+    /// "hvornår": a date or time.
+    When,
+    /// Anything else.
+    Other,
+}
+
+impl QuestionKind {
+    fn of(question: &str) -> Self {
+        let q = question.to_lowercase();
+        if q.contains("hvor mange") || q.contains("hvor meget") || q.contains("hvor stor") || q.contains("koste") || q.contains("beløb") {
+            Self::Amount
+        } else if q.contains("hvornår") || q.contains("hvilken dato") || q.contains("frist") {
+            Self::When
+        } else {
+            Self::Other
+        }
+    }
+
+    /// Bonus for a sentence holding the kind of fact asked for.
+    fn bonus(self, sentence: &str) -> f32 {
+        let has_digit = sentence.chars().any(|c| c.is_ascii_digit());
+        match self {
+            Self::Amount | Self::When if has_digit => 0.05,
+            _ => 0.0,
+        }
+    }
+}
+
+/// The answer text and its citations: each chosen sentence quoted, numbered in order of
+/// appearance, one citation per sentence.
+fn compose(chosen: &[&Candidate]) -> (String, Vec<Citation>) {
+    let mut parts = Vec::new();
+    let mut citations = Vec::new();
+    for (i, c) in chosen.iter().enumerate() {
+        let n = i + 1;
+        let hit = c.hit;
+        let quote = hit.text[c.range.clone()].to_string();
+        let span = Span::new(hit.span.start + c.range.start, hit.span.start + c.range.end);
+        let mut source = hit.title.clone();
+        if let Some(item) = &hit.item {
+            source.push_str(&item_label(item));
+        }
+        parts.push(format!("Ifølge {source}: »{}« [{n}]", quote.trim()));
+        citations.push(Citation {
+            n,
+            doc_id: hit.doc_id.clone(),
+            chunk_id: hit.chunk_id.clone(),
+            title: hit.title.clone(),
+            kind: hit.kind,
+            body: hit.body.clone(),
+            date: hit.date.clone(),
+            item: hit.item.clone(),
+            page: hit.page,
+            source: hit.source.clone(),
+            quote,
+            span,
+        });
+    }
+    (parts.join("\n\n"), citations)
+}
+
+/// ", punkt 5" for an agenda item number, ", § 8, stk. 4" or ", B1.4" as they are.
+pub fn item_label(item: &str) -> String {
+    if item.chars().all(|c| c.is_ascii_digit()) { format!(", punkt {item}") } else { format!(", {item}") }
+}
+
+/// The abstention text, naming the nearest documents.
+fn abstention(hits: &[Hit]) -> String {
+    let mut titles: Vec<&str> = Vec::new();
+    for h in hits {
+        if !titles.contains(&h.title.as_str()) {
+            titles.push(&h.title);
+        }
+    }
+    if titles.is_empty() {
+        return "Arkivet indeholder ikke et svar på spørgsmålet, og ingen dokumenter ligner det.".into();
+    }
+    format!(
+        "Arkivet indeholder ikke et klart svar på spørgsmålet. De nærmeste dokumenter er: {}.",
+        titles.iter().take(3).copied().collect::<Vec<_>>().join("; ")
+    )
+}

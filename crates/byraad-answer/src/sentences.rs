@@ -1,0 +1,87 @@
+//! Sentences of Danish council text, as byte ranges.
+
+use std::ops::Range;
+
+/// Fewest characters of a quotable sentence.
+const MIN_CHARS: usize = 12;
+/// A line shorter than this stands alone (a heading, list item or table row).
+const SHORT_LINE: usize = 50;
+
+/// The sentences of `text` as byte ranges, trimmed of surrounding whitespace.
+///
+/// A sentence ends at a paragraph break, at a line break after a short line or a closing
+/// punctuation mark (minutes and agendas put list items, table rows and headings on lines of
+/// their own; long lines without one are wrapped text), or after `.`, `!` or `?` followed by whitespace and an upper-case letter
+/// or an opening quote. "12. marts", "kr. 5 mio.", "§ 8. stk. 2" do not end one: what follows is
+/// lower-case or a digit. Fragments shorter than 12 characters are dropped.
+pub fn sentences(text: &str) -> Vec<Range<usize>> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    for (i, &(at, c)) in chars.iter().enumerate() {
+        let end = match c {
+            '\n' => {
+                // A paragraph break, or a line that ends a sentence or is short (a heading, a
+                // list item, a table row) ends one; other line breaks are wrapped lines (OCR and
+                // PDF text break lines inside sentences).
+                let line = text[start..at].trim();
+                let paragraph = chars.get(i + 1).is_some_and(|(_, n)| *n == '\n');
+                let ends = line.ends_with(['.', '!', '?', ':', ';']);
+                (paragraph || ends || line.chars().count() < SHORT_LINE).then_some(at)
+            }
+            '.' | '!' | '?' => {
+                let next_space = chars.get(i + 1).is_some_and(|(_, n)| n.is_whitespace() && *n != '\n');
+                let after = chars[i + 1..].iter().map(|(_, n)| *n).find(|n| !n.is_whitespace());
+                (next_space && after.is_some_and(|n| n.is_uppercase() || matches!(n, '»' | '«' | '"' | '“'))).then_some(at + c.len_utf8())
+            }
+            _ => None,
+        };
+        if let Some(end) = end {
+            push(text, start..end, &mut out);
+            start = end;
+        }
+    }
+    push(text, start..text.len(), &mut out);
+    out
+}
+
+fn push(text: &str, range: Range<usize>, out: &mut Vec<Range<usize>>) {
+    let piece = &text[range.clone()];
+    let lead = piece.len() - piece.trim_start().len();
+    let trimmed = piece.trim();
+    if trimmed.chars().count() >= MIN_CHARS {
+        let from = range.start + lead;
+        out.push(from..from + trimmed.len());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn split(text: &str) -> Vec<&str> {
+        sentences(text).into_iter().map(|r| &text[r]).collect()
+    }
+
+    #[test]
+    fn splits_at_sentence_ends_and_lines_only() {
+        let text = "Byrådet vedtog forslaget den 12. marts 2025. Det koster ca. 5 mio. kr. om året.\nBilag 1: Notat om økonomien\n§ 8. stk. 2 gælder.";
+        assert_eq!(
+            split(text),
+            vec!["Byrådet vedtog forslaget den 12. marts 2025.", "Det koster ca. 5 mio. kr. om året.", "Bilag 1: Notat om økonomien", "§ 8. stk. 2 gælder."]
+        );
+        // A long line wrapped inside a sentence stays one sentence.
+        let wrapped = "Udvalget anbefaler, at byrådet fremover behandler anmodninger om foretræde\nsenest kl. 12.00 dagen før mødet.";
+        assert_eq!(split(wrapped), vec![wrapped]);
+    }
+
+    #[test]
+    fn ranges_are_exact_and_short_fragments_dropped() {
+        let text = "  Ja.\n\nUdvalget anbefaler »Bylivsforum« med to rådmænd.  Nej.";
+        for r in sentences(text) {
+            assert_eq!(text[r.clone()].trim(), &text[r]);
+        }
+        assert_eq!(split(text), vec!["Udvalget anbefaler »Bylivsforum« med to rådmænd."]);
+        assert!(sentences("").is_empty());
+    }
+}
