@@ -71,6 +71,8 @@ struct Candidate<'a> {
     range: std::ops::Range<usize>,
     score: f32,
     coverage: f32,
+    /// Whether this is one sentence (pairs are not evidence of an answer on their own).
+    single: bool,
 }
 
 impl Answerer {
@@ -107,12 +109,15 @@ impl Answerer {
                 // Coverage of the question decides; the passage's rank and a sentence that has
                 // the kind of fact asked for (a number for "hvor mange", ...) break near-ties.
                 let score = coverage - cost + 0.05 * (1.0 - rank as f32 / found.hits.len().max(1) as f32) + kind.bonus(&hit.text[range.clone()]);
-                candidates.push(Candidate { hit, rank, range, score, coverage });
+                candidates.push(Candidate { hit, rank, range, score, coverage, single: cost == 0.0 });
             }
         }
         candidates.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.rank.cmp(&b.rank)).then(a.range.start.cmp(&b.range.start)));
 
-        let best = candidates.first().filter(|c| c.coverage >= self.config.min_coverage);
+        // Abstain unless one sentence alone covers enough of the question: two neighbouring
+        // sentences together match more words of any question, answered or not.
+        let answered = candidates.iter().any(|c| c.single && c.coverage >= self.config.min_coverage);
+        let best = candidates.first().filter(|_| answered);
         let Some(best) = best else {
             return Ok(ChatResponse {
                 answer: abstention(&found.hits),
