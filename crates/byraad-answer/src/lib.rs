@@ -219,7 +219,10 @@ fn compose(chosen: &[&Candidate]) -> (String, Vec<Citation>) {
         if let Some(item) = &hit.item {
             source.push_str(&item_label(item));
         }
-        parts.push(format!("Ifølge {source}: »{}« [{n}]", quote.trim()));
+        // The answer reads the quote with its line breaks (wrapped lines of the source) as
+        // spaces; the citation keeps it verbatim.
+        let flowing = quote.split_whitespace().collect::<Vec<_>>().join(" ");
+        parts.push(format!("Ifølge {source}: »{flowing}« [{n}]"));
         citations.push(Citation {
             n,
             doc_id: hit.doc_id.clone(),
