@@ -27,6 +27,9 @@ use byraad_index::{Retriever, analysis};
 
 pub use sentences::sentences;
 
+/// Weight, within a passage, of a question word its title or heading holds.
+const TOPIC_WEIGHT: f32 = 0.3;
+
 /// What quoting two sentences instead of one costs in score.
 const PAIR_COST: f32 = 0.1;
 
@@ -88,20 +91,30 @@ impl Answerer {
         let search = SearchRequest { query: question.to_string(), limit: Some(self.config.passages), filters: req.filters.clone(), mode: None };
         let found = self.retriever.search(&search)?;
         let terms = self.query_terms(question)?;
-        let total: f32 = terms.iter().map(|t| t.weight).sum();
         let kind = QuestionKind::of(question);
 
         let mut candidates: Vec<Candidate> = Vec::new();
         for (rank, hit) in found.hits.iter().enumerate() {
+            // Words of the question that the passage's title or heading already hold say which
+            // item it is, not which of its sentences answers: they count for less within it.
+            let topic: HashSet<String> = analysis::words(&format!("{} {}", hit.title, hit.heading)).iter().map(|w| analysis::stem_term(&w.lower)).collect();
+            let weight = |t: &QueryTerm| if t.stems.iter().any(|s| topic.contains(s)) { t.weight * TOPIC_WEIGHT } else { t.weight };
+            let total: f32 = terms.iter().map(weight).sum();
+            let heading_line = hit.heading.rsplit(" › ").next().unwrap_or_default().trim().to_string();
             // Single sentences, and pairs of neighbours: an answer often spans two (a decision
             // and its amount, a claim and its reason). A pair must cover more to win.
             let single = sentences(&hit.text);
             let pairs = single.windows(2).map(|w| w[0].start..w[1].end);
             let windows: Vec<(std::ops::Range<usize>, f32)> = single.iter().cloned().map(|r| (r, 0.0)).chain(pairs.map(|r| (r, PAIR_COST))).collect();
             for (range, cost) in windows {
+                // A heading repeated in the text names the item; it does not answer.
+                let first_line = hit.text[range.clone()].lines().next().unwrap_or_default().trim();
+                if !heading_line.is_empty() && (first_line == heading_line || first_line == hit.title.trim()) {
+                    continue;
+                }
                 let words = analysis::words(&hit.text[range.clone()]);
                 let stems: HashSet<String> = words.iter().map(|w| analysis::stem_term(&w.lower)).collect();
-                let matched: f32 = terms.iter().filter(|t| t.stems.iter().any(|s| stems.contains(s))).map(|t| t.weight).sum();
+                let matched: f32 = terms.iter().filter(|t| t.stems.iter().any(|s| stems.contains(s))).map(weight).sum();
                 let coverage = if total > 0.0 { matched / total } else { 0.0 };
                 if coverage == 0.0 {
                     continue;
