@@ -276,3 +276,16 @@ fn answer_snapshots() {
         insta::assert_json_snapshot!(name, compact);
     }
 }
+
+#[test]
+fn follow_up_questions_are_answered_in_context() {
+    let (status, v) = chat(json!({"messages": [
+        {"role": "user", "content": "Hvad skrev ejeren af Havnens Perle til byrådet?"},
+        {"role": "assistant", "content": "Ifølge henvendelsen ... [1]"},
+        {"role": "user", "content": "Hvor mange gange er den blevet flyttet?"}
+    ]}));
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["abstained"], false, "{v}");
+    let quotes: Vec<&str> = v["citations"].as_array().unwrap().iter().map(|c| c["quote"].as_str().unwrap()).collect();
+    assert!(quotes.iter().any(|q| q.contains("Havnens Perle") && (q.contains("5 gange") || q.contains("fem gange"))), "{quotes:?}");
+}

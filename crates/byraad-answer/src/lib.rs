@@ -27,6 +27,7 @@ use byraad_index::{Retriever, analysis};
 
 pub use sentences::sentences;
 
+
 /// Weight, within a passage, of a question word its title or heading holds.
 const TOPIC_WEIGHT: f32 = 0.3;
 
@@ -88,9 +89,10 @@ impl Answerer {
     pub fn answer(&self, req: &ChatRequest) -> byraad_index::Result<ChatResponse> {
         req.validate()?;
         let question = req.question_text();
-        let search = SearchRequest { query: question.to_string(), limit: Some(self.config.passages), filters: req.filters.clone(), mode: None };
+        let query = standalone(req);
+        let search = SearchRequest { query: query.clone(), limit: Some(self.config.passages), filters: req.filters.clone(), mode: None };
         let found = self.retriever.search(&search)?;
-        let terms = self.query_terms(question)?;
+        let terms = self.query_terms(&query)?;
         let kind = QuestionKind::of(question);
 
         let mut candidates: Vec<Candidate> = Vec::new();
@@ -185,6 +187,39 @@ impl Answerer {
     }
 }
 
+/// Content words a question needs to stand alone; fewer, and it is read as a follow-up.
+const STANDALONE_WORDS: usize = 4;
+
+/// The question as a standalone query. A follow-up ("og hvad besluttede udvalget så?") names
+/// too little to search on: it is completed with the content words of the member's earlier
+/// questions, most recent first, until it has enough (or they run out). Extractive answers carry
+/// the entities forward this way; the filters of the request apply to every turn.
+pub fn standalone(req: &ChatRequest) -> String {
+    let content = |text: &str| -> Vec<String> {
+        analysis::words(text).into_iter().filter(|w| !analysis::is_stop_word(&w.lower) && !analysis::is_question_word(&w.lower)).map(|w| text[w.from..w.to].to_string()).collect()
+    };
+    let question = req.question_text().to_string();
+    let mut have = content(&question);
+    if have.len() >= STANDALONE_WORDS {
+        return question;
+    }
+    let mut extra: Vec<String> = Vec::new();
+    let earlier = req.messages.iter().rev().skip(1).filter(|m| m.role == byraad_core::ChatRole::User);
+    for m in earlier {
+        for w in content(&m.content) {
+            let lower = w.to_lowercase();
+            if !have.iter().any(|h| h.to_lowercase() == lower) {
+                have.push(w.clone());
+                extra.push(w);
+            }
+        }
+        if have.len() >= STANDALONE_WORDS {
+            break;
+        }
+    }
+    if extra.is_empty() { question } else { format!("{question} {}", extra.join(" ")) }
+}
+
 /// What kind of fact a question asks for, from its interrogative.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum QuestionKind {
@@ -274,4 +309,38 @@ fn abstention(hits: &[Hit]) -> String {
         "Arkivet indeholder ikke et klart svar på spørgsmålet. De nærmeste dokumenter er: {}.",
         titles.iter().take(3).copied().collect::<Vec<_>>().join("; ")
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use byraad_core::{ChatRole, Message};
+
+    fn conversation(turns: &[(ChatRole, &str)]) -> ChatRequest {
+        ChatRequest { messages: turns.iter().map(|(role, c)| Message { role: *role, content: (*c).to_string() }).collect(), ..ChatRequest::default() }
+    }
+
+    #[test]
+    fn follow_ups_carry_the_earlier_question_forward() {
+        let req = conversation(&[
+            (ChatRole::User, "Hvad foreslog Dansk Folkeparti om Havnens Perle?"),
+            (ChatRole::Assistant, "Ifølge referatet ... [1]"),
+            (ChatRole::User, "og hvad besluttede byrådet så?"),
+        ]);
+        let q = standalone(&req);
+        assert!(q.starts_with("og hvad besluttede byrådet så?"), "{q}");
+        assert!(q.contains("Havnens") && q.contains("Perle"), "{q}");
+        assert!(!q.contains("referatet"), "the assistant's turns are not carried: {q}");
+    }
+
+    #[test]
+    fn standalone_questions_are_left_alone() {
+        let req = conversation(&[
+            (ChatRole::User, "Hvad foreslog Dansk Folkeparti om Havnens Perle?"),
+            (ChatRole::Assistant, "..."),
+            (ChatRole::User, "Hvornår skal dagsordenen til kommunalbestyrelsens møder udsendes?"),
+        ]);
+        assert_eq!(standalone(&req), "Hvornår skal dagsordenen til kommunalbestyrelsens møder udsendes?");
+        assert_eq!(standalone(&ChatRequest::question("habilitet")), "habilitet");
+    }
 }
