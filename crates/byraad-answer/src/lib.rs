@@ -167,10 +167,7 @@ impl Answerer {
     fn query_terms(&self, question: &str) -> byraad_index::Result<Vec<QueryTerm>> {
         let mut seen = HashSet::new();
         let mut terms: Vec<QueryTerm> = Vec::new();
-        for w in analysis::words(question) {
-            if analysis::is_stop_word(&w.lower) || analysis::is_question_word(&w.lower) {
-                continue;
-            }
+        for w in analysis::content_words(question) {
             let stem = analysis::stem_term(&w.lower);
             if !seen.insert(stem.clone()) {
                 continue;
@@ -196,7 +193,7 @@ const STANDALONE_WORDS: usize = 4;
 /// the entities forward this way; the filters of the request apply to every turn.
 pub fn standalone(req: &ChatRequest) -> String {
     let content = |text: &str| -> Vec<String> {
-        analysis::words(text).into_iter().filter(|w| !analysis::is_stop_word(&w.lower) && !analysis::is_question_word(&w.lower)).map(|w| text[w.from..w.to].to_string()).collect()
+        analysis::content_words(text).into_iter().map(|w| text[w.from..w.to].to_string()).collect()
     };
     let question = req.question_text().to_string();
     let mut have = content(&question);

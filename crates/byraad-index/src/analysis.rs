@@ -79,6 +79,11 @@ pub fn words(text: &str) -> Vec<Word> {
     out
 }
 
+/// The words of a query that carry its content: stop words and interrogatives dropped.
+pub fn content_words(text: &str) -> Vec<Word> {
+    words(text).into_iter().filter(|w| !is_stop_word(&w.lower) && !is_question_word(&w.lower)).collect()
+}
+
 /// Whether `lower` is a stop word.
 pub fn is_stop_word(lower: &str) -> bool {
     STOP_WORDS.contains(&lower)

@@ -20,7 +20,9 @@ mod retriever;
 mod schema;
 mod search;
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use byraad_core::config::SearchConfig;
 use tantivy::directory::MmapDirectory;
@@ -59,7 +61,12 @@ pub struct LexicalIndex {
     fields: Fields,
     config: SearchConfig,
     dir: PathBuf,
+    /// Documents read for passages, for the searcher generation they were read from.
+    documents: Mutex<(u64, HashMap<String, Option<Arc<byraad_core::Document>>>)>,
 }
+
+/// Most documents kept parsed between searches.
+const CACHED_DOCUMENTS: usize = 64;
 
 impl LexicalIndex {
     /// Opens the index under `data_dir`, creating it if absent.
@@ -71,7 +78,7 @@ impl LexicalIndex {
         let index = Index::open_or_create(mmap, schema)?;
         register_analyzers(&index);
         let reader = index.reader_builder().reload_policy(ReloadPolicy::OnCommitWithDelay).try_into()?;
-        Ok(Self { index, reader, fields, config, dir })
+        Ok(Self { index, reader, fields, config, dir, documents: Mutex::new((0, HashMap::new())) })
     }
 
     /// Where the index lives.
@@ -98,6 +105,27 @@ impl LexicalIndex {
         let stored: TantivyDocument = searcher.doc(address)?;
         let json = stored.get_first(self.fields.document).and_then(|v| v.as_str()).ok_or_else(|| Error::Corrupt(format!("document {doc_id} has no body")))?;
         serde_json::from_str(json).map(Some).map_err(|e| Error::Corrupt(format!("document {doc_id}: {e}")))
+    }
+
+    /// The document with this id, parsed once per index generation: passages read the text of
+    /// the same few documents on every search, and a document's JSON is its whole text.
+    pub fn shared_document(&self, doc_id: &str) -> Result<Option<Arc<byraad_core::Document>>> {
+        let generation = self.reader.searcher().generation().generation_id();
+        {
+            let cache = self.documents.lock().map_err(|_| Error::Corrupt("document cache poisoned".into()))?;
+            if cache.0 == generation
+                && let Some(doc) = cache.1.get(doc_id)
+            {
+                return Ok(doc.clone());
+            }
+        }
+        let doc = self.document(doc_id)?.map(Arc::new);
+        let mut cache = self.documents.lock().map_err(|_| Error::Corrupt("document cache poisoned".into()))?;
+        if cache.0 != generation || cache.1.len() >= CACHED_DOCUMENTS {
+            *cache = (generation, HashMap::new());
+        }
+        cache.1.insert(doc_id.to_string(), doc.clone());
+        Ok(doc)
     }
 
     /// Makes the last commit visible to searches now (tests, the CLI after ingest).

@@ -109,40 +109,26 @@ impl Retriever {
     /// join from their own texts; chunks apart need the document's text, read once per query.
     fn passages(&self, ranked: Vec<Hit>, limit: usize) -> Result<Vec<Hit>> {
         let max_bytes = self.fusion.merge_max_bytes;
-        let mut docs: HashMap<String, Option<byraad_core::Document>> = HashMap::new();
         let mut out: Vec<Hit> = Vec::with_capacity(limit);
         for hit in ranked {
             let mut target = None;
             for (i, p) in out.iter().enumerate() {
-                let (start, end) = (p.span.start.min(hit.span.start), p.span.end.max(hit.span.end));
-                if p.doc_id != hit.doc_id || p.heading != hit.heading || end - start > max_bytes {
+                let span = Span::new(p.span.start.min(hit.span.start), p.span.end.max(hit.span.end));
+                if p.doc_id != hit.doc_id || p.heading != hit.heading || span.end - span.start > max_bytes {
                     continue;
                 }
                 if hit.span.start <= p.span.end && hit.span.end >= p.span.start {
-                    target = Some((i, None));
+                    target = Some((i, overlap_union(p, &hit)));
                     break;
                 }
-                if !docs.contains_key(&hit.doc_id) {
-                    docs.insert(hit.doc_id.clone(), self.lexical.document(&hit.doc_id)?);
-                }
-                let Some(doc) = docs.get(&hit.doc_id).and_then(Option::as_ref) else { continue };
-                let span = Span::new(start, end);
-                if doc.text.is_char_boundary(start) && end <= doc.text.len() && doc.sections.iter().any(|s| s.span.contains(&span)) {
-                    target = Some((i, Some(doc.text[start..end].to_string())));
+                let Some(doc) = self.lexical.shared_document(&hit.doc_id)? else { continue };
+                if doc.text.is_char_boundary(span.start) && span.end <= doc.text.len() && doc.sections.iter().any(|s| s.span.contains(&span)) {
+                    target = Some((i, doc.text[span.start..span.end].to_string()));
                     break;
                 }
             }
             match target {
-                Some((i, None)) => join(&mut out[i], hit),
-                Some((i, Some(text))) => {
-                    let p = &mut out[i];
-                    if hit.span.start < p.span.start {
-                        p.page = hit.page;
-                    }
-                    p.span = Span::new(p.span.start.min(hit.span.start), p.span.end.max(hit.span.end));
-                    p.text = text;
-                    absorb(p, hit);
-                }
+                Some((i, text)) => join(&mut out[i], hit, text),
                 None if out.len() < limit => {
                     // Too big to join a passage it overlaps: keep only what that passage lacks.
                     let doc_id = hit.doc_id.clone();
@@ -208,21 +194,33 @@ fn fuse(config: &FusionConfig, lexical: Vec<Hit>, dense: Vec<Hit>) -> Vec<Hit> {
         .collect()
 }
 
-/// Extends passage `p` by the overlapping chunk `hit` (their texts are the slices of the
-/// document text at their spans, so the union is the one text plus the other's overhang).
-fn join(p: &mut Hit, hit: Hit) {
+/// The text of passage `p` extended by the overlapping chunk `hit`: their texts are the slices
+/// of the document text at their spans, so the union is the one text plus the other's overhang.
+fn overlap_union(p: &Hit, hit: &Hit) -> String {
+    let mut text = String::with_capacity(p.text.len() + hit.text.len());
     if hit.span.start < p.span.start {
-        let head = &hit.text[..p.span.start - hit.span.start];
-        p.text.insert_str(0, head);
-        p.span.start = hit.span.start;
+        text.push_str(&hit.text[..p.span.start - hit.span.start]);
+    }
+    text.push_str(&p.text);
+    if hit.span.end > p.span.end {
+        text.push_str(&hit.text[hit.text.len() - (hit.span.end - p.span.end)..]);
+    }
+    text
+}
+
+/// Makes `hit` part of passage `p`, whose text over the union of their spans is `text`.
+fn join(p: &mut Hit, hit: Hit, text: String) {
+    if hit.span.start < p.span.start {
         p.page = hit.page;
     }
-    if hit.span.end > p.span.end {
-        let tail = &hit.text[hit.text.len() - (hit.span.end - p.span.end)..];
-        p.text.push_str(tail);
-        p.span.end = hit.span.end;
+    p.span = Span::new(p.span.start.min(hit.span.start), p.span.end.max(hit.span.end));
+    p.text = text;
+    for r in hit.retrievers {
+        if !p.retrievers.contains(&r) {
+            p.retrievers.push(r);
+        }
     }
-    absorb(p, hit);
+    p.merged.push(hit.chunk_id);
 }
 
 /// `hit` without the part inside `taken` (of the same document); `None` when nothing is left
@@ -255,14 +253,4 @@ fn clip_to(mut hit: Hit, start: usize, end: usize) -> Option<Hit> {
     hit.text = hit.text[from..to].to_string();
     hit.span = Span::new(start, end);
     Some(hit)
-}
-
-/// Records that `hit` is part of passage `p`.
-fn absorb(p: &mut Hit, hit: Hit) {
-    for r in hit.retrievers {
-        if !p.retrievers.contains(&r) {
-            p.retrievers.push(r);
-        }
-    }
-    p.merged.push(hit.chunk_id);
 }

@@ -111,10 +111,7 @@ impl LexicalIndex {
     fn scoring_query(&self, searcher: &Searcher, text: &str) -> Result<Scoring> {
         let f = &self.fields;
         let c = &self.config;
-        let words: Vec<_> = analysis::words(text)
-            .into_iter()
-            .filter(|w| !analysis::is_stop_word(&w.lower) && !analysis::is_question_word(&w.lower))
-            .collect();
+        let words: Vec<_> = analysis::content_words(text);
         let mut clauses: Clauses = Vec::new();
         let mut highlight = BTreeMap::new();
         let mut seen = BTreeSet::new();
