@@ -62,8 +62,11 @@ pub struct LexicalIndex {
     config: SearchConfig,
     dir: PathBuf,
     /// Documents read for passages, for the searcher generation they were read from.
-    documents: Mutex<(u64, HashMap<String, Option<Arc<byraad_core::Document>>>)>,
+    documents: Mutex<DocumentCache>,
 }
+
+/// Searcher generation → parsed documents (`None`: no such document).
+type DocumentCache = (u64, HashMap<String, Option<Arc<byraad_core::Document>>>);
 
 /// Most documents kept parsed between searches.
 const CACHED_DOCUMENTS: usize = 64;
