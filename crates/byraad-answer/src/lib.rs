@@ -104,19 +104,25 @@ impl Answerer {
             let total: f32 = terms.iter().map(weight).sum();
             let heading_line = hit.heading.rsplit(" › ").next().unwrap_or_default().trim().to_string();
             // Single sentences, and pairs of neighbours: an answer often spans two (a decision
-            // and its amount, a claim and its reason). A pair must cover more to win.
+            // and its amount, a claim and its reason). A pair must cover more to win. Which
+            // question words a sentence holds is found once; a pair holds both sentences' words.
             let single = sentences(&hit.text);
-            let pairs = single.windows(2).map(|w| w[0].start..w[1].end);
-            let windows: Vec<(std::ops::Range<usize>, f32)> = single.iter().cloned().map(|r| (r, 0.0)).chain(pairs.map(|r| (r, PAIR_COST))).collect();
-            for (range, cost) in windows {
+            let held: Vec<Vec<bool>> = single
+                .iter()
+                .map(|r| {
+                    let stems: HashSet<String> = analysis::words(&hit.text[r.clone()]).iter().map(|w| analysis::stem_term(&w.lower)).collect();
+                    terms.iter().map(|t| t.stems.iter().any(|s| stems.contains(s))).collect()
+                })
+                .collect();
+            let windows = (0..single.len()).map(|i| (i, i, 0.0)).chain((1..single.len()).map(|i| (i - 1, i, PAIR_COST)));
+            for (a, b, cost) in windows {
+                let range = single[a].start..single[b].end;
                 // A heading repeated in the text names the item; it does not answer.
                 let first_line = hit.text[range.clone()].lines().next().unwrap_or_default().trim();
                 if !heading_line.is_empty() && (first_line == heading_line || first_line == hit.title.trim()) {
                     continue;
                 }
-                let words = analysis::words(&hit.text[range.clone()]);
-                let stems: HashSet<String> = words.iter().map(|w| analysis::stem_term(&w.lower)).collect();
-                let matched: f32 = terms.iter().filter(|t| t.stems.iter().any(|s| stems.contains(s))).map(weight).sum();
+                let matched: f32 = terms.iter().enumerate().filter(|(k, _)| held[a][*k] || held[b][*k]).map(|(_, t)| weight(t)).sum();
                 let coverage = if total > 0.0 { matched / total } else { 0.0 };
                 if coverage == 0.0 {
                     continue;

@@ -300,9 +300,7 @@ fn answer_config(config: &Config) -> AnswerConfig {
 
 fn ask(config: &Config, question: String, json: bool) -> anyhow::Result<ExitCode> {
     let answerer = Answerer::new(Arc::new(open_retriever(config)?), answer_config(config));
-    let req = byraad_core::ChatRequest::question(&question);
-    req.validate()?;
-    let resp = answerer.answer(&req)?;
+    let resp = answerer.answer(&byraad_core::ChatRequest::question(&question))?;
     if let Some(w) = &resp.warning {
         eprintln!("byraad: warning: {w}");
     }
