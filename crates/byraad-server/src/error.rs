@@ -42,13 +42,22 @@ impl ApiError {
     }
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
+impl ApiError {
+    /// The status and the JSON body, `{"error": {"code", "message"}}`; internal details are
+    /// logged, not shown.
+    pub(crate) fn status_and_body(&self) -> (StatusCode, serde_json::Value) {
         let (status, code) = self.status_and_code();
-        if let ApiError::Internal(detail) = &self {
+        if let ApiError::Internal(detail) = self {
             tracing::error!(%detail, "request failed");
         }
-        (status, Json(json!({"error": {"code": code, "message": self.to_string()}}))).into_response()
+        (status, json!({"error": {"code": code, "message": self.to_string()}}))
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, body) = self.status_and_body();
+        (status, Json(body)).into_response()
     }
 }
 

@@ -18,6 +18,8 @@
 mod error;
 mod routes;
 
+pub use byraad_answer::{Event, Sink};
+
 use std::sync::Arc;
 
 use axum::Router;
@@ -67,13 +69,14 @@ impl SearchService for byraad_index::Retriever {
 
 /// What the API needs to answer questions.
 pub trait ChatService: Send + Sync + 'static {
-    /// Answers the conversation's last question, with citations or an abstention.
-    fn chat(&self, req: &ChatRequest) -> byraad_index::Result<ChatResponse>;
+    /// Answers the conversation's last question, with citations or an abstention, handing the
+    /// answer to `sink` as it is ready; `None` when the sink stopped listening.
+    fn chat(&self, req: &ChatRequest, sink: &mut dyn Sink) -> byraad_index::Result<Option<ChatResponse>>;
 }
 
 impl ChatService for byraad_answer::Answerer {
-    fn chat(&self, req: &ChatRequest) -> byraad_index::Result<ChatResponse> {
-        self.answer(req)
+    fn chat(&self, req: &ChatRequest, sink: &mut dyn Sink) -> byraad_index::Result<Option<ChatResponse>> {
+        self.answer_to(req, sink)
     }
 }
 

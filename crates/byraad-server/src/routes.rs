@@ -1,14 +1,22 @@
 //! Route handlers: each extracts, calls one service method, maps the result.
 
+use std::convert::Infallible;
+use std::ops::ControlFlow;
+use std::sync::Arc;
+
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
+use axum::response::sse::{self, Sse};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use byraad_core::{AnswerMode, ChatRequest, ChatResponse, ChatRole, Citation, Document, DocumentMeta, Hit, Message, SearchRequest, SearchResponse, Span};
 use serde::Serialize;
 use utoipa::{OpenApi, ToSchema};
 
-use crate::{ApiError, AppState};
+use tokio::sync::mpsc;
+
+use crate::{ApiError, AppState, ChatService, Event, Sink};
 
 /// The OpenAPI description of the API, served at `/openapi.json`.
 #[derive(OpenApi)]
@@ -115,25 +123,80 @@ async fn search(
     Ok(Json(blocking(move || Ok(state.search.search(&req)?)).await?))
 }
 
-/// Answers a question from the archive with cited passages, or abstains.
+/// Answers a question from the archive with cited passages, or abstains. With `"stream": true`
+/// the answer comes as Server-Sent Events: `delta` (`{"text"}`), `citation` (a citation, before
+/// the text that uses it), `done` (the whole response) or `error` (`{"error"}`).
 #[utoipa::path(post, path = "/v1/chat", request_body = ChatRequest,
-    responses((status = 200, body = ChatResponse), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody), (status = 503, body = ErrorBody)))]
+    responses((status = 200, body = ChatResponse, description = "the answer; text/event-stream when streamed"), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody), (status = 503, body = ErrorBody)))]
 async fn chat(
     State(state): State<AppState>,
     body: Result<Json<ChatRequest>, JsonRejection>,
-) -> Result<Json<ChatResponse>, ApiError> {
+) -> Result<Response, ApiError> {
     let Json(req) = body.map_err(|r| match ApiError::from(r) {
         ApiError::TooLarge(_) => ApiError::TooLarge(state.max_body_bytes),
         other => other,
     })?;
     req.validate().map_err(|e| ApiError::BadRequest(e.to_string()))?;
-    if req.stream {
-        return Err(ApiError::BadRequest("stream: streamed answers are not available yet; send \"stream\": false".into()));
-    }
     let Some(service) = state.chat.clone() else {
         return Err(ApiError::Unavailable("answers are not configured on this server".into()));
     };
-    Ok(Json(blocking(move || Ok(service.chat(&req)?)).await?))
+    if req.stream {
+        return Ok(stream_chat(service, req).into_response());
+    }
+    let resp = blocking(move || Ok(service.chat(&req, &mut Discard)?)).await?;
+    resp.map(Json).map(IntoResponse::into_response).ok_or_else(|| ApiError::Internal("the answer stopped although the client listens".into()))
+}
+
+/// A sink that keeps nothing: the whole response is returned at the end.
+struct Discard;
+
+impl Sink for Discard {
+    fn send(&mut self, _: Event<'_>) -> ControlFlow<()> {
+        ControlFlow::Continue(())
+    }
+}
+
+/// Hands answer pieces to the event stream of one client; stops when the client is gone.
+struct ChannelSink(mpsc::Sender<sse::Event>);
+
+impl Sink for ChannelSink {
+    fn send(&mut self, event: Event<'_>) -> ControlFlow<()> {
+        let event = match event {
+            Event::Delta(text) => sse::Event::default().event("delta").json_data(serde_json::json!({ "text": text })),
+            Event::Citation(c) => sse::Event::default().event("citation").json_data(c),
+        };
+        match event.map(|e| self.0.blocking_send(e)) {
+            Ok(Ok(())) => ControlFlow::Continue(()),
+            _ => ControlFlow::Break(()),
+        }
+    }
+
+    fn listening(&self) -> bool {
+        !self.0.is_closed()
+    }
+}
+
+/// The answer as Server-Sent Events: `delta` (`{"text"}`), `citation` (each once, before the
+/// text that uses it), then `done` (the whole response) or `error` (`{"error"}`). The answer
+/// runs on a blocking thread; when the client disconnects, the stream's receiver is dropped,
+/// the sink stops listening and the answer (and the language model's generation) stops.
+fn stream_chat(service: Arc<dyn ChatService>, req: ChatRequest) -> Sse<impl futures_util::Stream<Item = Result<sse::Event, Infallible>>> {
+    let (tx, rx) = mpsc::channel::<sse::Event>(64);
+    tokio::task::spawn_blocking(move || {
+        let mut sink = ChannelSink(tx.clone());
+        let last = match service.chat(&req, &mut sink) {
+            Ok(Some(resp)) => sse::Event::default().event("done").json_data(&resp),
+            Ok(None) => {
+                tracing::info!("client went away; answer stopped");
+                return;
+            }
+            Err(e) => sse::Event::default().event("error").json_data(ApiError::from(e).status_and_body().1),
+        };
+        let last = last.unwrap_or_else(|e| sse::Event::default().event("error").data(format!("{{\"error\":{{\"code\":\"internal\",\"message\":\"{e}\"}}}}")));
+        let _ = tx.blocking_send(last);
+    });
+    let events = futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|e| (Ok(e), rx)) });
+    Sse::new(events).keep_alive(sse::KeepAlive::default())
 }
 
 /// One whole document.

@@ -293,22 +293,60 @@ fn search(config: &Config, query: String, limit: Option<usize>, json: bool, mode
     Ok(ExitCode::SUCCESS)
 }
 
-fn answer_config(config: &Config) -> AnswerConfig {
+/// The answerer the configuration describes: extractive, or written by the configured language
+/// model.
+fn answerer(config: &Config, retriever: Arc<byraad_index::Retriever>) -> anyhow::Result<Answerer> {
     let a = &config.answer;
-    AnswerConfig { passages: a.passages, max_sentences: a.max_sentences, min_coverage: a.min_coverage, companion_ratio: a.companion_ratio }
+    let settings = AnswerConfig {
+        passages: a.passages,
+        max_sentences: a.max_sentences,
+        min_coverage: a.min_coverage,
+        companion_ratio: a.companion_ratio,
+        min_support: config.llm.min_support,
+    };
+    let answerer = Answerer::new(retriever, settings);
+    if a.mode == byraad_core::AnswerMode::Llm {
+        let llm = byraad_answer::LlmClient::new(&config.llm)?;
+        tracing::info!(url = llm.url(), model = %config.llm.model, "answers written by a language model");
+        return Ok(answerer.with_llm(llm));
+    }
+    Ok(answerer)
+}
+
+/// Prints an answer's text as it arrives.
+struct Printer;
+
+impl byraad_answer::Sink for Printer {
+    fn send(&mut self, event: byraad_answer::Event<'_>) -> std::ops::ControlFlow<()> {
+        use std::io::Write;
+        if let byraad_answer::Event::Delta(text) = event {
+            let mut out = std::io::stdout().lock();
+            if out.write_all(text.as_bytes()).and_then(|()| out.flush()).is_err() {
+                return std::ops::ControlFlow::Break(());
+            }
+        }
+        std::ops::ControlFlow::Continue(())
+    }
 }
 
 fn ask(config: &Config, question: String, json: bool) -> anyhow::Result<ExitCode> {
-    let answerer = Answerer::new(Arc::new(open_retriever(config)?), answer_config(config));
-    let resp = answerer.answer(&byraad_core::ChatRequest::question(&question))?;
-    if let Some(w) = &resp.warning {
-        eprintln!("byraad: warning: {w}");
-    }
+    let answerer = answerer(config, Arc::new(open_retriever(config)?))?;
+    let req = byraad_core::ChatRequest::question(&question);
     if json {
+        let resp = answerer.answer(&req)?;
+        if let Some(w) = &resp.warning {
+            eprintln!("byraad: warning: {w}");
+        }
         println!("{}", serde_json::to_string_pretty(&resp)?);
         return Ok(ExitCode::SUCCESS);
     }
-    println!("{}", resp.answer);
+    let Some(resp) = answerer.answer_to(&req, &mut Printer)? else {
+        return Ok(ExitCode::SUCCESS); // stdout closed
+    };
+    println!();
+    if let Some(w) = &resp.warning {
+        eprintln!("byraad: warning: {w}");
+    }
     if !resp.citations.is_empty() {
         println!();
     }
@@ -324,7 +362,7 @@ fn serve(config: &Config) -> anyhow::Result<ExitCode> {
     let retriever = open_retriever(config)?;
     let stats = retriever.lexical().stats()?;
     let retriever = Arc::new(retriever);
-    let answerer = Answerer::new(retriever.clone(), answer_config(config));
+    let answerer = answerer(config, retriever.clone())?;
     let state = byraad_server::AppState::new(retriever, config).with_chat(Arc::new(answerer));
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async {
