@@ -211,3 +211,63 @@ async fn document(State(state): State<AppState>, Path(doc_id): Path<String>) -> 
 async fn openapi() -> Json<utoipa::openapi::OpenApi> {
     Json(ApiDoc::openapi())
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use axum::body::Body;
+    use axum::http::Request;
+    use byraad_core::config::Config;
+    use tower::ServiceExt;
+
+    use super::*;
+    use crate::{SearchService, app};
+
+    /// A search service with nothing in it.
+    struct Empty;
+
+    impl SearchService for Empty {
+        fn search(&self, _: &SearchRequest) -> byraad_index::Result<SearchResponse> {
+            Ok(SearchResponse { hits: Vec::new(), took_ms: 0, mode: byraad_core::Mode::Lexical, warning: None })
+        }
+        fn document(&self, _: &str) -> byraad_index::Result<Option<Document>> {
+            Ok(None)
+        }
+        fn stats(&self) -> byraad_index::Result<byraad_index::Stats> {
+            Ok(byraad_index::Stats { documents: 0, chunks: 0 })
+        }
+        fn dense(&self) -> Option<byraad_index::DenseStatus> {
+            None
+        }
+        fn warning(&self) -> Option<String> {
+            None
+        }
+    }
+
+    /// Answers with one sentence, then fails.
+    struct Failing;
+
+    impl ChatService for Failing {
+        fn chat(&self, _: &ChatRequest, sink: &mut dyn Sink) -> byraad_index::Result<Option<ChatResponse>> {
+            let _ = sink.send(Event::Delta("Første del."));
+            Err(byraad_index::Error::Corrupt("chunk 7 of the secret index path /srv/x".into()))
+        }
+    }
+
+    #[tokio::test]
+    async fn a_failure_while_streaming_ends_with_an_error_event() {
+        let state = AppState::new(Arc::new(Empty), &Config::default()).with_chat(Arc::new(Failing));
+        let body = serde_json::json!({"messages": [{"role": "user", "content": "Hvad skete der?"}], "stream": true}).to_string();
+        let request = Request::post("/v1/chat").header("content-type", "application/json").body(Body::from(body)).unwrap();
+        let response = app(state).oneshot(request).await.unwrap();
+        assert_eq!(response.status(), 200);
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap();
+        let text = String::from_utf8(bytes.to_vec()).unwrap();
+        let delta = text.find("event: delta\ndata: {\"text\":\"Første del.\"}").unwrap_or_else(|| panic!("{text}"));
+        let error = text.find("event: error\ndata: {\"error\":{\"code\":\"internal\",\"message\":\"internal error\"}}").unwrap_or_else(|| panic!("{text}"));
+        assert!(delta < error, "{text}");
+        assert!(!text.contains("secret"), "internal details are not shown: {text}");
+        assert!(!text.contains("event: done"), "{text}");
+    }
+}
