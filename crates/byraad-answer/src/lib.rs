@@ -64,8 +64,15 @@ impl Sink for Discard {
     }
 }
 
-/// Weight, within a passage, of a question word its title or heading holds.
-const TOPIC_WEIGHT: f32 = 0.3;
+/// What a sentence is credited for a question word its passage's title or heading holds (a word
+/// it holds itself counts 1).
+const TOPIC_CREDIT: f32 = 0.7;
+/// What a sentence is credited for a question word held elsewhere in its passage.
+const PASSAGE_CREDIT: f32 = 0.3;
+/// Score of a sentence holding the kind of fact the question asks for.
+const KIND_WEIGHT: f32 = 0.2;
+/// Score of coming from the first passage rather than the last.
+const RANK_WEIGHT: f32 = 0.05;
 
 /// What quoting two sentences instead of one costs in score.
 const PAIR_COST: f32 = 0.1;
@@ -88,7 +95,7 @@ pub struct AnswerConfig {
 
 impl Default for AnswerConfig {
     fn default() -> Self {
-        Self { passages: 6, max_sentences: 3, min_coverage: 0.3, companion_ratio: 0.8, min_support: 0.6 }
+        Self { passages: 6, max_sentences: 3, min_coverage: 0.37, companion_ratio: 0.8, min_support: 0.6 }
     }
 }
 
@@ -246,40 +253,61 @@ impl Answerer {
         let kind = QuestionKind::of(question);
 
         let mut candidates: Vec<Candidate> = Vec::new();
+        let stems_of = |t: &str| -> HashSet<String> { analysis::words(t).iter().map(|w| analysis::stem_term(&w.lower)).collect() };
         for (rank, hit) in found.hits.iter().enumerate() {
-            // Words of the question that the passage's title or heading already hold say which
-            // item it is, not which of its sentences answers: they count for less within it.
-            let topic: HashSet<String> = analysis::words(&format!("{} {}", hit.title, hit.heading)).iter().map(|w| analysis::stem_term(&w.lower)).collect();
-            let weight = |t: &QueryTerm| if t.stems.iter().any(|s| topic.contains(s)) { t.weight * TOPIC_WEIGHT } else { t.weight };
-            let total: f32 = terms.iter().map(weight).sum();
-            let heading_line = hit.heading.rsplit(" › ").next().unwrap_or_default().trim().to_string();
-            // Single sentences, and pairs of neighbours: an answer often spans two (a decision
-            // and its amount, a claim and its reason). A pair must cover more to win. Which
-            // question words a sentence holds is found once; a pair holds both sentences' words.
+            let topic = stems_of(&format!("{} {}", hit.title, hit.heading));
+            let passage = stems_of(&hit.text);
+            // A sentence answers within its passage: question words its title or heading hold
+            // (which item it is) or that its neighbours hold count for it too, for less than
+            // its own.
+            let context: Vec<f32> = terms
+                .iter()
+                .map(|t| {
+                    if t.stems.iter().any(|s| topic.contains(s)) {
+                        TOPIC_CREDIT
+                    } else if t.stems.iter().any(|s| passage.contains(s)) {
+                        PASSAGE_CREDIT
+                    } else {
+                        0.0
+                    }
+                })
+                .collect();
+            let total: f32 = terms.iter().map(|t| t.weight).sum();
+            let heading_line = flow(hit.heading.rsplit(" › ").next().unwrap_or_default());
+            let title = flow(&hit.title);
             let single = sentences(&hit.text);
             let held: Vec<Vec<bool>> = single
                 .iter()
                 .map(|r| {
-                    let stems: HashSet<String> = analysis::words(&hit.text[r.clone()]).iter().map(|w| analysis::stem_term(&w.lower)).collect();
+                    let stems = stems_of(&hit.text[r.clone()]);
                     terms.iter().map(|t| t.stems.iter().any(|s| stems.contains(s))).collect()
                 })
                 .collect();
             let windows = (0..single.len()).map(|i| (i, i, 0.0)).chain((1..single.len()).map(|i| (i - 1, i, PAIR_COST)));
             for (a, b, cost) in windows {
                 let range = single[a].start..single[b].end;
-                // A heading repeated in the text names the item; it does not answer.
-                let first_line = hit.text[range.clone()].lines().next().unwrap_or_default().trim();
-                if !heading_line.is_empty() && (first_line == heading_line || first_line == hit.title.trim()) {
+                let text = &hit.text[range.clone()];
+                // A heading repeated in the text (however its lines wrap) names the item; it does
+                // not answer.
+                let flowing = flow(text);
+                let repeats = |heading: &str| !heading.is_empty() && (flowing.starts_with(heading) || heading.starts_with(&flowing));
+                if repeats(&heading_line) || repeats(&title) {
                     continue;
                 }
-                let matched: f32 = terms.iter().enumerate().filter(|(k, _)| held[a][*k] || held[b][*k]).map(|(_, t)| weight(t)).sum();
+                if is_listing(text) {
+                    continue;
+                }
+                // A sentence holding none of the question's words does not answer it.
+                if !(0..terms.len()).any(|k| held[a][k] || held[b][k]) {
+                    continue;
+                }
+                let matched: f32 = terms.iter().enumerate().map(|(k, t)| t.weight * if held[a][k] || held[b][k] { 1.0 } else { context[k] }).sum();
                 let coverage = if total > 0.0 { matched / total } else { 0.0 };
-                if coverage == 0.0 {
-                    continue;
-                }
-                // Coverage of the question decides; the passage's rank and a sentence that has
-                // the kind of fact asked for (a number for "hvor mange", ...) break near-ties.
-                let score = coverage - cost + 0.05 * (1.0 - rank as f32 / found.hits.len().max(1) as f32) + kind.bonus(&hit.text[range.clone()]);
+                // Coverage decides; a sentence holding the kind of fact asked for (a number for
+                // "hvor mange", a reason for "hvorfor", a vote for "hvordan stemte") and the
+                // passage's rank weigh in.
+                let rank_share = 1.0 - rank as f32 / found.hits.len().max(1) as f32;
+                let score = coverage - cost + RANK_WEIGHT * rank_share + KIND_WEIGHT * kind.bonus(text, question);
                 candidates.push(Candidate { hit, rank, range, score, coverage, single: cost == 0.0 });
             }
         }
@@ -288,6 +316,7 @@ impl Answerer {
         // Abstain unless one sentence alone covers enough of the question: two neighbouring
         // sentences together match more words of any question, answered or not.
         let answered = candidates.iter().any(|c| c.single && c.coverage >= self.config.min_coverage);
+        tracing::debug!(?kind, best = candidates.first().map(|c| c.score), answered, "extractive answer");
         let best = candidates.first().filter(|_| answered);
         let Some(best) = best else {
             return Ok(ChatResponse {
@@ -398,37 +427,105 @@ fn join_warnings(a: Option<String>, b: Option<String>) -> Option<String> {
     }
 }
 
-/// What kind of fact a question asks for, from its interrogative.
+/// What kind of fact a question asks for, from its interrogative and key words.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum QuestionKind {
     /// "hvor mange", "hvor meget", "hvad koster": a number or amount.
     Amount,
     /// "hvornår": a date or time.
     When,
+    /// "hvem": a person, a body or a party.
+    Who,
+    /// "hvilke partier", "hvilket parti": party names or letters.
+    Party,
+    /// How members voted: "stemte", "fordelte", "forbehold", "tiltræde".
+    Vote,
+    /// What was decided: "besluttede", "vedtog", "udfaldet".
+    Decision,
+    /// "hvorfor": a reason.
+    Why,
     /// Anything else.
     Other,
 }
 
+/// Words that give a reason.
+const REASON_WORDS: &[&str] = &["fordi", "følge", "grund", "skyldes", "skyldtes", "derfor", "da", "idet", "årsag", "årsagen", "begrundelse", "begrundet", "pga"];
+
+/// Words that report a vote or a reservation.
+const VOTE_WORDS: &[&str] = &["tiltræde", "tiltrådte", "tiltrådt", "forbehold", "stemte", "stemmer", "imod", "undlod", "flertal", "mindretal", "enstemmigt", "anbefale", "anbefalede"];
+/// Words that report a decision.
+const DECISION_WORDS: &[&str] = &[
+    "besluttede", "besluttet", "beslutning", "vedtog", "vedtaget", "godkendte", "godkendt", "godkendes", "tiltrådt", "tiltrædes", "afvist", "afviste", "afvises", "indstillingen", "enige",
+];
+/// Danish parties by letter and name.
+const PARTY_WORDS: &[&str] = &[
+    "a", "b", "c", "f", "i", "k", "m", "o", "v", "ø", "å", "æ", "kf", "la", "df", "sf", "rv", "el", "dd", "socialdemokratiet", "venstre", "konservative",
+    "radikale", "enhedslisten", "moderaterne", "alternativet", "liberal", "alliance", "danmarksdemokraterne", "socialistisk", "folkeparti",
+];
+
 impl QuestionKind {
     fn of(question: &str) -> Self {
         let q = question.to_lowercase();
-        if q.contains("hvor mange") || q.contains("hvor meget") || q.contains("hvor stor") || q.contains("koste") || q.contains("beløb") {
+        let has = |words: &[&str]| words.iter().any(|w| q.contains(w));
+        if has(&["hvilke partier", "hvilket parti", "hvilke af partierne"]) {
+            Self::Party
+        } else if has(&["stemte", "stemmer", "fordelte", "forbehold", "tiltræde", "tiltrådte", "imod"]) {
+            Self::Vote
+        } else if has(&["hvor mange", "hvor meget", "hvor stor", "koste", "beløb", "andel", "procent"]) {
             Self::Amount
-        } else if q.contains("hvornår") || q.contains("hvilken dato") || q.contains("frist") {
+        } else if has(&["hvornår", "hvilken dato", "frist"]) {
             Self::When
+        } else if has(&["hvorfor"]) {
+            Self::Why
+        } else if has(&["hvem "]) {
+            Self::Who
+        } else if has(&["besluttede", "besluttet", "vedtog", "udfald", "beslutning", "enig"]) {
+            Self::Decision
         } else {
             Self::Other
         }
     }
 
-    /// Bonus for a sentence holding the kind of fact asked for.
-    fn bonus(self, sentence: &str) -> f32 {
-        let has_digit = sentence.chars().any(|c| c.is_ascii_digit());
-        match self {
-            Self::Amount | Self::When if has_digit => 0.05,
-            _ => 0.0,
-        }
+    /// 1 when `sentence` holds the kind of fact asked for (something the question does not
+    /// already say), else 0.
+    fn bonus(self, sentence: &str, question: &str) -> f32 {
+        let words = analysis::words(sentence);
+        let asked: HashSet<String> = analysis::words(question).into_iter().map(|w| w.lower).collect();
+        let new_number = || words.iter().any(|w| w.lower.chars().any(|c| c.is_ascii_digit()) && !asked.contains(&w.lower));
+        let holds = |list: &[&str]| words.iter().any(|w| list.contains(&w.lower.as_str()));
+        let hit = match self {
+            Self::Amount | Self::When => new_number(),
+            Self::Party => words.iter().any(|w| PARTY_WORDS.contains(&w.lower.as_str()) && sentence[w.from..w.to].chars().next().is_some_and(char::is_uppercase)),
+            Self::Vote => holds(VOTE_WORDS),
+            Self::Decision => holds(DECISION_WORDS),
+            Self::Why => holds(REASON_WORDS),
+            Self::Who => {
+                // A name: two capitalised words in a row, not at the start, not asked about.
+                words.windows(2).any(|p| {
+                    p[0].from > 0
+                        && [&p[0], &p[1]].iter().all(|w| sentence[w.from..w.to].chars().next().is_some_and(char::is_uppercase) && !asked.contains(&w.lower))
+                })
+            }
+            Self::Other => false,
+        };
+        if hit { 1.0 } else { 0.0 }
     }
+}
+
+/// `text` with each run of whitespace one space, trimmed.
+fn flow(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Whether `text` lists rather than states: a table of contents (dotted leaders), a run of
+/// slide or item numbers.
+fn is_listing(text: &str) -> bool {
+    if text.contains("....") || text.contains("…..") || text.contains("_____") {
+        return true;
+    }
+    let words = analysis::words(text);
+    let numbers = words.iter().filter(|w| w.lower.chars().all(|c| c.is_ascii_digit())).count();
+    words.len() >= 20 && numbers * 5 >= words.len()
 }
 
 /// The answer text and its citations: each chosen sentence quoted, numbered in order of
@@ -447,8 +544,7 @@ fn compose(chosen: &[&Candidate]) -> (String, Vec<Citation>) {
         }
         // The answer reads the quote with its line breaks (wrapped lines of the source) as
         // spaces; the citation keeps it verbatim.
-        let flowing = quote.split_whitespace().collect::<Vec<_>>().join(" ");
-        parts.push(format!("Ifølge {source}: »{flowing}« [{n}]"));
+        parts.push(format!("Ifølge {source}: »{}« [{n}]", flow(&quote)));
         citations.push(Citation {
             n,
             doc_id: hit.doc_id.clone(),
@@ -509,6 +605,33 @@ mod tests {
         assert!(q.starts_with("og hvad besluttede byrådet så?"), "{q}");
         assert!(q.contains("Havnens") && q.contains("Perle"), "{q}");
         assert!(!q.contains("referatet"), "the assistant's turns are not carried: {q}");
+    }
+
+    #[test]
+    fn question_kinds_reward_the_fact_asked_for() {
+        let q = "Hvor mange gange er Havnens Perle blevet flyttet?";
+        assert_eq!(QuestionKind::of(q), QuestionKind::Amount);
+        assert_eq!(QuestionKind::Amount.bonus("Havnens Perle er blevet smidt rundt 5 gange", q), 1.0);
+        assert_eq!(QuestionKind::Amount.bonus("Havnens Perle er blevet smidt rundt", q), 0.0);
+        let q = "Hvorfor skal projektet ændres?";
+        assert_eq!(QuestionKind::of(q), QuestionKind::Why);
+        assert_eq!(QuestionKind::Why.bonus("Ændringen sker som følge af, at projektet er sat på pause.", q), 1.0);
+        let q = "Hvordan fordelte udvalgets medlemmer sig?";
+        assert_eq!(QuestionKind::of(q), QuestionKind::Vote);
+        assert_eq!(QuestionKind::Vote.bonus("Jakob Søgaard Clausen tog forbehold.", q), 1.0);
+        let q = "Hvem hos Bricks er han i dialog med?";
+        assert_eq!(QuestionKind::Who.bonus("Jeg har en fin dialog med Martin Busk fra Bricks.", q), 1.0);
+        assert_eq!(QuestionKind::Who.bonus("Dialogen med Bricks er god.", q), 0.0);
+        assert_eq!(QuestionKind::of("Hvilke partier står bag forslaget?"), QuestionKind::Party);
+        assert_eq!(QuestionKind::Party.bonus("Forslag fra V, KF og LA.", "Hvilke partier står bag forslaget?"), 1.0);
+    }
+
+    #[test]
+    fn listings_are_not_answers() {
+        assert!(is_listing("Bro mellem Dokk1 og Balticagade.........................17"));
+        assert!(is_listing("- 23 Styrkelse af det sociale område - 23 Belysning A - 24 Styrkelse af socialområdet - 24 Belysning A - 25 Ældre - 25 Belysning A - 26 Ny model"));
+        assert!(!is_listing("Med Budget 2024 videreføres og udbredes Opgang til Opgang til også at omfatte Viby og Tilst."));
+        assert!(!is_listing("De samlede udgifter i Familiecentret er dog steget fra 148 mio. kr. til 161 mio. kr. pr. kvartal."));
     }
 
     #[test]
