@@ -276,13 +276,7 @@ impl Answerer {
             let heading_line = flow(hit.heading.rsplit(" › ").next().unwrap_or_default());
             let title = flow(&hit.title);
             let single = sentences(&hit.text);
-            let held: Vec<Vec<bool>> = single
-                .iter()
-                .map(|r| {
-                    let stems = stems_of(&hit.text[r.clone()]);
-                    terms.iter().map(|t| t.stems.iter().any(|s| stems.contains(s))).collect()
-                })
-                .collect();
+            let held: Vec<Vec<f32>> = single.iter().map(|r| holds(&terms, &stems_of(&hit.text[r.clone()]))).collect();
             let windows = (0..single.len()).map(|i| (i, i, 0.0)).chain((1..single.len()).map(|i| (i - 1, i, PAIR_COST)));
             for (a, b, cost) in windows {
                 let range = single[a].start..single[b].end;
@@ -298,10 +292,10 @@ impl Answerer {
                     continue;
                 }
                 // A sentence holding none of the question's words does not answer it.
-                if !(0..terms.len()).any(|k| held[a][k] || held[b][k]) {
+                if !(0..terms.len()).any(|k| held[a][k] > 0.0 || held[b][k] > 0.0) {
                     continue;
                 }
-                let matched: f32 = terms.iter().enumerate().map(|(k, t)| t.weight * if held[a][k] || held[b][k] { 1.0 } else { context[k] }).sum();
+                let matched: f32 = terms.iter().enumerate().map(|(k, t)| t.weight * held[a][k].max(held[b][k]).max(context[k])).sum();
                 let coverage = if total > 0.0 { matched / total } else { 0.0 };
                 // Coverage decides; a sentence holding the kind of fact asked for (a number for
                 // "hvor mange", a reason for "hvorfor", a vote for "hvordan stemte") and the
@@ -448,6 +442,9 @@ enum QuestionKind {
     Other,
 }
 
+/// Words that number items rather than state amounts.
+const NUMBERING_WORDS: &[&str] = &["punkt", "bilag", "slide", "side", "stk", "nr", "kapitel", "pkt", "anbefaling", "spor", "scenarie", "model", "fase"];
+
 /// Words that give a reason.
 const REASON_WORDS: &[&str] = &["fordi", "følge", "grund", "skyldes", "skyldtes", "derfor", "da", "idet", "årsag", "årsagen", "begrundelse", "begrundet", "pga"];
 
@@ -491,7 +488,14 @@ impl QuestionKind {
     fn bonus(self, sentence: &str, question: &str) -> f32 {
         let words = analysis::words(sentence);
         let asked: HashSet<String> = analysis::words(question).into_iter().map(|w| w.lower).collect();
-        let new_number = || words.iter().any(|w| w.lower.chars().any(|c| c.is_ascii_digit()) && !asked.contains(&w.lower));
+        // A number stating a fact: not one the question gives, not an enumerator ("1)",
+        // "punkt 2", "§ 8", "bilag 3", "slide 12").
+        let new_number = || {
+            words.iter().enumerate().any(|(i, w)| {
+                let numbering = sentence[w.to..].starts_with(')') || i.checked_sub(1).is_some_and(|p| NUMBERING_WORDS.contains(&words[p].lower.as_str())) || sentence[..w.from].trim_end().ends_with('§');
+                w.lower.chars().any(|c| c.is_ascii_digit()) && !asked.contains(&w.lower) && !numbering
+            })
+        };
         let holds = |list: &[&str]| words.iter().any(|w| list.contains(&w.lower.as_str()));
         let hit = match self {
             Self::Amount | Self::When => new_number(),
@@ -510,6 +514,33 @@ impl QuestionKind {
         };
         if hit { 1.0 } else { 0.0 }
     }
+}
+
+/// Shortest part of a compound that counts as a question word.
+const COMPOUND_MIN: usize = 6;
+/// Credit for a question word found inside a compound of the sentence.
+const PART_CREDIT: f32 = 0.7;
+/// Credit for a compound question word holding a word of the sentence.
+const WHOLE_CREDIT: f32 = 0.3;
+
+/// How far `stems` (of a sentence) hold each question word: 1 the word itself (or an OCR
+/// spelling); less when the word is part of a compound ("dispensation" in
+/// "dispensationsansøgning") or a compound holds a word of the sentence.
+fn holds(terms: &[QueryTerm], stems: &HashSet<String>) -> Vec<f32> {
+    terms
+        .iter()
+        .map(|t| {
+            if t.stems.iter().any(|s| stems.contains(s)) {
+                1.0
+            } else if t.stems.iter().any(|s| s.len() >= COMPOUND_MIN && stems.iter().any(|w| w.len() > s.len() && w.contains(s.as_str()))) {
+                PART_CREDIT
+            } else if t.stems.iter().any(|s| stems.iter().any(|w| w.len() >= COMPOUND_MIN && s.len() > w.len() && s.contains(w.as_str()))) {
+                WHOLE_CREDIT
+            } else {
+                0.0
+            }
+        })
+        .collect()
 }
 
 /// `text` with each run of whitespace one space, trimmed.
@@ -624,6 +655,18 @@ mod tests {
         assert_eq!(QuestionKind::Who.bonus("Dialogen med Bricks er god.", q), 0.0);
         assert_eq!(QuestionKind::of("Hvilke partier står bag forslaget?"), QuestionKind::Party);
         assert_eq!(QuestionKind::Party.bonus("Forslag fra V, KF og LA.", "Hvilke partier står bag forslaget?"), 1.0);
+    }
+
+    #[test]
+    fn compounds_hold_their_parts() {
+        let terms: Vec<QueryTerm> = ["dispensation", "asbestoprydningen", "metro"]
+            .iter()
+            .map(|w| QueryTerm { stems: vec![analysis::stem_term(w)], weight: 1.0 })
+            .collect();
+        let stems = |t: &str| -> HashSet<String> { analysis::words(t).iter().map(|w| analysis::stem_term(&w.lower)).collect() };
+        assert_eq!(holds(&terms, &stems("Der sendes en dispensationsansøgning om asbesten")), vec![PART_CREDIT, WHOLE_CREDIT, 0.0]);
+        assert_eq!(holds(&terms, &stems("Metroen koster 20 mia. kr.")), vec![0.0, 0.0, 1.0]);
+        assert_eq!(holds(&terms, &stems("metrostationer")), vec![0.0, 0.0, 0.0], "parts shorter than six letters do not count");
     }
 
     #[test]
