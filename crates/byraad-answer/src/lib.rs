@@ -559,39 +559,65 @@ fn is_listing(text: &str) -> bool {
     words.len() >= 20 && numbers * 5 >= words.len()
 }
 
-/// The answer text and its citations: each chosen sentence quoted, numbered in order of
-/// appearance, one citation per sentence.
+/// The answer text and its citations: the chosen sentences quoted and grouped by document (in
+/// the order of each document's best sentence), numbered in order of appearance.
 fn compose(chosen: &[&Candidate]) -> (String, Vec<Citation>) {
-    let mut parts = Vec::new();
-    let mut citations = Vec::new();
-    for (i, c) in chosen.iter().enumerate() {
-        let n = i + 1;
-        let hit = c.hit;
-        let quote = hit.text[c.range.clone()].to_string();
-        let span = Span::new(hit.span.start + c.range.start, hit.span.start + c.range.end);
-        let mut source = hit.title.clone();
-        if let Some(item) = &hit.item {
-            source.push_str(&item_label(item));
+    let mut groups: Vec<Vec<&Candidate>> = Vec::new();
+    for c in chosen {
+        match groups.iter_mut().find(|g| g[0].hit.doc_id == c.hit.doc_id) {
+            Some(g) => g.push(c),
+            None => groups.push(vec![c]),
         }
-        // The answer reads the quote with its line breaks (wrapped lines of the source) as
-        // spaces; the citation keeps it verbatim.
-        parts.push(format!("Ifølge {source}: »{}« [{n}]", flow(&quote)));
-        citations.push(Citation {
-            n,
-            doc_id: hit.doc_id.clone(),
-            chunk_id: hit.chunk_id.clone(),
-            title: hit.title.clone(),
-            kind: hit.kind,
-            body: hit.body.clone(),
-            date: hit.date.clone(),
-            item: hit.item.clone(),
-            page: hit.page,
-            source: hit.source.clone(),
-            quote,
-            span,
-        });
     }
-    (parts.join("\n\n"), citations)
+    let mut paragraphs = Vec::new();
+    let mut citations: Vec<Citation> = Vec::new();
+    for group in groups {
+        let first = group[0].hit;
+        let same_item = group.iter().all(|c| c.hit.item == first.item);
+        let mut header = first.title.clone();
+        if same_item && let Some(item) = &first.item {
+            header.push_str(&item_label(item));
+        }
+        // The answer reads a quote with its line breaks (wrapped lines of the source) as
+        // spaces; the citation keeps it verbatim.
+        let mut lines = Vec::new();
+        for c in &group {
+            let n = citations.len() + 1;
+            let citation = cite(n, c);
+            let label = match (&c.hit.item, same_item) {
+                (Some(item), false) => format!("{}: ", item_name(item)),
+                _ => String::new(),
+            };
+            lines.push(format!("{label}»{}« [{n}]", flow(&citation.quote)));
+            citations.push(citation);
+        }
+        paragraphs.push(if lines.len() == 1 { format!("Ifølge {header}: {}", lines[0]) } else { format!("Ifølge {header}:\n- {}", lines.join("\n- ")) });
+    }
+    (paragraphs.join("\n\n"), citations)
+}
+
+/// The citation of a chosen sentence.
+fn cite(n: usize, c: &Candidate) -> Citation {
+    let hit = c.hit;
+    Citation {
+        n,
+        doc_id: hit.doc_id.clone(),
+        chunk_id: hit.chunk_id.clone(),
+        title: hit.title.clone(),
+        kind: hit.kind,
+        body: hit.body.clone(),
+        date: hit.date.clone(),
+        item: hit.item.clone(),
+        page: hit.page,
+        source: hit.source.clone(),
+        quote: hit.text[c.range.clone()].to_string(),
+        span: Span::new(hit.span.start + c.range.start, hit.span.start + c.range.end),
+    }
+}
+
+/// "Punkt 5" for an agenda item number, "§ 8, stk. 4" or "B1.4" as they are.
+fn item_name(item: &str) -> String {
+    if item.chars().all(|c| c.is_ascii_digit()) { format!("Punkt {item}") } else { item.to_string() }
 }
 
 /// ", punkt 5" for an agenda item number, ", § 8, stk. 4" or ", B1.4" as they are.
