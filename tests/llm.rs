@@ -6,6 +6,7 @@
 
 mod common;
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use common::llm::{FakeLlm, Reply, source_holding};
@@ -277,6 +278,59 @@ fn a_client_that_disconnects_stops_the_generation() {
     assert_eq!(llm.aborted(), 1, "the generation was stopped");
     assert_eq!(llm.finished(), 0);
     assert!(server.log().contains("client went away"), "{}", server.log());
+}
+
+#[test]
+fn follow_ups_are_rewritten_by_the_model_before_retrieval() {
+    // While `REWRITE` is off the model gives the follow-up back unchanged.
+    static REWRITE: AtomicBool = AtomicBool::new(false);
+    let llm = FakeLlm::start(|body| {
+        if body["messages"][0]["content"].as_str().unwrap().starts_with("Omskriv") {
+            let transcript = body["messages"][1]["content"].as_str().unwrap();
+            assert!(transcript.contains("Bruger: Hvilke sager behandlede Teknisk Udvalg den 3. marts 2026?"), "{transcript}");
+            assert!(transcript.ends_with("Sidste spørgsmål: Hvad kostede den sidste?"), "{transcript}");
+            let rewritten = if REWRITE.load(Ordering::SeqCst) { "Hvad kostede cykelstien på Randersvej?" } else { "Hvad kostede den sidste?" };
+            return Reply::text(rewritten);
+        }
+        match source_holding(body, "Randersvej") {
+            Some(n) => Reply::text(&format!("Udvalget godkendte en ny cykelsti på Randersvej til 8 mio. kr. [{n}].")),
+            None => Reply::text("Kilderne besvarer ikke spørgsmålet."),
+        }
+    });
+    // One passage per question: which one depends on the question retrieval gets.
+    let server = server(&llm, &[("BYRAAD__ANSWER__PASSAGES", "1")]);
+    let conversation = json!({"messages": [
+        {"role": "user", "content": "Hvilke sager behandlede Teknisk Udvalg den 3. marts 2026?"},
+        {"role": "assistant", "content": "Parkeringsafgifter i midtbyen [1] og en cykelsti på Randersvej [2]."},
+        {"role": "user", "content": "Hvad kostede den sidste?"}
+    ]});
+    let (_, unresolved) = server.post("/v1/chat", &conversation);
+    assert_eq!(unresolved["abstained"], true, "the follow-up alone does not find the cycle path: {unresolved}");
+    REWRITE.store(true, Ordering::SeqCst);
+    let (status, v) = server.post("/v1/chat", &conversation);
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["mode"], "llm", "{v}");
+    assert!(v["answer"].as_str().unwrap().contains("8 mio. kr."), "{v}");
+    let requests = llm.requests();
+    assert_eq!(requests.len(), 4, "a rewrite, then the answer, twice");
+    let answer_request = &requests[3];
+    assert!(answer_request.messages("user").last().unwrap().ends_with("Spørgsmål: Hvad kostede den sidste?"), "the member's own words are answered");
+    assert_eq!(answer_request.messages("assistant"), vec!["Parkeringsafgifter i midtbyen [1] og en cykelsti på Randersvej [2].".to_string()], "with the conversation");
+}
+
+#[test]
+fn azure_style_deployments_are_reached_with_their_path_and_key_header() {
+    let llm = FakeLlm::start(|body| {
+        let n = source_holding(body, "timeprisen").unwrap();
+        Reply::text(&format!("Timeprisen for parkering i midtbyen hæves til 25 kr. [{n}]."))
+    });
+    let server = server(&llm, &[("BYRAAD__LLM__PATH", "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21"), ("BYRAAD__LLM__AUTH", "api_key")]);
+    let v = ask(&server, "Hvad koster parkering i midtbyen?");
+    assert_eq!(v["mode"], "llm", "{v}");
+    let r = llm.requests().pop().unwrap();
+    assert_eq!(r.target, "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21");
+    assert_eq!(r.header("api-key"), Some(KEY));
+    assert_eq!(r.header("authorization"), None);
 }
 
 /// Against a real OpenAI-compatible service: `make test-llm LLM_URL=http://host:port LLM_MODEL=name`

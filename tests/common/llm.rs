@@ -34,6 +34,8 @@ impl Reply {
 /// One request received.
 #[derive(Debug, Clone)]
 pub struct Recorded {
+    /// Path and query posted to.
+    pub target: String,
     /// Header names lowercased, with their values.
     pub headers: Vec<(String, String)>,
     pub body: Value,
@@ -124,7 +126,8 @@ fn serve(stream: TcpStream, state: &Mutex<State>, script: &Script) {
     let mut reader = BufReader::new(stream.try_clone().unwrap());
     let mut line = String::new();
     reader.read_line(&mut line).unwrap();
-    if !line.starts_with("POST /v1/chat/completions ") {
+    let target = line.split_whitespace().nth(1).unwrap_or_default().to_string();
+    if !line.starts_with("POST ") || !target.split('?').next().unwrap_or_default().ends_with("/chat/completions") {
         let _ = write!(&stream, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
         return;
     }
@@ -140,7 +143,7 @@ fn serve(stream: TcpStream, state: &Mutex<State>, script: &Script) {
     reader.read_exact(&mut body).unwrap();
     let body: Value = serde_json::from_slice(&body).unwrap();
     let streamed = body["stream"] == true;
-    state.lock().unwrap().requests.push(Recorded { headers, body: body.clone() });
+    state.lock().unwrap().requests.push(Recorded { target, headers, body: body.clone() });
     let mut out = stream;
     match script(&body) {
         Reply::Status(code) => {

@@ -148,7 +148,13 @@ impl Answerer {
     /// connection closed).
     pub fn answer_to(&self, req: &ChatRequest, sink: &mut dyn Sink) -> byraad_index::Result<Option<ChatResponse>> {
         req.validate()?;
-        let query = standalone(req);
+        let query = match &self.llm {
+            Some(llm) if req.messages.len() > 1 => rewrite(llm, req).unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "language model could not rewrite the follow-up; carrying earlier words forward");
+                standalone(req)
+            }),
+            _ => standalone(req),
+        };
         let search = SearchRequest { query: query.clone(), limit: Some(self.config.passages), filters: req.filters.clone(), mode: None };
         let found = self.retriever.search(&search)?;
         let mut warning = found.warning.clone();
@@ -419,6 +425,25 @@ fn join_warnings(a: Option<String>, b: Option<String>) -> Option<String> {
         (Some(a), Some(b)) => Some(format!("{a} {b}")),
         (a, b) => a.or(b),
     }
+}
+
+/// Longest standalone question taken from the language model.
+const MAX_REWRITE_CHARS: usize = 500;
+
+/// The conversation's last question rewritten by the language model to stand alone ("og hvad
+/// besluttede udvalget så?" → "Hvad besluttede Teknisk Udvalg om ...?"), for retrieval.
+fn rewrite(llm: &LlmClient, req: &ChatRequest) -> Result<String, LlmError> {
+    let mut text = String::new();
+    llm.complete(&prompt::rewrite_messages(req), &mut |piece| {
+        text.push_str(piece);
+        ControlFlow::Continue(())
+    })?;
+    let question = text.trim().trim_matches(['"', '»', '«', '“', '”']).trim().to_string();
+    if question.is_empty() || question.chars().count() > MAX_REWRITE_CHARS || question.contains('\n') {
+        return Err(LlmError::Malformed { url: llm.url().to_string(), message: format!("not one standalone question: {:?}", question.chars().take(80).collect::<String>()) });
+    }
+    tracing::debug!(%question, "follow-up rewritten");
+    Ok(question)
 }
 
 /// What kind of fact a question asks for, from its interrogative and key words.
