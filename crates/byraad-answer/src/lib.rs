@@ -206,7 +206,7 @@ impl Answerer {
                 }
                 Err(verify::Rejection::Empty) => ControlFlow::Continue(()),
                 Err(why) => {
-                    tracing::debug!(?why, sentence, "written sentence not supported by its sources; removed");
+                    tracing::debug!(?why, chars = sentence.chars().count(), "written sentence not supported by its sources; removed");
                     removed += 1;
                     ControlFlow::Continue(())
                 }
@@ -239,7 +239,8 @@ impl Answerer {
             return Ok(None);
         }
         let citations = verifier.citations().to_vec();
-        if removed > 0 {
+        // An abstention says so itself (the model's "the sources do not answer" is not a claim).
+        if removed > 0 && !citations.is_empty() {
             notes.push(format!("{removed} sætning(er) i sprogmodellens svar kunne ikke underbygges af kilderne og er fjernet."));
         }
         let warning = join_warnings(found.warning.clone(), (!notes.is_empty()).then(|| notes.join(" ")));
