@@ -39,6 +39,18 @@ pub struct Config {
     pub answer: AnswerConfig,
     /// The language model that writes answers in mode `llm`.
     pub llm: LlmConfig,
+    /// Rules look-up.
+    pub rules: RulesConfig,
+}
+
+/// `[rules]`: look-up of provisions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RulesConfig {
+    /// Provisions returned when a request names no limit.
+    pub default_limit: usize,
+    /// Other names of laws → the law's short name (its title before the parenthesis).
+    pub aliases: std::collections::BTreeMap<String, String>,
 }
 
 /// `[answer]`: how answers are written.
@@ -389,6 +401,9 @@ impl Config {
         }
         if !(l.temperature.is_finite() && l.temperature >= 0.0) {
             return Err(Error::invalid("llm.temperature", format!("{} must be a finite number >= 0", l.temperature)));
+        }
+        if self.rules.default_limit == 0 || self.rules.default_limit > s.max_limit {
+            return Err(Error::invalid("rules.default_limit", format!("{} must be in 1..=search.max_limit {}", self.rules.default_limit, s.max_limit)));
         }
         if self.server.max_body_bytes < 1024 {
             return Err(Error::invalid("server.max_body_bytes", "must be at least 1024"));

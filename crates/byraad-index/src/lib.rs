@@ -110,6 +110,26 @@ impl LexicalIndex {
         serde_json::from_str(json).map(Some).map_err(|e| Error::Corrupt(format!("document {doc_id}: {e}")))
     }
 
+    /// Ids of the documents of these kinds, in id order.
+    pub fn documents_of_kind(&self, kinds: &[byraad_core::Kind]) -> Result<Vec<String>> {
+        let searcher = self.reader.searcher();
+        let kinds: Vec<(tantivy::query::Occur, Box<dyn tantivy::query::Query>)> =
+            kinds.iter().map(|k| (tantivy::query::Occur::Should, term_query(self.fields.kind, k.as_str()))).collect();
+        let query = tantivy::query::BooleanQuery::new(vec![
+            (tantivy::query::Occur::Must, term_query(self.fields.rec, schema::REC_DOC)),
+            (tantivy::query::Occur::Must, Box::new(tantivy::query::BooleanQuery::new(kinds))),
+        ]);
+        let mut ids = Vec::new();
+        for address in searcher.search(&query, &tantivy::collector::DocSetCollector)? {
+            let stored: TantivyDocument = searcher.doc(address)?;
+            if let Some(id) = stored.get_first(self.fields.doc_id).and_then(|v| v.as_str()) {
+                ids.push(id.to_string());
+            }
+        }
+        ids.sort();
+        Ok(ids)
+    }
+
     /// The document with this id, parsed once per index generation: passages read the text of
     /// the same few documents on every search, and a document's JSON is its whole text.
     pub fn shared_document(&self, doc_id: &str) -> Result<Option<Arc<byraad_core::Document>>> {

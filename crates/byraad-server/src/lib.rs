@@ -80,6 +80,18 @@ impl ChatService for byraad_answer::Answerer {
     }
 }
 
+/// What the API needs to look up rules.
+pub trait RulesService: Send + Sync + 'static {
+    /// The provisions `query` names or is about, best first.
+    fn lookup(&self, query: &str, limit: usize) -> byraad_index::Result<Vec<byraad_rules::Provision>>;
+}
+
+impl RulesService for byraad_rules::Rules {
+    fn lookup(&self, query: &str, limit: usize) -> byraad_index::Result<Vec<byraad_rules::Provision>> {
+        byraad_rules::Rules::lookup(self, query, limit)
+    }
+}
+
 /// Shared state of the handlers.
 #[derive(Clone)]
 pub struct AppState {
@@ -87,6 +99,10 @@ pub struct AppState {
     pub search: Arc<dyn SearchService>,
     /// Answers (`/v1/chat`); absent, the endpoint answers 503.
     pub chat: Option<Arc<dyn ChatService>>,
+    /// Rules look-up (`/v1/rules/lookup`); absent, the endpoint answers 503.
+    pub rules: Option<Arc<dyn RulesService>>,
+    /// Provisions per look-up when the request names no limit.
+    pub rules_limit: usize,
     /// Most hits a request may ask for.
     pub max_limit: usize,
     /// Largest request body.
@@ -96,7 +112,13 @@ pub struct AppState {
 impl AppState {
     /// State over `search`, with limits from `config`.
     pub fn new(search: Arc<dyn SearchService>, config: &Config) -> Self {
-        Self { search, chat: None, max_limit: config.search.max_limit, max_body_bytes: config.server.max_body_bytes }
+        Self { search, chat: None, rules: None, rules_limit: config.rules.default_limit, max_limit: config.search.max_limit, max_body_bytes: config.server.max_body_bytes }
+    }
+
+    /// The same state looking up rules with `rules`.
+    pub fn with_rules(mut self, rules: Arc<dyn RulesService>) -> Self {
+        self.rules = Some(rules);
+        self
     }
 
     /// The same state answering questions with `chat`.

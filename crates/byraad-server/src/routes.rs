@@ -22,9 +22,9 @@ use crate::{ApiError, AppState, ChatService, Event, Sink};
 #[derive(OpenApi)]
 #[openapi(
     info(title = "byråds-GPT", description = "Search the archive of Aarhus Byråd"),
-    paths(healthz, search, chat, document),
+    paths(healthz, search, chat, rules_lookup, document),
     components(schemas(SearchRequest, SearchResponse, Hit, Span, DocumentMeta, DocumentResponse, Health, ErrorBody, ErrorDetail,
-        ChatRequest, ChatResponse, Message, ChatRole, Citation, AnswerMode))
+        ChatRequest, ChatResponse, Message, ChatRole, Citation, AnswerMode, RulesResponse, byraad_rules::Provision))
 )]
 pub struct ApiDoc;
 
@@ -34,6 +34,7 @@ pub fn api_router() -> Router<AppState> {
         .route("/healthz", get(healthz))
         .route("/v1/search", post(search))
         .route("/v1/chat", post(chat))
+        .route("/v1/rules/lookup", get(rules_lookup))
         .route("/v1/documents/{doc_id}", get(document))
         .route("/openapi.json", get(openapi))
 }
@@ -197,6 +198,49 @@ fn stream_chat(service: Arc<dyn ChatService>, req: ChatRequest) -> Sse<impl futu
     });
     let events = futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|e| (Ok(e), rx)) });
     Sse::new(events).keep_alive(sse::KeepAlive::default())
+}
+
+/// Longest rules query accepted, in characters.
+const MAX_RULES_QUERY: usize = 500;
+
+/// `/v1/rules/lookup` parameters.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct RulesQuery {
+    /// A reference ("§ 20, stk. 6", "KL § 9") or a topic ("habilitet").
+    q: Option<String>,
+    /// Most provisions returned.
+    limit: Option<usize>,
+}
+
+/// Provisions found.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RulesResponse {
+    /// Best first: a named provision, then the provisions about the topic.
+    results: Vec<byraad_rules::Provision>,
+}
+
+/// Looks up provisions of the law and the council's rules.
+#[utoipa::path(get, path = "/v1/rules/lookup", params(RulesQuery),
+    responses((status = 200, body = RulesResponse), (status = 400, body = ErrorBody), (status = 503, body = ErrorBody)))]
+async fn rules_lookup(State(state): State<AppState>, query: Result<axum::extract::Query<RulesQuery>, axum::extract::rejection::QueryRejection>) -> Result<Json<RulesResponse>, ApiError> {
+    let axum::extract::Query(params) = query.map_err(|r| ApiError::BadRequest(r.body_text()))?;
+    let q = params.q.as_deref().map(str::trim).unwrap_or_default().to_string();
+    if q.is_empty() {
+        return Err(ApiError::BadRequest("q: give a reference (\"§ 20, stk. 6\") or a topic (\"habilitet\")".into()));
+    }
+    if q.chars().count() > MAX_RULES_QUERY {
+        return Err(ApiError::BadRequest(format!("q: longer than {MAX_RULES_QUERY} characters")));
+    }
+    let limit = params.limit.unwrap_or(state.rules_limit);
+    if limit == 0 || limit > state.max_limit {
+        return Err(ApiError::BadRequest(format!("limit: must be in 1..={}", state.max_limit)));
+    }
+    let Some(rules) = state.rules.clone() else {
+        return Err(ApiError::Unavailable("rules look-up is not configured on this server".into()));
+    };
+    let results = blocking(move || Ok(rules.lookup(&q, limit)?)).await?;
+    Ok(Json(RulesResponse { results }))
 }
 
 /// One whole document.

@@ -363,7 +363,9 @@ fn serve(config: &Config) -> anyhow::Result<ExitCode> {
     let stats = retriever.lexical().stats()?;
     let retriever = Arc::new(retriever);
     let answerer = answerer(config, retriever.clone())?;
-    let state = byraad_server::AppState::new(retriever, config).with_chat(Arc::new(answerer));
+    let aliases = config.rules.aliases.clone().into_iter().collect();
+    let rules = byraad_rules::Rules::new(retriever.clone(), aliases);
+    let state = byraad_server::AppState::new(retriever, config).with_chat(Arc::new(answerer)).with_rules(Arc::new(rules));
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind(config.server.addr)

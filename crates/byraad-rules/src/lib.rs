@@ -1,0 +1,237 @@
+//! Rules look-up: the provisions of the law (kind `lov`) and the council's own rules (kind
+//! `haandbog`) by reference ("§ 20, stk. 6", "kommunestyrelseslovens § 11", "KL § 9") or by
+//! topic ("habilitet", "hvornår skal dagsordenen sendes ud").
+//!
+//! Rules documents are segmented at ingest by structure (Kapitel → § → Stk.); each section
+//! carries its provision as `item` ("§ 20, stk. 6"). A reference names a provision exactly; a
+//! topic is searched (hybrid, restricted to rules documents) and each hit read as the
+//! provision it falls in.
+#![warn(missing_docs)]
+
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock};
+
+use byraad_core::{Document, Filters, Kind, SearchRequest, Span};
+use byraad_index::Retriever;
+use regex::Regex;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// The kinds of documents that hold rules.
+pub const RULE_KINDS: [Kind; 2] = [Kind::Lov, Kind::Haandbog];
+
+static REFERENCE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)(?:\b([\p{L}\-]+)\s+)?§\s*(\d+)\s*([a-z])?\b(?:\s*,?\s*stk\.?\s*(\d+))?").expect("valid regex")
+});
+
+/// A provision named in a question.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reference {
+    /// The word naming the law, lowercased, as written ("kommunestyrelseslovens", "kl").
+    pub law: Option<String>,
+    /// "§ 10 a".
+    pub paragraph: String,
+    /// The stk., when named.
+    pub stk: Option<u32>,
+    /// Bytes of the question the reference takes up.
+    pub range: std::ops::Range<usize>,
+}
+
+impl Reference {
+    /// The first reference in `text`.
+    pub fn find(text: &str) -> Option<Self> {
+        let caps = REFERENCE.captures(text)?;
+        let whole = caps.get(0)?;
+        let law = caps.get(1).map(|m| m.as_str().to_lowercase());
+        let mut paragraph = format!("§ {}", &caps[2]);
+        if let Some(letter) = caps.get(3) {
+            paragraph.push(' ');
+            paragraph.push_str(&letter.as_str().to_lowercase());
+        }
+        let stk = caps.get(4).and_then(|m| m.as_str().parse().ok());
+        // "om § 11": a preposition is not a law.
+        let law = law.filter(|l| !matches!(l.as_str(), "i" | "om" | "efter" | "jf" | "se" | "og" | "eller" | "af" | "til" | "ifølge" | "under"));
+        let start = if law.is_some() { whole.start() } else { caps.get(2).map_or(whole.start(), |_| text[..whole.end()].rfind('§').unwrap_or(whole.start())) };
+        Some(Self { law, paragraph, stk, range: start..whole.end() })
+    }
+
+    /// The section item it names: "§ 20, stk. 6", or "§ 20" for the paragraph (and stk. 1).
+    fn item(&self) -> String {
+        match self.stk {
+            Some(n) if n > 1 => format!("{}, stk. {n}", self.paragraph),
+            _ => self.paragraph.clone(),
+        }
+    }
+}
+
+/// A provision found.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Provision {
+    /// The law's or handbook's short name ("kommunestyrelsesloven").
+    pub law: String,
+    /// Its full title, with LBK number and date for a law.
+    pub title: String,
+    /// "§ 20", or the section heading of a rules text without paragraphs.
+    pub paragraph: String,
+    /// The stk. (1 for a paragraph's first), or null for a whole paragraph.
+    pub stk: Option<u32>,
+    /// "kommunestyrelsesloven § 20, stk. 6".
+    pub citation: String,
+    /// The provision's text, exactly the document's text at `span`.
+    pub text: String,
+    /// The document (`GET /v1/documents/{doc_id}`).
+    pub doc_id: String,
+    /// The provision's bytes in the document text.
+    pub span: Span,
+}
+
+/// Looks up provisions.
+pub struct Rules {
+    retriever: Arc<Retriever>,
+    /// Other names of laws (lowercase) → their short names ("kl" → "kommunestyrelsesloven").
+    aliases: HashMap<String, String>,
+}
+
+impl Rules {
+    /// Rules in the documents `retriever` searches; `aliases` map other names of a law to its
+    /// short name.
+    pub fn new(retriever: Arc<Retriever>, aliases: HashMap<String, String>) -> Self {
+        let aliases = aliases.into_iter().map(|(k, v)| (k.to_lowercase(), v.to_lowercase())).collect();
+        Self { retriever, aliases }
+    }
+
+    /// The provisions `query` names or is about, best first: a named provision first, then,
+    /// when the query says more than the reference, the provisions about it.
+    pub fn lookup(&self, query: &str, limit: usize) -> byraad_index::Result<Vec<Provision>> {
+        let lexical = self.retriever.lexical();
+        let mut docs: Vec<Arc<Document>> = Vec::new();
+        for id in lexical.documents_of_kind(&RULE_KINDS)? {
+            docs.extend(lexical.shared_document(&id)?);
+        }
+        let mut out: Vec<Provision> = Vec::new();
+        let mut topic = query.to_string();
+        if let Some(r) = Reference::find(query) {
+            let law = r.law.as_deref().and_then(|l| self.law_named(l, &docs));
+            // A law that is not among the rules ("forvaltningslovens § 3") has no provision here.
+            let unknown_law = law.is_none() && r.law.as_deref().is_some_and(names_a_law);
+            if !unknown_law {
+                for doc in docs.iter().filter(|d| law.as_ref().is_none_or(|l| short_name(&d.meta.title) == *l)) {
+                    out.extend(provision(doc, &r.item(), r.stk.is_none()));
+                }
+            }
+            topic.replace_range(r.range.clone(), " ");
+        }
+        // The provisions about the topic: the query without its reference, when it says more.
+        let says_more = !byraad_index::analysis::content_words(&topic).is_empty();
+        if out.len() < limit && says_more {
+            let search = SearchRequest {
+                query: topic.trim().to_string(),
+                limit: Some(limit * 3),
+                filters: Filters { kind: RULE_KINDS.to_vec(), ..Filters::default() },
+                mode: None,
+            };
+            for hit in self.retriever.search(&search)?.hits {
+                let Some(doc) = docs.iter().find(|d| d.meta.doc_id == hit.doc_id) else { continue };
+                let Some(item) = section_item(doc, hit.span.start) else { continue };
+                if let Some(p) = provision(doc, &item, false)
+                    && !out.iter().any(|o| o.doc_id == p.doc_id && o.span == p.span)
+                {
+                    out.push(p);
+                }
+                if out.len() >= limit {
+                    break;
+                }
+            }
+        }
+        out.truncate(limit);
+        Ok(out)
+    }
+
+    /// The short name of the law `word` names: an alias, the name itself or its genitive.
+    fn law_named(&self, word: &str, docs: &[Arc<Document>]) -> Option<String> {
+        if let Some(name) = self.aliases.get(word) {
+            return Some(name.clone());
+        }
+        let names: Vec<String> = docs.iter().map(|d| short_name(&d.meta.title)).collect();
+        names.into_iter().find(|n| word == n || word.strip_suffix('s') == Some(n.as_str()))
+    }
+}
+
+/// Whether `word` reads as the name of a law or rules text ("forvaltningslovens",
+/// "styrelsesvedtægten", "forretningsorden").
+fn names_a_law(word: &str) -> bool {
+    let word = word.trim_end_matches('s');
+    ["lov", "loven", "vedtægt", "vedtægten", "orden", "ordenen", "bekendtgørelse", "bekendtgørelsen"].iter().any(|end| word.ends_with(end))
+}
+
+/// A law's short name: its title before the parenthesis, lowercased ("Kommunestyrelsesloven
+/// (LBK nr. 13 af 5. januar 2026)" → "kommunestyrelsesloven").
+pub fn short_name(title: &str) -> String {
+    title.split(" (").next().unwrap_or(title).trim().to_lowercase()
+}
+
+/// The item of the innermost section of `doc` holding byte `at` (a section with an item).
+fn section_item(doc: &Document, at: usize) -> Option<String> {
+    doc.sections.iter().filter(|s| s.span.start <= at && at < s.span.end && s.item.is_some()).last().and_then(|s| s.item.clone())
+}
+
+/// The provision `item` of `doc`; `whole`: a paragraph with all its stk.
+fn provision(doc: &Document, item: &str, whole: bool) -> Option<Provision> {
+    let first = doc.sections.iter().position(|s| s.item.as_deref() == Some(item))?;
+    let paragraph = item.split(", stk.").next().unwrap_or(item).to_string();
+    let mut end = doc.sections[first].span.end;
+    if whole {
+        let prefix = format!("{paragraph}, stk.");
+        for s in &doc.sections[first + 1..] {
+            match s.item.as_deref() {
+                Some(i) if i.starts_with(&prefix) => end = s.span.end,
+                _ => break,
+            }
+        }
+    }
+    // The section starts with its Markdown heading ("## § 20"): the provision is the text.
+    let start = doc.sections[first].span.start;
+    let raw = &doc.text[start..end];
+    let skip: usize = raw.split_inclusive('\n').take_while(|l| l.starts_with('#') || l.trim().is_empty()).map(str::len).sum();
+    let body = raw[skip..].trim_end();
+    let span = Span::new(start + skip, start + skip + body.len());
+    let stk = if whole { None } else { Some(item.split(", stk. ").nth(1).and_then(|n| n.parse().ok()).unwrap_or(1)) };
+    let law = short_name(&doc.meta.title);
+    let citation = match stk {
+        Some(n) if n > 1 => format!("{law} {paragraph}, stk. {n}"),
+        _ => format!("{law} {paragraph}"),
+    };
+    Some(Provision { law, title: doc.meta.title.clone(), paragraph, stk, citation, text: body.to_string(), doc_id: doc.meta.doc_id.clone(), span })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn r(text: &str) -> (Option<String>, String, Option<u32>) {
+        let r = Reference::find(text).unwrap_or_else(|| panic!("no reference in {text:?}"));
+        (r.law, r.paragraph, r.stk)
+    }
+
+    #[test]
+    fn references_are_read_however_written() {
+        assert_eq!(r("§ 20, stk. 6"), (None, "§ 20".into(), Some(6)));
+        assert_eq!(r("§20 stk 6"), (None, "§ 20".into(), Some(6)));
+        assert_eq!(r("kommunestyrelseslovens § 11"), (Some("kommunestyrelseslovens".into()), "§ 11".into(), None));
+        assert_eq!(r("KL § 9"), (Some("kl".into()), "§ 9".into(), None));
+        assert_eq!(r("§10a"), (None, "§ 10 a".into(), None));
+        assert_eq!(r("Hvad siger § 64 a om udvalg?"), (Some("siger".into()), "§ 64 a".into(), None));
+        assert_eq!(r("jf. § 14, stk. 3"), (None, "§ 14".into(), Some(3)));
+        assert!(Reference::find("habilitet").is_none());
+        let q = "Hvad står der om § 8, stk. 4?";
+        let found = Reference::find(q).unwrap();
+        assert_eq!(&q[found.range], "§ 8, stk. 4");
+    }
+
+    #[test]
+    fn short_names_come_from_titles() {
+        assert_eq!(short_name("Kommunestyrelsesloven (LBK nr. 13 af 5. januar 2026)"), "kommunestyrelsesloven");
+        assert_eq!(short_name("Styrelsesvedtægt for Aarhus Kommune"), "styrelsesvedtægt for aarhus kommune");
+    }
+}

@@ -1,0 +1,135 @@
+//! Rules look-up over the bundled kommunestyrelsesloven: references of every written form name
+//! exactly their provision first; topic questions find the provisions that govern them. The
+//! figures are printed (`cargo test --release --test rules -- --nocapture`).
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::sync::OnceLock;
+
+use common::Server;
+use serde_json::Value;
+
+fn server() -> &'static Server {
+    static SERVER: OnceLock<Server> = OnceLock::new();
+    SERVER.get_or_init(|| Server::start(common::ingested()))
+}
+
+/// `/v1/rules/lookup?k=v&...`, values percent-encoded.
+fn url(params: &[(&str, &str)]) -> String {
+    let encode = |v: &str| v.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect::<String>();
+    let query: Vec<String> = params.iter().map(|(k, v)| format!("{k}={}", encode(v))).collect();
+    server().url(&format!("/v1/rules/lookup?{}", query.join("&")))
+}
+
+fn lookup(q: &str, limit: usize) -> Vec<Value> {
+    let r = common::http().get(url(&[("q", q), ("limit", &limit.to_string())])).send().unwrap();
+    assert_eq!(r.status().as_u16(), 200, "{q}");
+    let v: Value = r.json().unwrap();
+    v["results"].as_array().unwrap().clone()
+}
+
+/// (query, the citation that must come first).
+const REFERENCES: &[(&str, &str)] = &[
+    ("§ 20, stk. 6", "kommunestyrelsesloven § 20, stk. 6"),
+    ("§20 stk 6", "kommunestyrelsesloven § 20, stk. 6"),
+    ("§ 20 stk. 6", "kommunestyrelsesloven § 20, stk. 6"),
+    ("kommunestyrelseslovens § 11", "kommunestyrelsesloven § 11"),
+    ("kommunestyrelsesloven § 64", "kommunestyrelsesloven § 64"),
+    ("KL § 9", "kommunestyrelsesloven § 9"),
+    ("KL § 20, stk. 3", "kommunestyrelsesloven § 20, stk. 3"),
+    ("ksl § 17", "kommunestyrelsesloven § 17"),
+    ("§ 8, stk. 4", "kommunestyrelsesloven § 8, stk. 4"),
+    ("§ 8 stk. 5", "kommunestyrelsesloven § 8, stk. 5"),
+    ("§ 10 a", "kommunestyrelsesloven § 10 a"),
+    ("§10a", "kommunestyrelsesloven § 10 a"),
+    ("§ 64 a", "kommunestyrelsesloven § 64 a"),
+    ("§ 14 stk. 3", "kommunestyrelsesloven § 14, stk. 3"),
+    ("§ 16, stk. 4", "kommunestyrelsesloven § 16, stk. 4"),
+    ("§ 13 stk 2", "kommunestyrelsesloven § 13, stk. 2"),
+    ("§ 6, stk. 2", "kommunestyrelsesloven § 6, stk. 2"),
+    ("§ 1", "kommunestyrelsesloven § 1"),
+    ("§ 15", "kommunestyrelsesloven § 15"),
+    ("Hvad står der i § 48?", "kommunestyrelsesloven § 48"),
+    ("jf. § 2, stk. 2", "kommunestyrelsesloven § 2, stk. 2"),
+];
+
+/// (topic question, the paragraph or provision that governs it).
+const TOPICS: &[(&str, &str)] = &[
+    ("habilitet", "§ 14"),
+    ("hvornår skal dagsordenen sendes ud", "§ 8, stk. 4"),
+    ("må jeg se sagsmateriale fra et udvalg jeg ikke sidder i", "§ 20, stk. 6"),
+    ("hvornår er kommunalbestyrelsen beslutningsdygtig", "§ 11, stk. 2"),
+    ("kan en sag behandles for lukkede døre", "§ 10"),
+    ("kan et medlem få sin afvigende mening ført til protokols", "§ 13, stk. 2"),
+    ("vederlag til medlemmer af kommunalbestyrelsen", "§ 16"),
+    ("ret til at gennemse sagsmateriale i administrationen", "§ 9"),
+    ("hvornår holdes det konstituerende møde", "§ 6"),
+    ("kan et medlem indbringe et spørgsmål for byrådet", "§ 11"),
+    ("kan et møde holdes som videomøde", "§ 10 a"),
+    ("stedfortræder når et medlem er syg", "§ 15"),
+];
+
+/// Whether `result` is the provision `want` ("§ 14" matches any of its stk.).
+fn is(result: &Value, want: &str) -> bool {
+    let citation = result["citation"].as_str().unwrap();
+    let provision = citation.trim_start_matches("kommunestyrelsesloven ");
+    provision == want || (!want.contains("stk.") && provision.starts_with(&format!("{want}, stk.")))
+}
+
+#[test]
+fn references_name_exactly_their_provision_first() {
+    let mut exact = 0;
+    for (q, want) in REFERENCES {
+        let results = lookup(q, 5);
+        let first = results.first().unwrap_or_else(|| panic!("{q}: nothing"));
+        if first["citation"] == *want {
+            exact += 1;
+        } else {
+            eprintln!("{q}: {} (want {want})", first["citation"]);
+        }
+        // The text is the document's at the span.
+        let (_, doc) = server().get(&format!("/v1/documents/{}", first["doc_id"].as_str().unwrap()));
+        let (s, e) = (first["span"]["start"].as_u64().unwrap() as usize, first["span"]["end"].as_u64().unwrap() as usize);
+        assert_eq!(&doc["text"].as_str().unwrap()[s..e], first["text"].as_str().unwrap(), "{q}");
+        assert!(first["title"].as_str().unwrap().contains("LBK nr. 13 af 5. januar 2026"), "{first}");
+    }
+    println!("rules look-up, references: {exact}/{} exactly first", REFERENCES.len());
+    assert_eq!(exact, REFERENCES.len(), "every reference names its provision first");
+    // A whole paragraph holds its stk.; stk. 1 is the paragraph's own text.
+    let p11 = &lookup("§ 11", 1)[0];
+    assert_eq!(p11["stk"], Value::Null);
+    assert!(p11["text"].as_str().unwrap().starts_with("§ 11.") && p11["text"].as_str().unwrap().contains("Stk. 2."), "{p11}");
+    let stk1 = &lookup("§ 11, stk. 1", 1)[0];
+    assert_eq!(stk1["stk"], 1);
+    assert!(!stk1["text"].as_str().unwrap().contains("Stk. 2."), "{stk1}");
+    // Another law's paragraph is not this law's.
+    assert!(lookup("forvaltningslovens § 3", 5).is_empty());
+}
+
+#[test]
+fn topics_find_the_provisions_that_govern_them() {
+    let (mut first, mut top3) = (0, 0);
+    for (q, want) in TOPICS {
+        let results = lookup(q, 3);
+        let rank = results.iter().position(|r| is(r, want));
+        first += usize::from(rank == Some(0));
+        top3 += usize::from(rank.is_some());
+        if rank != Some(0) {
+            eprintln!("{q}: {:?} (want {want})", results.iter().map(|r| r["citation"].as_str().unwrap()).collect::<Vec<_>>());
+        }
+    }
+    println!("rules look-up, topics: {first}/{n} first, {top3}/{n} in the top 3", n = TOPICS.len());
+    assert!(top3 * 4 >= TOPICS.len() * 3, "at least three in four topics find their provision in the top 3 ({top3}/{})", TOPICS.len());
+}
+
+#[test]
+fn bad_lookups_are_named() {
+    let http = common::http();
+    for (query, word) in [(vec![], "q"), (vec![("q", "  ")], "q"), (vec![("q", "§ 1"), ("limit", "0")], "limit"), (vec![("q", "§ 1"), ("limit", "x")], "limit"), (vec![("q", "§ 1"), ("mode", "x")], "mode")] {
+        let r = http.get(url(&query)).send().unwrap();
+        assert_eq!(r.status().as_u16(), 400, "{query:?}");
+        let v: Value = r.json().unwrap();
+        assert!(v["error"]["message"].as_str().unwrap().contains(word), "{query:?}: {v}");
+    }
+}
