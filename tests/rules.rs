@@ -133,3 +133,18 @@ fn bad_lookups_are_named() {
         assert!(v["error"]["message"].as_str().unwrap().contains(word), "{query:?}: {v}");
     }
 }
+
+#[test]
+fn chat_quotes_the_provision_a_question_names() {
+    for (question, item) in [("Hvad siger § 20, stk. 6?", "§ 20, stk. 6"), ("Hvad står der i kommunestyrelseslovens § 11?", "§ 11"), ("Hvad siger KL § 9 om aktindsigt?", "§ 9")] {
+        let (status, v) = server().post("/v1/chat", &serde_json::json!({"messages": [{"role": "user", "content": question}]}));
+        assert_eq!(status, 200, "{v}");
+        assert_eq!(v["abstained"], false, "{v}");
+        let c = &v["citations"][0];
+        assert_eq!(c["item"], item, "{question}: {v}");
+        assert!(v["answer"].as_str().unwrap().starts_with(&format!("Ifølge Kommunestyrelsesloven (LBK nr. 13 af 5. januar 2026), {item}: »")), "{v}");
+        let (_, doc) = server().get(&format!("/v1/documents/{}", c["doc_id"].as_str().unwrap()));
+        let (s, e) = (c["span"]["start"].as_u64().unwrap() as usize, c["span"]["end"].as_u64().unwrap() as usize);
+        assert_eq!(&doc["text"].as_str().unwrap()[s..e], c["quote"].as_str().unwrap());
+    }
+}

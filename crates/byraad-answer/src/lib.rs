@@ -104,6 +104,7 @@ pub struct Answerer {
     retriever: Arc<Retriever>,
     config: AnswerConfig,
     llm: Option<LlmClient>,
+    rules: Option<Arc<byraad_rules::Rules>>,
 }
 
 /// A content word of the question: its stemmed forms (the word's and its OCR-damaged
@@ -128,7 +129,13 @@ struct Candidate<'a> {
 impl Answerer {
     /// An extractive answerer over `retriever`.
     pub fn new(retriever: Arc<Retriever>, config: AnswerConfig) -> Self {
-        Self { retriever, config, llm: None }
+        Self { retriever, config, llm: None, rules: None }
+    }
+
+    /// The same answerer quoting the provision a question names ("Hvad siger § 20, stk. 6?").
+    pub fn with_rules(mut self, rules: Arc<byraad_rules::Rules>) -> Self {
+        self.rules = Some(rules);
+        self
     }
 
     /// The same answerer writing its answers with `llm` (extractive when it fails).
@@ -156,7 +163,19 @@ impl Answerer {
             _ => standalone(req),
         };
         let search = SearchRequest { query: query.clone(), limit: Some(self.config.passages), filters: req.filters.clone(), mode: None };
-        let found = self.retriever.search(&search)?;
+        let mut found = self.retriever.search(&search)?;
+        // A provision the question names comes first, whatever else it finds.
+        let named = match &self.rules {
+            Some(rules) => rules.named(req.question_text())?,
+            None => Vec::new(),
+        };
+        if !named.is_empty() {
+            found.hits.retain(|h| !named.iter().any(|n| n.doc_id == h.doc_id && n.span.start < h.span.end && h.span.start < n.span.end));
+            let mut hits = named.clone();
+            hits.append(&mut found.hits);
+            hits.truncate(self.config.passages.max(named.len()));
+            found.hits = hits;
+        }
         let mut warning = found.warning.clone();
         if let Some(llm) = &self.llm {
             match self.written(llm, req, &found, sink) {
@@ -167,7 +186,7 @@ impl Answerer {
                 }
             }
         }
-        let mut resp = self.extractive(req.question_text(), &query, found)?;
+        let mut resp = self.extractive(req.question_text(), &query, found, named.len())?;
         resp.warning = warning;
         if send_whole(&resp, sink).is_break() {
             return Ok(None);
@@ -254,8 +273,19 @@ impl Answerer {
         Ok(Some(ChatResponse { answer, abstained: false, mode: AnswerMode::Llm, citations, related, warning }))
     }
 
-    /// The extractive answer to `question` (retrieved with `query`) from `found`.
-    fn extractive(&self, question: &str, query: &str, found: SearchResponse) -> byraad_index::Result<ChatResponse> {
+    /// The extractive answer to `question` (retrieved with `query`) from `found`, whose first
+    /// `named` hits are provisions the question names: those are the answer, quoted.
+    fn extractive(&self, question: &str, query: &str, found: SearchResponse, named: usize) -> byraad_index::Result<ChatResponse> {
+        if named > 0 {
+            let chosen: Vec<Candidate> = found.hits[..named.min(self.config.max_sentences)]
+                .iter()
+                .map(|hit| Candidate { hit, rank: 0, range: 0..clip_at_sentence(&hit.text, MAX_PROVISION_QUOTE), score: 1.0, coverage: 1.0, single: true })
+                .collect();
+            let (answer, citations) = compose(&chosen.iter().collect::<Vec<_>>());
+            let cited: HashSet<&str> = chosen.iter().map(|c| c.hit.chunk_id.as_str()).collect();
+            let related = found.hits.iter().filter(|h| !cited.contains(h.chunk_id.as_str())).cloned().collect();
+            return Ok(ChatResponse { answer, abstained: false, mode: AnswerMode::Extractive, citations, related, warning: found.warning.clone() });
+        }
         let terms = self.query_terms(query)?;
         let kind = QuestionKind::of(question);
 
@@ -540,6 +570,19 @@ impl QuestionKind {
         };
         if hit { 1.0 } else { 0.0 }
     }
+}
+
+/// Longest quote of a named provision, in bytes; a longer one is cut at a sentence end.
+const MAX_PROVISION_QUOTE: usize = 1200;
+
+/// The end of the last sentence of `text` within `max` bytes (all of it when it fits; the first
+/// sentence when even that is longer).
+fn clip_at_sentence(text: &str, max: usize) -> usize {
+    if text.len() <= max {
+        return text.len();
+    }
+    let ends: Vec<usize> = sentences(text).into_iter().map(|r| r.end).collect();
+    ends.iter().copied().filter(|&e| e <= max).last().or(ends.first().copied()).unwrap_or(text.len())
 }
 
 /// Shortest part of a compound that counts as a question word.

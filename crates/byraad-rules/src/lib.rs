@@ -11,7 +11,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock};
 
-use byraad_core::{Document, Filters, Kind, SearchRequest, Span};
+use byraad_core::{Document, Filters, Hit, Kind, SearchRequest, Span};
 use byraad_index::Retriever;
 use regex::Regex;
 use serde::Serialize;
@@ -40,7 +40,11 @@ pub struct Reference {
 impl Reference {
     /// The first reference in `text`.
     pub fn find(text: &str) -> Option<Self> {
-        let caps = REFERENCE.captures(text)?;
+        // "§17, stk. 4-udvalget" names a committee, not a provision.
+        let caps = REFERENCE.captures_iter(text).find(|c| {
+            let after = &text[c.get(0).map_or(0, |m| m.end())..];
+            !(after.starts_with('-') && after[1..].chars().next().is_some_and(char::is_alphabetic))
+        })?;
         let whole = caps.get(0)?;
         let law = caps.get(1).map(|m| m.as_str().to_lowercase());
         let mut paragraph = format!("§ {}", &caps[2]);
@@ -103,24 +107,8 @@ impl Rules {
     /// The provisions `query` names or is about, best first: a named provision first, then,
     /// when the query says more than the reference, the provisions about it.
     pub fn lookup(&self, query: &str, limit: usize) -> byraad_index::Result<Vec<Provision>> {
-        let lexical = self.retriever.lexical();
-        let mut docs: Vec<Arc<Document>> = Vec::new();
-        for id in lexical.documents_of_kind(&RULE_KINDS)? {
-            docs.extend(lexical.shared_document(&id)?);
-        }
-        let mut out: Vec<Provision> = Vec::new();
-        let mut topic = query.to_string();
-        if let Some(r) = Reference::find(query) {
-            let law = r.law.as_deref().and_then(|l| self.law_named(l, &docs));
-            // A law that is not among the rules ("forvaltningslovens § 3") has no provision here.
-            let unknown_law = law.is_none() && r.law.as_deref().is_some_and(names_a_law);
-            if !unknown_law {
-                for doc in docs.iter().filter(|d| law.as_ref().is_none_or(|l| short_name(&d.meta.title) == *l)) {
-                    out.extend(provision(doc, &r.item(), r.stk.is_none()));
-                }
-            }
-            topic.replace_range(r.range.clone(), " ");
-        }
+        let docs = self.documents()?;
+        let (mut out, topic) = self.named_in(query, &docs);
         // The provisions about the topic: the query without its reference, when it says more.
         let says_more = !byraad_index::analysis::content_words(&topic).is_empty();
         if out.len() < limit && says_more {
@@ -145,6 +133,71 @@ impl Rules {
         }
         out.truncate(limit);
         Ok(out)
+    }
+
+    /// The provisions `text` names by reference (none when it names none), as search hits: what
+    /// answers quote when a member asks about "§ 20, stk. 6".
+    pub fn named(&self, text: &str) -> byraad_index::Result<Vec<Hit>> {
+        let docs = self.documents()?;
+        let (provisions, _) = self.named_in(text, &docs);
+        Ok(provisions
+            .into_iter()
+            .filter_map(|p| {
+                let doc = docs.iter().find(|d| d.meta.doc_id == p.doc_id)?;
+                let section = doc.sections.iter().filter(|s| s.span.start <= p.span.start && p.span.start < s.span.end).last()?;
+                let item = match p.stk {
+                    Some(n) if n > 1 => format!("{}, stk. {n}", p.paragraph),
+                    _ => p.paragraph.clone(),
+                };
+                Some(Hit {
+                    chunk_id: format!("{}#{item}", p.doc_id),
+                    doc_id: p.doc_id.clone(),
+                    title: doc.meta.title.clone(),
+                    kind: doc.meta.kind,
+                    body: doc.meta.body.clone(),
+                    date: doc.meta.date.map(|d| d.to_string()),
+                    item: Some(item),
+                    case: None,
+                    page: None,
+                    heading: section.heading.join(" › "),
+                    source: doc.meta.source.clone(),
+                    snippet: p.text.chars().take(200).collect(),
+                    text: p.text,
+                    score: 1.0,
+                    span: p.span,
+                    retrievers: vec!["reference".to_string()],
+                    merged: Vec::new(),
+                })
+            })
+            .collect())
+    }
+
+    /// The rules documents.
+    fn documents(&self) -> byraad_index::Result<Vec<Arc<Document>>> {
+        let lexical = self.retriever.lexical();
+        let mut docs = Vec::new();
+        for id in lexical.documents_of_kind(&RULE_KINDS)? {
+            docs.extend(lexical.shared_document(&id)?);
+        }
+        Ok(docs)
+    }
+
+    /// The provisions `query` names, and the query without the reference.
+    fn named_in(&self, query: &str, docs: &[Arc<Document>]) -> (Vec<Provision>, String) {
+        let mut out = Vec::new();
+        let mut rest = query.to_string();
+        if let Some(r) = Reference::find(query) {
+            let law = r.law.as_deref().and_then(|l| self.law_named(l, docs));
+            // A law that is not among the rules ("forvaltningslovens § 3") has no provision here.
+            let unknown_law = law.is_none() && r.law.as_deref().is_some_and(names_a_law);
+            if !unknown_law {
+                for doc in docs.iter().filter(|d| law.as_ref().is_none_or(|l| short_name(&d.meta.title) == *l)) {
+                    out.extend(provision(doc, &r.item(), r.stk.is_none()));
+                }
+            }
+            rest.replace_range(r.range.clone(), " ");
+        }
+        (out, rest)
     }
 
     /// The short name of the law `word` names: an alias, the name itself or its genitive.
@@ -224,6 +277,8 @@ mod tests {
         assert_eq!(r("Hvad siger § 64 a om udvalg?"), (Some("siger".into()), "§ 64 a".into(), None));
         assert_eq!(r("jf. § 14, stk. 3"), (None, "§ 14".into(), Some(3)));
         assert!(Reference::find("habilitet").is_none());
+        assert!(Reference::find("Hvad anbefaler §17, stk. 4-udvalget Nyt Byråd?").is_none(), "a committee's name");
+        assert_eq!(r("§ 17, stk. 4-udvalget henviser til § 20"), (None, "§ 20".into(), None));
         let q = "Hvad står der om § 8, stk. 4?";
         let found = Reference::find(q).unwrap();
         assert_eq!(&q[found.range], "§ 8, stk. 4");

@@ -313,6 +313,11 @@ fn answerer(config: &Config, retriever: Arc<byraad_index::Retriever>) -> anyhow:
     Ok(answerer)
 }
 
+/// Rules look-up over the retriever's rules documents.
+fn rules(config: &Config, retriever: Arc<byraad_index::Retriever>) -> Arc<byraad_rules::Rules> {
+    Arc::new(byraad_rules::Rules::new(retriever, config.rules.aliases.clone().into_iter().collect()))
+}
+
 /// Prints an answer's text as it arrives.
 struct Printer;
 
@@ -330,7 +335,8 @@ impl byraad_answer::Sink for Printer {
 }
 
 fn ask(config: &Config, question: String, json: bool) -> anyhow::Result<ExitCode> {
-    let answerer = answerer(config, Arc::new(open_retriever(config)?))?;
+    let retriever = Arc::new(open_retriever(config)?);
+    let answerer = answerer(config, retriever.clone())?.with_rules(rules(config, retriever));
     let req = byraad_core::ChatRequest::question(&question);
     if json {
         let resp = answerer.answer(&req)?;
@@ -362,10 +368,9 @@ fn serve(config: &Config) -> anyhow::Result<ExitCode> {
     let retriever = open_retriever(config)?;
     let stats = retriever.lexical().stats()?;
     let retriever = Arc::new(retriever);
-    let answerer = answerer(config, retriever.clone())?;
-    let aliases = config.rules.aliases.clone().into_iter().collect();
-    let rules = byraad_rules::Rules::new(retriever.clone(), aliases);
-    let state = byraad_server::AppState::new(retriever, config).with_chat(Arc::new(answerer)).with_rules(Arc::new(rules));
+    let rules = rules(config, retriever.clone());
+    let answerer = answerer(config, retriever.clone())?.with_rules(rules.clone());
+    let state = byraad_server::AppState::new(retriever, config).with_chat(Arc::new(answerer)).with_rules(rules);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind(config.server.addr)
