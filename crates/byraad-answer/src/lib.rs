@@ -582,7 +582,7 @@ fn clip_at_sentence(text: &str, max: usize) -> usize {
         return text.len();
     }
     let ends: Vec<usize> = sentences(text).into_iter().map(|r| r.end).collect();
-    ends.iter().copied().filter(|&e| e <= max).last().or(ends.first().copied()).unwrap_or(text.len())
+    ends.iter().copied().rfind(|&e| e <= max).or(ends.first().copied()).unwrap_or(text.len())
 }
 
 /// Shortest part of a compound that counts as a question word.

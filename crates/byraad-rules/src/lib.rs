@@ -144,7 +144,7 @@ impl Rules {
             .into_iter()
             .filter_map(|p| {
                 let doc = docs.iter().find(|d| d.meta.doc_id == p.doc_id)?;
-                let section = doc.sections.iter().filter(|s| s.span.start <= p.span.start && p.span.start < s.span.end).last()?;
+                let section = doc.sections.iter().rfind(|s| s.span.start <= p.span.start && p.span.start < s.span.end)?;
                 let item = match p.stk {
                     Some(n) if n > 1 => format!("{}, stk. {n}", p.paragraph),
                     _ => p.paragraph.clone(),
@@ -225,7 +225,7 @@ pub fn short_name(title: &str) -> String {
 
 /// The item of the innermost section of `doc` holding byte `at` (a section with an item).
 fn section_item(doc: &Document, at: usize) -> Option<String> {
-    doc.sections.iter().filter(|s| s.span.start <= at && at < s.span.end && s.item.is_some()).last().and_then(|s| s.item.clone())
+    doc.sections.iter().rfind(|s| s.span.start <= at && at < s.span.end && s.item.is_some()).and_then(|s| s.item.clone())
 }
 
 /// The provision `item` of `doc`; `whole`: a paragraph with all its stk.
