@@ -1,7 +1,13 @@
 //! 10-dages forespørgsler: a member's written question to the administration, answered within
-//! a deadline. This crate computes the deadline ([`deadline`]).
+//! a deadline. [`Drafter`] drafts one from the member's own words ([`draft`]); [`deadline`]
+//! computes the answer deadline; [`warnings`] flags what to check before sending; [`docx`]
+//! writes the formal layout as Word.
 #![warn(missing_docs)]
 
 pub mod deadline;
+pub mod docx;
+pub mod draft;
+pub mod warnings;
 
 pub use deadline::{Calendar, DayCount, Deadline};
+pub use draft::{Addressee, DEPARTMENTS, Department, Draft, DraftConfig, DraftRequest, DraftResponse, Drafter, Invalid, Related, Warning};

@@ -1,0 +1,484 @@
+//! Drafting a 10-dages forespørgsel from a member's own words: the addressee (the
+//! magistratsafdeling whose cases the archive shows the topic belongs to), the deadline, precise
+//! numbered questions, and first of all what the archive already says about each question.
+
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock};
+
+use byraad_answer::Answerer;
+use byraad_core::{ChatRequest, Filters, Hit, Kind, SearchRequest, Span};
+use byraad_index::Retriever;
+use chrono::NaiveDate;
+use regex::Regex;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::deadline::{Calendar, Deadline};
+use crate::warnings;
+
+/// Longest text of a member accepted, in characters.
+const MAX_TEXT_CHARS: usize = 5_000;
+/// Longest name, party or addressee, in characters.
+const MAX_NAME_CHARS: usize = 300;
+/// Passages read to decide the addressee.
+const ADDRESSEE_PASSAGES: usize = 10;
+
+/// A request for a draft (`POST /v1/inquiries/draft`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DraftRequest {
+    /// The member asking.
+    pub member: String,
+    /// The member's party.
+    pub party: String,
+    /// What the member wants to know, in their own words.
+    pub text: String,
+    /// The date of the forespørgsel, YYYY-MM-DD (default: today).
+    #[serde(default)]
+    pub date: Option<String>,
+    /// The addressee, overriding the one the archive suggests: a department's code (BA, MBU,
+    /// MKB, MSB, MSO, MTM) or any text.
+    #[serde(default)]
+    pub addressee: Option<String>,
+}
+
+/// Why a request is refused: the field and the problem, in English for developers.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct Invalid {
+    /// The field.
+    pub field: &'static str,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+impl DraftRequest {
+    /// Checks the fields; returns the date.
+    pub fn validate(&self, today: NaiveDate) -> Result<NaiveDate, Invalid> {
+        for (field, value) in [("member", &self.member), ("party", &self.party)] {
+            if value.trim().is_empty() || value.chars().count() > MAX_NAME_CHARS {
+                return Err(Invalid { field, message: format!("must hold 1 to {MAX_NAME_CHARS} characters") });
+            }
+        }
+        if self.text.trim().is_empty() || self.text.chars().count() > MAX_TEXT_CHARS {
+            return Err(Invalid { field: "text", message: format!("must hold 1 to {MAX_TEXT_CHARS} characters") });
+        }
+        if let Some(a) = &self.addressee
+            && (a.trim().is_empty() || a.chars().count() > MAX_NAME_CHARS)
+        {
+            return Err(Invalid { field: "addressee", message: format!("must hold 1 to {MAX_NAME_CHARS} characters") });
+        }
+        match &self.date {
+            None => Ok(today),
+            Some(d) => NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d").map_err(|_| Invalid { field: "date", message: format!("{d:?} is not a date YYYY-MM-DD") }),
+        }
+    }
+}
+
+/// A magistratsafdeling of Aarhus Kommune.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Department {
+    /// BA, MBU, MKB, MSB, MSO, MTM.
+    pub code: &'static str,
+    /// "Teknik og Miljø".
+    pub name: &'static str,
+    /// Its committees and other bodies, as the archive names them.
+    bodies: &'static [&'static str],
+}
+
+/// The six magistratsafdelinger.
+pub const DEPARTMENTS: [Department; 6] = [
+    Department { code: "BA", name: "Borgmesterens Afdeling", bodies: &["Økonomi- og Erhvervsudvalget", "Økonomiudvalget", "Magistraten", "Borgmesterens Afdeling"] },
+    Department { code: "MBU", name: "Børn og Unge", bodies: &["Børn- og Unge-udvalget", "Børne- og Ungeudvalget", "Børn og Unge"] },
+    Department { code: "MKB", name: "Kultur og Borgerservice", bodies: &["Kulturudvalget", "Kultur og Borgerservice"] },
+    Department { code: "MSB", name: "Sociale Forhold og Beskæftigelse", bodies: &["Social- og Beskæftigelsesudvalget", "Sociale Forhold og Beskæftigelse"] },
+    Department { code: "MSO", name: "Sundhed og Omsorg", bodies: &["Sundheds- og Omsorgsudvalget", "Sundhed og Omsorg"] },
+    Department { code: "MTM", name: "Teknik og Miljø", bodies: &["Teknisk Udvalg", "Klima- og Bæredygtighedsudvalget", "Teknik og Miljø"] },
+];
+
+impl Department {
+    /// "Rådmanden for Teknik og Miljø (Magistratsafdelingen for Teknik og Miljø)"; the
+    /// borgmester heads Borgmesterens Afdeling.
+    pub fn addressee(&self) -> String {
+        if self.code == "BA" { "Borgmesteren (Borgmesterens Afdeling)".to_string() } else { format!("Rådmanden for {0} (Magistratsafdelingen for {0})", self.name) }
+    }
+
+    /// The department a code names.
+    pub fn by_code(code: &str) -> Option<&'static Department> {
+        DEPARTMENTS.iter().find(|d| d.code.eq_ignore_ascii_case(code.trim()))
+    }
+
+    /// How often `text` names the department (its name, code or bodies).
+    fn mentions(&self, text: &str) -> usize {
+        static CODES: LazyLock<HashMap<&'static str, Regex>> =
+            LazyLock::new(|| DEPARTMENTS.iter().map(|d| (d.code, Regex::new(&format!(r"\b{}\b", d.code)).expect("valid regex"))).collect());
+        let names = std::iter::once(self.name).chain(self.bodies.iter().copied()).map(|n| text.matches(n).count()).sum::<usize>();
+        names + CODES.get(self.code).map_or(0, |r| r.find_iter(text).count())
+    }
+}
+
+/// The draft itself, in the formal layout.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Draft {
+    /// The addressee.
+    pub til: String,
+    /// The member and party.
+    pub fra: String,
+    /// The date, YYYY-MM-DD.
+    pub dato: String,
+    /// The answer deadline, YYYY-MM-DD.
+    pub svarfrist: String,
+    /// The subject.
+    pub emne: String,
+    /// The background, citing what the archive already says as `[n]` (numbers of `related`).
+    pub baggrund: String,
+    /// The numbered questions.
+    #[serde(rename = "spørgsmål")]
+    pub questions: Vec<String>,
+}
+
+/// Who the forespørgsel goes to, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Addressee {
+    /// The department's code, when it is one.
+    pub code: Option<String>,
+    /// Why: the archive's evidence, or the member's choice.
+    pub reason: String,
+}
+
+/// Something in the archive that may already answer a question.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Related {
+    /// Its number in the background, `[n]`.
+    pub n: usize,
+    /// The document.
+    pub doc_id: String,
+    /// The document's title.
+    pub title: String,
+    /// The passage, exactly the document's text at `span`.
+    pub quote: String,
+    /// The passage's bytes in the document text.
+    pub span: Span,
+    /// Why it is listed.
+    pub why: String,
+}
+
+/// Something the member should look at before sending.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Warning {
+    /// `already_answered`, `personal_data`, `health_data`, `individual_case`, `outside_remit`,
+    /// `too_broad`, `no_addressee`.
+    pub code: String,
+    /// What to do, in Danish.
+    pub message: String,
+}
+
+/// A draft and what surrounds it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct DraftResponse {
+    /// The draft.
+    pub draft: Draft,
+    /// Who it goes to, and why.
+    pub addressee: Addressee,
+    /// What the archive already says, by question.
+    pub related: Vec<Related>,
+    /// What to check before sending.
+    pub warnings: Vec<Warning>,
+    /// The draft as Markdown.
+    pub markdown: String,
+}
+
+/// How drafts are made.
+#[derive(Debug, Clone)]
+pub struct DraftConfig {
+    /// The answer deadline.
+    pub deadline: Deadline,
+    /// Working days.
+    pub calendar: Calendar,
+}
+
+/// Drafts forespørgsler.
+pub struct Drafter {
+    retriever: Arc<Retriever>,
+    answerer: Arc<Answerer>,
+    config: DraftConfig,
+}
+
+impl Drafter {
+    /// A drafter searching with `retriever` and answering with `answerer`.
+    pub fn new(retriever: Arc<Retriever>, answerer: Arc<Answerer>, config: DraftConfig) -> Self {
+        Self { retriever, answerer, config }
+    }
+
+    /// The draft of `req`, received on `date`.
+    pub fn draft(&self, req: &DraftRequest, date: NaiveDate) -> byraad_index::Result<DraftResponse> {
+        let questions = questions(&req.text);
+        let mut warnings = warnings::check(&req.text, &questions);
+
+        // What the archive already says, question by question.
+        let mut related: Vec<Related> = Vec::new();
+        let mut answered = 0;
+        for (i, q) in questions.iter().enumerate() {
+            let plain = q.split_once(". ").map_or(q.as_str(), |(_, rest)| rest);
+            let answer = self.answerer.answer(&ChatRequest::question(plain))?;
+            if answer.abstained {
+                continue;
+            }
+            answered += 1;
+            if let Some(c) = answer.citations.first() {
+                let n = related.len() + 1;
+                related.push(Related {
+                    n,
+                    doc_id: c.doc_id.clone(),
+                    title: c.title.clone(),
+                    quote: c.quote.clone(),
+                    span: c.span,
+                    why: format!("Kan allerede besvare spørgsmål {}", i + 1),
+                });
+            }
+        }
+        // Earlier forespørgsler about the same.
+        let earlier = self.retriever.search(&SearchRequest {
+            query: req.text.clone(),
+            limit: Some(3),
+            filters: Filters { kind: vec![Kind::Forespoergsel], ..Filters::default() },
+            mode: None,
+        })?;
+        for hit in earlier.hits.iter().take(2) {
+            if related.iter().any(|r| r.doc_id == hit.doc_id) {
+                continue;
+            }
+            let n = related.len() + 1;
+            let end = first_sentences(&hit.text, 400);
+            related.push(Related {
+                n,
+                doc_id: hit.doc_id.clone(),
+                title: hit.title.clone(),
+                quote: hit.text[..end].to_string(),
+                span: Span::new(hit.span.start, hit.span.start + end),
+                why: "En tidligere forespørgsel om samme emne".to_string(),
+            });
+        }
+        if !questions.is_empty() && answered == questions.len() {
+            warnings.insert(0, Warning {
+                code: "already_answered".into(),
+                message: "Arkivet indeholder allerede materiale, der kan besvare alle spørgsmålene (se de relaterede kilder). Overvej, om forespørgslen stadig er nødvendig, eller henvis til kilderne.".into(),
+            });
+        }
+
+        let addressee = match &req.addressee {
+            Some(a) => match Department::by_code(a) {
+                Some(d) => (d.addressee(), Addressee { code: Some(d.code.to_string()), reason: "Valgt af medlemmet.".into() }),
+                None => (a.trim().to_string(), Addressee { code: None, reason: "Valgt af medlemmet.".into() }),
+            },
+            None => self.addressee(&req.text)?.unwrap_or_else(|| {
+                warnings.push(Warning { code: "no_addressee".into(), message: "Arkivet viser ikke, hvilken magistratsafdeling emnet hører under; forespørgslen er rettet til borgmesteren. Angiv modtageren, hvis du ved det.".into() });
+                (DEPARTMENTS[0].addressee(), Addressee { code: Some("BA".into()), reason: "Ingen sager i arkivet peger på en bestemt afdeling.".into() })
+            }),
+        };
+        let (til, addressee) = addressee;
+        let svarfrist = self.config.calendar.deadline(date, self.config.deadline);
+        let emne = subject(&req.text, &questions);
+        let mut baggrund = format!("{} ønsker på vegne af {} svar på nedenstående spørgsmål om {}.", req.member.trim(), req.party.trim(), lower_first(&emne));
+        if !related.is_empty() {
+            let refs: Vec<String> = related.iter().map(|r| format!("[{}]", r.n)).collect();
+            baggrund.push_str(&format!(" Arkivet indeholder allerede materiale om emnet {}.", refs.join("")));
+        }
+        let draft = Draft {
+            til,
+            fra: format!("{}, {}", req.member.trim(), req.party.trim()),
+            dato: date.to_string(),
+            svarfrist: svarfrist.to_string(),
+            emne,
+            baggrund,
+            questions,
+        };
+        let markdown = markdown(&draft, &related);
+        Ok(DraftResponse { draft, addressee, related, warnings, markdown })
+    }
+
+    /// The department the archive's passages about `text` belong to, with the reason.
+    fn addressee(&self, text: &str) -> byraad_index::Result<Option<(String, Addressee)>> {
+        let found = self.retriever.search(&SearchRequest { query: text.to_string(), limit: Some(ADDRESSEE_PASSAGES), filters: Filters::default(), mode: None })?;
+        let mut votes: Vec<(f32, Vec<&Hit>)> = DEPARTMENTS.iter().map(|_| (0.0, Vec::new())).collect();
+        for (rank, hit) in found.hits.iter().enumerate() {
+            let weight = 1.0 / (rank as f32 + 1.0);
+            for (d, vote) in DEPARTMENTS.iter().zip(votes.iter_mut()) {
+                // The body a passage comes from counts most; departments its text names, less.
+                let body = d.bodies.iter().any(|b| hit.body.contains(b)) || hit.body.contains(d.name);
+                let named = d.mentions(&hit.text).min(3) as f32;
+                let score = weight * (if body { 2.0 } else { 0.0 } + 0.5 * named);
+                if score > 0.0 {
+                    vote.0 += score;
+                    vote.1.push(hit);
+                }
+            }
+        }
+        // The member naming the department settles it.
+        for (d, vote) in DEPARTMENTS.iter().zip(votes.iter_mut()) {
+            vote.0 += 3.0 * d.mentions(text).min(1) as f32;
+        }
+        let Some((best, (score, hits))) = votes.iter().enumerate().max_by(|a, b| a.1.0.total_cmp(&b.1.0)) else { return Ok(None) };
+        if *score <= 0.0 {
+            return Ok(None);
+        }
+        let d = &DEPARTMENTS[best];
+        let mut titles: Vec<&str> = Vec::new();
+        for h in hits {
+            if !titles.contains(&h.title.as_str()) {
+                titles.push(&h.title);
+            }
+        }
+        let reason = if titles.is_empty() {
+            format!("Teksten nævner {}.", d.name)
+        } else {
+            format!("Arkivets nærmeste sager om emnet hører under {}: {}.", d.name, titles.iter().take(3).copied().collect::<Vec<_>>().join("; "))
+        };
+        Ok(Some((d.addressee(), Addressee { code: Some(d.code.to_string()), reason })))
+    }
+}
+
+static SENTENCE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"[^.?!\n]+(?:[.?!]+|\n|$)").expect("valid regex"));
+static REQUEST_LEAD: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)^(?:jeg|vi)\s+(?:vil\s+gerne|ønsker\s+at|vil)\s+(?:vide|høre|spørge\s+om|have\s+oplyst),?\s+").expect("valid regex")
+});
+static COMPOUND: LazyLock<Regex> = LazyLock::new(|| Regex::new(r",?\s+og\s+(hvad|hvor|hvornår|hvem|hvilke|hvilken|hvilket|hvordan|hvorfor)\b").expect("valid regex"));
+/// Words that open a question.
+const INTERROGATIVES: &[&str] = &["hvad", "hvor", "hvornår", "hvem", "hvilke", "hvilken", "hvilket", "hvordan", "hvorfor", "er", "kan", "vil", "har", "bliver", "skal", "findes"];
+
+/// The member's text as precise, numbered questions in formal Danish: one ask per question
+/// (compound questions split), "jeg vil gerne vide, om ..." as "Kan rådmanden oplyse, om ...?",
+/// a text with no question made one ("Kan rådmanden redegøre for ...?").
+pub fn questions(text: &str) -> Vec<String> {
+    let mut asks: Vec<String> = Vec::new();
+    for m in SENTENCE.find_iter(text) {
+        let s = m.as_str().trim();
+        if s.is_empty() {
+            continue;
+        }
+        let is_question = s.ends_with('?');
+        let lead = REQUEST_LEAD.find(s);
+        if !is_question && lead.is_none() {
+            continue;
+        }
+        let body = s.trim_end_matches(['?', '.', '!']).trim();
+        let body = match lead {
+            Some(l) => format!("Kan rådmanden oplyse, {}", &body[l.end()..]),
+            None => body.to_string(),
+        };
+        // "Hvor mange ..., og hvornår ...?" asks two things.
+        let mut start = 0;
+        let mut parts = Vec::new();
+        for c in COMPOUND.captures_iter(&body) {
+            let (whole, word) = (c.get(0).expect("match"), c.get(1).expect("group"));
+            parts.push(body[start..whole.start()].trim().to_string());
+            start = word.start();
+        }
+        parts.push(body[start..].trim().to_string());
+        for p in parts.into_iter().filter(|p| p.split_whitespace().count() >= 2) {
+            asks.push(format!("{}?", upper_first(&p)));
+        }
+    }
+    if asks.is_empty() {
+        let first = text.split(['.', '\n']).map(str::trim).find(|s| !s.is_empty()).unwrap_or(text.trim());
+        let first = first.trim_end_matches(['?', '.', '!']);
+        let opens = first.split_whitespace().next().is_some_and(|w| INTERROGATIVES.contains(&w.to_lowercase().as_str()));
+        asks.push(if opens { format!("{}?", upper_first(first)) } else { format!("Kan rådmanden redegøre for {}?", lower_first(first)) });
+    }
+    asks.iter().enumerate().map(|(i, q)| format!("{}. {q}", i + 1)).collect()
+}
+
+/// The subject: the first question without its number and interrogative frame, shortened.
+fn subject(text: &str, questions: &[String]) -> String {
+    let first = questions.first().map(|q| q.split_once(". ").map_or(q.as_str(), |(_, r)| r)).unwrap_or(text);
+    let core = first.trim_end_matches('?').trim_start_matches("Kan rådmanden oplyse, ").trim_start_matches("Kan rådmanden redegøre for ");
+    let mut words: Vec<&str> = core.split_whitespace().collect();
+    if words.len() > 14 {
+        words.truncate(14);
+        return format!("{} …", upper_first(&words.join(" ")));
+    }
+    upper_first(&words.join(" "))
+}
+
+/// The end of the first sentences of `text` within `max` bytes.
+fn first_sentences(text: &str, max: usize) -> usize {
+    let ends: Vec<usize> = byraad_answer::sentences(text).into_iter().map(|r| r.end).collect();
+    ends.iter().copied().rfind(|&e| e <= max).or(ends.first().copied()).unwrap_or(text.len())
+}
+
+fn upper_first(s: &str) -> String {
+    let mut c = s.chars();
+    c.next().map(|f| f.to_uppercase().collect::<String>() + c.as_str()).unwrap_or_default()
+}
+
+/// `s` with its first word lowercased when that is an interrogative ("Hvor mange" → "hvor
+/// mange"); names stay as written.
+fn lower_first(s: &str) -> String {
+    let first = s.split_whitespace().next().unwrap_or_default().to_lowercase();
+    if INTERROGATIVES.contains(&first.as_str()) {
+        let mut c = s.chars();
+        c.next().map(|f| f.to_lowercase().collect::<String>() + c.as_str()).unwrap_or_default()
+    } else {
+        s.to_string()
+    }
+}
+
+/// The draft as Markdown: header block, background, questions, sources.
+pub fn markdown(draft: &Draft, related: &[Related]) -> String {
+    let mut out = String::from("# 10-dages forespørgsel\n\n");
+    for (label, value) in [("Til", &draft.til), ("Fra", &draft.fra), ("Dato", &draft.dato), ("Svarfrist", &draft.svarfrist), ("Emne", &draft.emne)] {
+        out.push_str(&format!("**{label}:** {value}  \n"));
+    }
+    out.push_str(&format!("\n## Baggrund\n\n{}\n\n## Spørgsmål\n\n", draft.baggrund));
+    for q in &draft.questions {
+        out.push_str(&format!("{q}\n"));
+    }
+    if !related.is_empty() {
+        out.push_str("\n## Kilder i arkivet\n\n");
+        for r in related {
+            let quote = r.quote.split_whitespace().collect::<Vec<_>>().join(" ");
+            out.push_str(&format!("[{}] {} — {}: »{quote}«\n", r.n, r.title, r.why));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_members_words_become_numbered_formal_questions() {
+        let q = questions("Der er mange klager over støj fra Vesterbro Torv. Hvor mange klager har forvaltningen modtaget i 2025, og hvornår forventer forvaltningen en løsning? Jeg vil gerne vide, om der er afsat penge til støjværn.");
+        assert_eq!(
+            q,
+            vec![
+                "1. Hvor mange klager har forvaltningen modtaget i 2025?",
+                "2. Hvornår forventer forvaltningen en løsning?",
+                "3. Kan rådmanden oplyse, om der er afsat penge til støjværn?",
+            ]
+        );
+        assert_eq!(questions("parkeringsforholdene ved Ny Munkegade"), vec!["1. Kan rådmanden redegøre for parkeringsforholdene ved Ny Munkegade?"]);
+        assert_eq!(questions("hvad koster den nye bro"), vec!["1. Hvad koster den nye bro?"]);
+    }
+
+    #[test]
+    fn requests_are_validated() {
+        let today = NaiveDate::from_ymd_opt(2025, 12, 19).unwrap_or_default();
+        let ok = DraftRequest { member: "Anna Hansen".into(), party: "SF".into(), text: "Hvad koster broen?".into(), date: None, addressee: None };
+        assert_eq!(ok.validate(today), Ok(today));
+        let bad = DraftRequest { date: Some("19-12-2025".into()), ..ok.clone() };
+        assert_eq!(bad.validate(today).unwrap_err().field, "date");
+        let bad = DraftRequest { text: " ".into(), ..ok.clone() };
+        assert_eq!(bad.validate(today).unwrap_err().field, "text");
+        let bad = DraftRequest { party: String::new(), ..ok };
+        assert_eq!(bad.validate(today).unwrap_err().field, "party");
+    }
+
+    #[test]
+    fn departments_address_their_head() {
+        assert_eq!(Department::by_code("mtm").map(Department::addressee).as_deref(), Some("Rådmanden for Teknik og Miljø (Magistratsafdelingen for Teknik og Miljø)"));
+        assert_eq!(Department::by_code("BA").map(Department::addressee).as_deref(), Some("Borgmesteren (Borgmesterens Afdeling)"));
+        assert_eq!(DEPARTMENTS[5].mentions("Teknisk Udvalg behandlede sagen fra MTM"), 2);
+    }
+}
