@@ -83,6 +83,11 @@ impl Server {
         (status, r.json().unwrap_or(serde_json::Value::Null))
     }
 
+    /// The server's data directory.
+    pub fn data(&self) -> &Path {
+        self._data.as_ref().map(|d| d.path()).expect("a server started on a data directory")
+    }
+
     /// What the server has logged so far.
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.log.path()).unwrap()

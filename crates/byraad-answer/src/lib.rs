@@ -325,7 +325,8 @@ impl Answerer {
                 if repeats(&heading_line) || repeats(&title) {
                     continue;
                 }
-                if is_listing(text) {
+                // A list, or a question (a forespørgsel's "Spørgsmål 2: ...?"), is not an answer.
+                if is_listing(text) || text.trim_end().ends_with('?') {
                     continue;
                 }
                 // A sentence holding none of the question's words does not answer it.

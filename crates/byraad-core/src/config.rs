@@ -41,6 +41,23 @@ pub struct Config {
     pub llm: LlmConfig,
     /// Rules look-up.
     pub rules: RulesConfig,
+    /// Drafts of 10-dages forespørgsler.
+    pub inquiry: InquiryConfig,
+}
+
+/// `[inquiry]`: drafts of 10-dages forespørgsler.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InquiryConfig {
+    /// Days the administration has to answer.
+    pub deadline_days: u32,
+    /// `calendar` (every day counts) or `working` (weekdays that are not public holidays or
+    /// `closed_days`).
+    pub deadline_count: String,
+    /// Further days the administration is closed each year, "MM-DD".
+    pub closed_days: Vec<String>,
+    /// Drafts kept for their Word download.
+    pub kept_drafts: usize,
 }
 
 /// `[rules]`: look-up of provisions.
@@ -404,6 +421,13 @@ impl Config {
         }
         if self.rules.default_limit == 0 || self.rules.default_limit > s.max_limit {
             return Err(Error::invalid("rules.default_limit", format!("{} must be in 1..=search.max_limit {}", self.rules.default_limit, s.max_limit)));
+        }
+        let q = &self.inquiry;
+        if q.deadline_days == 0 || !matches!(q.deadline_count.as_str(), "calendar" | "working") {
+            return Err(Error::invalid("inquiry", format!("deadline_days must be at least 1 and deadline_count \"calendar\" or \"working\" (got {} and {:?})", q.deadline_days, q.deadline_count)));
+        }
+        if q.kept_drafts == 0 {
+            return Err(Error::invalid("inquiry.kept_drafts", "must be at least 1"));
         }
         if self.server.max_body_bytes < 1024 {
             return Err(Error::invalid("server.max_body_bytes", "must be at least 1024"));

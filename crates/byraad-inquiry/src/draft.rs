@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, LazyLock};
 
 use byraad_answer::Answerer;
-use byraad_core::{ChatRequest, Filters, Hit, Kind, SearchRequest, Span};
+use byraad_core::{ChatRequest, ChatRole, Filters, Hit, Kind, Message, SearchRequest, Span};
 use byraad_index::Retriever;
 use chrono::NaiveDate;
 use regex::Regex;
@@ -212,30 +212,53 @@ impl Drafter {
 
     /// The draft of `req`, received on `date`.
     pub fn draft(&self, req: &DraftRequest, date: NaiveDate) -> byraad_index::Result<DraftResponse> {
-        let questions = questions(&req.text);
-        let mut warnings = warnings::check(&req.text, &questions);
+        let mut warnings = Vec::new();
+        let addressee = match &req.addressee {
+            Some(a) => match Department::by_code(a) {
+                Some(d) => (d.addressee(), Addressee { code: Some(d.code.to_string()), reason: "Valgt af medlemmet.".into() }),
+                None => (a.trim().to_string(), Addressee { code: None, reason: "Valgt af medlemmet.".into() }),
+            },
+            None => self.addressee(&req.text)?.unwrap_or_else(|| {
+                warnings.push(Warning { code: "no_addressee".into(), message: "Arkivet viser ikke, hvilken magistratsafdeling emnet hører under; forespørgslen er rettet til borgmesteren. Angiv modtageren, hvis du ved det.".into() });
+                (DEPARTMENTS[0].addressee(), Addressee { code: Some("BA".into()), reason: "Ingen sager i arkivet peger på en bestemt afdeling.".into() })
+            }),
+        };
+        let (til, addressee) = addressee;
+        // Questions are put to the head of the department: the borgmester, a rådmand, or
+        // (addressed otherwise) the administration.
+        let asked = match addressee.code.as_deref() {
+            Some("BA") => "borgmesteren",
+            Some(_) => "rådmanden",
+            None => "forvaltningen",
+        };
+        let questions = questions(&req.text, asked);
+        let mut found = warnings::check(&req.text, &questions);
+        found.append(&mut warnings);
+        let mut warnings = found;
 
         // What the archive already says, question by question.
         let mut related: Vec<Related> = Vec::new();
         let mut answered = 0;
-        for (i, q) in questions.iter().enumerate() {
-            let plain = q.split_once(". ").map_or(q.as_str(), |(_, rest)| rest);
-            let answer = self.answerer.answer(&ChatRequest::question(plain))?;
-            if answer.abstained {
-                continue;
-            }
+        for i in 0..questions.len() {
+            // Earlier questions go along as earlier turns: "Hvornår får den en permanent
+            // placering?" is about what question 1 named.
+            let plain = |q: &str| q.split_once(". ").map_or(q, |(_, rest)| rest).to_string();
+            let messages = questions[..=i].iter().map(|q| Message { role: ChatRole::User, content: plain(q) }).collect();
+            let answer = self.answerer.answer(&ChatRequest { messages, ..ChatRequest::default() })?;
+            // The first passage not already listed for an earlier question: one passage that
+            // answers two questions answers neither precisely.
+            let fresh = answer.citations.iter().find(|c| !related.iter().any(|r| r.doc_id == c.doc_id && r.span == c.span));
+            let Some(c) = fresh.filter(|_| !answer.abstained) else { continue };
             answered += 1;
-            if let Some(c) = answer.citations.first() {
-                let n = related.len() + 1;
-                related.push(Related {
-                    n,
-                    doc_id: c.doc_id.clone(),
-                    title: c.title.clone(),
-                    quote: c.quote.clone(),
-                    span: c.span,
-                    why: format!("Kan allerede besvare spørgsmål {}", i + 1),
-                });
-            }
+            let n = related.len() + 1;
+            related.push(Related {
+                n,
+                doc_id: c.doc_id.clone(),
+                title: c.title.clone(),
+                quote: c.quote.clone(),
+                span: c.span,
+                why: format!("Kan allerede besvare spørgsmål {}", i + 1),
+            });
         }
         // Earlier forespørgsler about the same.
         let earlier = self.retriever.search(&SearchRequest {
@@ -249,13 +272,21 @@ impl Drafter {
                 continue;
             }
             let n = related.len() + 1;
-            let end = first_sentences(&hit.text, 400);
+            // Its text from past the header block (title, Til, Fra, Dato, Emne).
+            let start = byraad_answer::sentences(&hit.text)
+                .into_iter()
+                .find(|r| {
+                    let s = &hit.text[r.clone()];
+                    !s.starts_with(hit.title.as_str()) && !["Til:", "Fra:", "Dato:", "Emne:"].iter().any(|h| s.starts_with(h))
+                })
+                .map_or(0, |r| r.start);
+            let end = start + first_sentences(&hit.text[start..], 400);
             related.push(Related {
                 n,
                 doc_id: hit.doc_id.clone(),
                 title: hit.title.clone(),
-                quote: hit.text[..end].to_string(),
-                span: Span::new(hit.span.start, hit.span.start + end),
+                quote: hit.text[start..end].to_string(),
+                span: Span::new(hit.span.start + start, hit.span.start + end),
                 why: "En tidligere forespørgsel om samme emne".to_string(),
             });
         }
@@ -266,20 +297,18 @@ impl Drafter {
             });
         }
 
-        let addressee = match &req.addressee {
-            Some(a) => match Department::by_code(a) {
-                Some(d) => (d.addressee(), Addressee { code: Some(d.code.to_string()), reason: "Valgt af medlemmet.".into() }),
-                None => (a.trim().to_string(), Addressee { code: None, reason: "Valgt af medlemmet.".into() }),
-            },
-            None => self.addressee(&req.text)?.unwrap_or_else(|| {
-                warnings.push(Warning { code: "no_addressee".into(), message: "Arkivet viser ikke, hvilken magistratsafdeling emnet hører under; forespørgslen er rettet til borgmesteren. Angiv modtageren, hvis du ved det.".into() });
-                (DEPARTMENTS[0].addressee(), Addressee { code: Some("BA".into()), reason: "Ingen sager i arkivet peger på en bestemt afdeling.".into() })
-            }),
-        };
-        let (til, addressee) = addressee;
         let svarfrist = self.config.calendar.deadline(date, self.config.deadline);
         let emne = subject(&req.text, &questions);
-        let mut baggrund = format!("{} ønsker på vegne af {} svar på nedenstående spørgsmål om {}.", req.member.trim(), req.party.trim(), lower_first(&emne));
+        // The member's own statements (what is not a question) are the background.
+        let context: Vec<&str> = SENTENCE
+            .find_iter(&req.text)
+            .map(|m| m.as_str().trim())
+            .filter(|s| !s.is_empty() && !s.ends_with('?') && !REQUEST_LEAD.is_match(s) && s.split_whitespace().count() >= 3)
+            .collect();
+        let mut baggrund = format!("{} ({}) beder om svar på følgende spørgsmål.", req.member.trim(), req.party.trim());
+        if !context.is_empty() {
+            baggrund = format!("{} {baggrund}", context.join(" "));
+        }
         if !related.is_empty() {
             let refs: Vec<String> = related.iter().map(|r| format!("[{}]", r.n)).collect();
             baggrund.push_str(&format!(" Arkivet indeholder allerede materiale om emnet {}.", refs.join("")));
@@ -349,7 +378,7 @@ const INTERROGATIVES: &[&str] = &["hvad", "hvor", "hvornår", "hvem", "hvilke", 
 /// The member's text as precise, numbered questions in formal Danish: one ask per question
 /// (compound questions split), "jeg vil gerne vide, om ..." as "Kan rådmanden oplyse, om ...?",
 /// a text with no question made one ("Kan rådmanden redegøre for ...?").
-pub fn questions(text: &str) -> Vec<String> {
+pub fn questions(text: &str, asked: &str) -> Vec<String> {
     let mut asks: Vec<String> = Vec::new();
     for m in SENTENCE.find_iter(text) {
         let s = m.as_str().trim();
@@ -363,7 +392,7 @@ pub fn questions(text: &str) -> Vec<String> {
         }
         let body = s.trim_end_matches(['?', '.', '!']).trim();
         let body = match lead {
-            Some(l) => format!("Kan rådmanden oplyse, {}", &body[l.end()..]),
+            Some(l) => format!("Kan {asked} oplyse, {}", &body[l.end()..]),
             None => body.to_string(),
         };
         // "Hvor mange ..., og hvornår ...?" asks two things.
@@ -383,15 +412,27 @@ pub fn questions(text: &str) -> Vec<String> {
         let first = text.split(['.', '\n']).map(str::trim).find(|s| !s.is_empty()).unwrap_or(text.trim());
         let first = first.trim_end_matches(['?', '.', '!']);
         let opens = first.split_whitespace().next().is_some_and(|w| INTERROGATIVES.contains(&w.to_lowercase().as_str()));
-        asks.push(if opens { format!("{}?", upper_first(first)) } else { format!("Kan rådmanden redegøre for {}?", lower_first(first)) });
+        asks.push(if opens { format!("{}?", upper_first(first)) } else { format!("Kan {asked} redegøre for {}?", lower_first(first)) });
     }
     asks.iter().enumerate().map(|(i, q)| format!("{}. {q}", i + 1)).collect()
 }
 
+/// Openings of a question that are not its subject.
+const FRAMES: &[&str] = &[
+    "Kan rådmanden oplyse, om ", "Kan rådmanden oplyse, ", "Kan rådmanden redegøre for ", "Kan borgmesteren oplyse, om ", "Kan borgmesteren oplyse, ",
+    "Kan borgmesteren redegøre for ", "Kan forvaltningen oplyse, om ", "Kan forvaltningen oplyse, ", "Kan forvaltningen redegøre for ", "Hvad er ", "Hvad var ", "Hvad bliver ",
+];
+
 /// The subject: the first question without its number and interrogative frame, shortened.
 fn subject(text: &str, questions: &[String]) -> String {
     let first = questions.first().map(|q| q.split_once(". ").map_or(q.as_str(), |(_, r)| r)).unwrap_or(text);
-    let core = first.trim_end_matches('?').trim_start_matches("Kan rådmanden oplyse, ").trim_start_matches("Kan rådmanden redegøre for ");
+    let mut core = first.trim_end_matches('?');
+    for frame in FRAMES {
+        if let Some(rest) = core.strip_prefix(frame) {
+            core = rest;
+            break;
+        }
+    }
     let mut words: Vec<&str> = core.split_whitespace().collect();
     if words.len() > 14 {
         words.truncate(14);
@@ -449,7 +490,7 @@ mod tests {
 
     #[test]
     fn the_members_words_become_numbered_formal_questions() {
-        let q = questions("Der er mange klager over støj fra Vesterbro Torv. Hvor mange klager har forvaltningen modtaget i 2025, og hvornår forventer forvaltningen en løsning? Jeg vil gerne vide, om der er afsat penge til støjværn.");
+        let q = questions("Der er mange klager over støj fra Vesterbro Torv. Hvor mange klager har forvaltningen modtaget i 2025, og hvornår forventer forvaltningen en løsning? Jeg vil gerne vide, om der er afsat penge til støjværn.", "rådmanden");
         assert_eq!(
             q,
             vec![
@@ -458,8 +499,8 @@ mod tests {
                 "3. Kan rådmanden oplyse, om der er afsat penge til støjværn?",
             ]
         );
-        assert_eq!(questions("parkeringsforholdene ved Ny Munkegade"), vec!["1. Kan rådmanden redegøre for parkeringsforholdene ved Ny Munkegade?"]);
-        assert_eq!(questions("hvad koster den nye bro"), vec!["1. Hvad koster den nye bro?"]);
+        assert_eq!(questions("parkeringsforholdene ved Ny Munkegade", "borgmesteren"), vec!["1. Kan borgmesteren redegøre for parkeringsforholdene ved Ny Munkegade?"]);
+        assert_eq!(questions("hvad koster den nye bro", "rådmanden"), vec!["1. Hvad koster den nye bro?"]);
     }
 
     #[test]
@@ -473,6 +514,13 @@ mod tests {
         assert_eq!(bad.validate(today).unwrap_err().field, "text");
         let bad = DraftRequest { party: String::new(), ..ok };
         assert_eq!(bad.validate(today).unwrap_err().field, "party");
+    }
+
+    #[test]
+    fn subjects_drop_the_question_frame() {
+        assert_eq!(subject("", &["1. Hvad er status på evalueringen af Vesterbro Torv?".into()]), "Status på evalueringen af Vesterbro Torv");
+        assert_eq!(subject("", &["1. Kan rådmanden redegøre for parkeringsforholdene ved Ny Munkegade?".into()]), "Parkeringsforholdene ved Ny Munkegade");
+        assert_eq!(subject("", &["1. Hvor mange klager er der kommet?".into()]), "Hvor mange klager er der kommet");
     }
 
     #[test]

@@ -92,6 +92,54 @@ impl RulesService for byraad_rules::Rules {
     }
 }
 
+/// What the API needs to draft forespørgsler.
+pub trait InquiryService: Send + Sync + 'static {
+    /// The draft of `req`, dated `date`.
+    fn draft(&self, req: &byraad_inquiry::DraftRequest, date: chrono::NaiveDate) -> byraad_index::Result<byraad_inquiry::DraftResponse>;
+}
+
+impl InquiryService for byraad_inquiry::Drafter {
+    fn draft(&self, req: &byraad_inquiry::DraftRequest, date: chrono::NaiveDate) -> byraad_index::Result<byraad_inquiry::DraftResponse> {
+        byraad_inquiry::Drafter::draft(self, req, date)
+    }
+}
+
+/// Drafts kept for their Word download, oldest dropped first.
+#[derive(Default)]
+pub struct DraftStore {
+    drafts: std::sync::Mutex<std::collections::VecDeque<(String, byraad_inquiry::DraftResponse)>>,
+    capacity: usize,
+    counter: std::sync::atomic::AtomicU64,
+}
+
+impl DraftStore {
+    /// A store of at most `capacity` drafts.
+    pub fn new(capacity: usize) -> Self {
+        Self { capacity, ..Self::default() }
+    }
+
+    /// Keeps `draft`; returns its id.
+    pub fn put(&self, draft: byraad_inquiry::DraftResponse) -> String {
+        use sha2::Digest;
+        let n = self.counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+        let digest = sha2::Sha256::digest(format!("{n}:{nanos}:{}:{}", std::process::id(), draft.markdown).as_bytes());
+        let id = hex::encode(&digest[..12]);
+        let mut drafts = self.drafts.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if drafts.len() >= self.capacity.max(1) {
+            drafts.pop_front();
+        }
+        drafts.push_back((id.clone(), draft));
+        id
+    }
+
+    /// The draft with this id.
+    pub fn get(&self, id: &str) -> Option<byraad_inquiry::DraftResponse> {
+        let drafts = self.drafts.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        drafts.iter().find(|(i, _)| i == id).map(|(_, d)| d.clone())
+    }
+}
+
 /// Shared state of the handlers.
 #[derive(Clone)]
 pub struct AppState {
@@ -103,6 +151,10 @@ pub struct AppState {
     pub rules: Option<Arc<dyn RulesService>>,
     /// Provisions per look-up when the request names no limit.
     pub rules_limit: usize,
+    /// Drafts of forespørgsler (`/v1/inquiries/draft`); absent, the endpoint answers 503.
+    pub inquiries: Option<Arc<dyn InquiryService>>,
+    /// Drafts made, for their Word download.
+    pub drafts: Arc<DraftStore>,
     /// Most hits a request may ask for.
     pub max_limit: usize,
     /// Largest request body.
@@ -112,12 +164,27 @@ pub struct AppState {
 impl AppState {
     /// State over `search`, with limits from `config`.
     pub fn new(search: Arc<dyn SearchService>, config: &Config) -> Self {
-        Self { search, chat: None, rules: None, rules_limit: config.rules.default_limit, max_limit: config.search.max_limit, max_body_bytes: config.server.max_body_bytes }
+        Self {
+            search,
+            chat: None,
+            rules: None,
+            rules_limit: config.rules.default_limit,
+            inquiries: None,
+            drafts: Arc::new(DraftStore::new(config.inquiry.kept_drafts)),
+            max_limit: config.search.max_limit,
+            max_body_bytes: config.server.max_body_bytes,
+        }
     }
 
     /// The same state looking up rules with `rules`.
     pub fn with_rules(mut self, rules: Arc<dyn RulesService>) -> Self {
         self.rules = Some(rules);
+        self
+    }
+
+    /// The same state drafting forespørgsler with `inquiries`.
+    pub fn with_inquiries(mut self, inquiries: Arc<dyn InquiryService>) -> Self {
+        self.inquiries = Some(inquiries);
         self
     }
 

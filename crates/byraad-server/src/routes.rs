@@ -22,9 +22,10 @@ use crate::{ApiError, AppState, ChatService, Event, Sink};
 #[derive(OpenApi)]
 #[openapi(
     info(title = "byråds-GPT", description = "Search the archive of Aarhus Byråd"),
-    paths(healthz, search, chat, rules_lookup, document),
+    paths(healthz, search, chat, rules_lookup, draft_inquiry, draft_docx, document),
     components(schemas(SearchRequest, SearchResponse, Hit, Span, DocumentMeta, DocumentResponse, Health, ErrorBody, ErrorDetail,
-        ChatRequest, ChatResponse, Message, ChatRole, Citation, AnswerMode, RulesResponse, byraad_rules::Provision))
+        ChatRequest, ChatResponse, Message, ChatRole, Citation, AnswerMode, RulesResponse, byraad_rules::Provision,
+        byraad_inquiry::DraftRequest, DraftReply, byraad_inquiry::Draft, byraad_inquiry::Addressee, byraad_inquiry::Related, byraad_inquiry::Warning))
 )]
 pub struct ApiDoc;
 
@@ -35,6 +36,8 @@ pub fn api_router() -> Router<AppState> {
         .route("/v1/search", post(search))
         .route("/v1/chat", post(chat))
         .route("/v1/rules/lookup", get(rules_lookup))
+        .route("/v1/inquiries/draft", post(draft_inquiry))
+        .route("/v1/inquiries/drafts/{file}", get(draft_docx))
         .route("/v1/documents/{doc_id}", get(document))
         .route("/openapi.json", get(openapi))
 }
@@ -241,6 +244,49 @@ async fn rules_lookup(State(state): State<AppState>, query: Result<axum::extract
     };
     let results = blocking(move || Ok(rules.lookup(&q, limit)?)).await?;
     Ok(Json(RulesResponse { results }))
+}
+
+/// A draft, its id and where its Word document is.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DraftReply {
+    #[serde(flatten)]
+    response: byraad_inquiry::DraftResponse,
+    /// The draft's id.
+    id: String,
+    /// The draft as a Word document.
+    docx_url: String,
+}
+
+/// Drafts a 10-dages forespørgsel from a member's own words.
+#[utoipa::path(post, path = "/v1/inquiries/draft", request_body = byraad_inquiry::DraftRequest,
+    responses((status = 200, body = DraftReply), (status = 400, body = ErrorBody), (status = 503, body = ErrorBody)))]
+async fn draft_inquiry(State(state): State<AppState>, body: Result<Json<byraad_inquiry::DraftRequest>, JsonRejection>) -> Result<Json<DraftReply>, ApiError> {
+    let Json(req) = body.map_err(|r| match ApiError::from(r) {
+        ApiError::TooLarge(_) => ApiError::TooLarge(state.max_body_bytes),
+        other => other,
+    })?;
+    let date = req.validate(chrono::Local::now().date_naive()).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let Some(service) = state.inquiries.clone() else {
+        return Err(ApiError::Unavailable("drafting is not configured on this server".into()));
+    };
+    let response = blocking(move || Ok(service.draft(&req, date)?)).await?;
+    let id = state.drafts.put(response.clone());
+    Ok(Json(DraftReply { docx_url: format!("/v1/inquiries/drafts/{id}.docx"), id, response }))
+}
+
+/// A draft as a Word document.
+#[utoipa::path(get, path = "/v1/inquiries/drafts/{file}", params(("file" = String, Path, description = "{id}.docx")),
+    responses((status = 200, description = "the Word document", content_type = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"), (status = 404, body = ErrorBody)))]
+async fn draft_docx(State(state): State<AppState>, Path(file): Path<String>) -> Result<Response, ApiError> {
+    let unknown = || ApiError::NotFound(format!("no draft {file:?}"));
+    let id = file.strip_suffix(".docx").ok_or_else(unknown)?;
+    let draft = state.drafts.get(id).ok_or_else(unknown)?;
+    let bytes = byraad_inquiry::docx::docx(&draft.draft, &draft.related).map_err(ApiError::Internal)?;
+    let headers = [
+        (axum::http::header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.wordprocessingml.document".to_string()),
+        (axum::http::header::CONTENT_DISPOSITION, format!("attachment; filename=\"forespoergsel-{id}.docx\"")),
+    ];
+    Ok((headers, bytes).into_response())
 }
 
 /// One whole document.

@@ -3,7 +3,7 @@
 mod config;
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -65,6 +65,29 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Draft a 10-dages forespørgsel from a member's own words: prints the Markdown.
+    DraftInquiry {
+        /// The member asking.
+        #[arg(long)]
+        member: String,
+        /// The member's party.
+        #[arg(long)]
+        party: String,
+        /// What the member wants to know.
+        text: String,
+        /// The date of the forespørgsel, YYYY-MM-DD (default: today).
+        #[arg(long)]
+        date: Option<String>,
+        /// The addressee: BA, MBU, MKB, MSB, MSO, MTM or any text (default: from the archive).
+        #[arg(long)]
+        addressee: Option<String>,
+        /// Also write the draft as a Word document.
+        #[arg(long, value_name = "FILE")]
+        docx: Option<PathBuf>,
+        /// Print the whole response as JSON instead of the Markdown.
+        #[arg(long)]
+        json: bool,
+    },
     /// Serve the HTTP API.
     Serve {
         /// Address to listen on.
@@ -111,6 +134,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Ask { question, json } => {
             config.validate()?;
             ask(&config, question, json)
+        }
+        Command::DraftInquiry { member, party, text, date, addressee, docx, json } => {
+            config.validate()?;
+            let req = byraad_inquiry::DraftRequest { member, party, text, date, addressee };
+            draft_inquiry(&config, &req, docx.as_deref(), json)
         }
         Command::Serve { addr } => {
             if let Some(addr) = addr {
@@ -293,24 +321,58 @@ fn search(config: &Config, query: String, limit: Option<usize>, json: bool, mode
     Ok(ExitCode::SUCCESS)
 }
 
+/// How answers are selected, from the configuration.
+fn answer_settings(config: &Config) -> AnswerConfig {
+    let a = &config.answer;
+    AnswerConfig { passages: a.passages, max_sentences: a.max_sentences, min_coverage: a.min_coverage, companion_ratio: a.companion_ratio, min_support: config.llm.min_support }
+}
+
 /// The answerer the configuration describes: extractive, or written by the configured language
 /// model.
 fn answerer(config: &Config, retriever: Arc<byraad_index::Retriever>) -> anyhow::Result<Answerer> {
     let a = &config.answer;
-    let settings = AnswerConfig {
-        passages: a.passages,
-        max_sentences: a.max_sentences,
-        min_coverage: a.min_coverage,
-        companion_ratio: a.companion_ratio,
-        min_support: config.llm.min_support,
-    };
-    let answerer = Answerer::new(retriever, settings);
+    let answerer = Answerer::new(retriever, answer_settings(config));
     if a.mode == byraad_core::AnswerMode::Llm {
         let llm = byraad_answer::LlmClient::new(&config.llm)?;
         tracing::info!(url = llm.url(), model = %config.llm.model, "answers written by a language model");
         return Ok(answerer.with_llm(llm));
     }
     Ok(answerer)
+}
+
+/// The drafter of forespørgsler the configuration describes.
+fn drafter(config: &Config, retriever: Arc<byraad_index::Retriever>, answerer: Arc<Answerer>) -> anyhow::Result<byraad_inquiry::Drafter> {
+    let q = &config.inquiry;
+    let count = if q.deadline_count == "working" { byraad_inquiry::DayCount::Working } else { byraad_inquiry::DayCount::Calendar };
+    let calendar = byraad_inquiry::Calendar::with_closed_days(&q.closed_days).map_err(|e| anyhow::anyhow!("inquiry.closed_days: {e}"))?;
+    let settings = byraad_inquiry::DraftConfig { deadline: byraad_inquiry::Deadline { days: q.deadline_days, count }, calendar };
+    Ok(byraad_inquiry::Drafter::new(retriever, answerer, settings))
+}
+
+fn draft_inquiry(config: &Config, req: &byraad_inquiry::DraftRequest, docx: Option<&Path>, json: bool) -> anyhow::Result<ExitCode> {
+    let date = match req.validate(chrono::Local::now().date_naive()) {
+        Ok(date) => date,
+        Err(e) => {
+            eprintln!("byraad: error: --{}", e.to_string().replacen(": ", " ", 1));
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let retriever = Arc::new(open_retriever(config)?);
+    let answerer = Arc::new(answerer(config, retriever.clone())?.with_rules(rules(config, retriever.clone())));
+    let resp = drafter(config, retriever, answerer)?.draft(req, date)?;
+    if let Some(path) = docx {
+        let bytes = byraad_inquiry::docx::docx(&resp.draft, &resp.related).map_err(anyhow::Error::msg)?;
+        std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    if json {
+        println!("{}", serde_json::to_string_pretty(&resp)?);
+    } else {
+        print!("{}", resp.markdown);
+        for w in &resp.warnings {
+            eprintln!("byraad: advarsel ({}): {}", w.code, w.message);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Rules look-up over the retriever's rules documents.
@@ -369,8 +431,11 @@ fn serve(config: &Config) -> anyhow::Result<ExitCode> {
     let stats = retriever.lexical().stats()?;
     let retriever = Arc::new(retriever);
     let rules = rules(config, retriever.clone());
-    let answerer = answerer(config, retriever.clone())?.with_rules(rules.clone());
-    let state = byraad_server::AppState::new(retriever, config).with_chat(Arc::new(answerer)).with_rules(rules);
+    let answerer = Arc::new(answerer(config, retriever.clone())?.with_rules(rules.clone()));
+    // Drafts look for answers extractively: they list what the archive says, quoted.
+    let extractive = Arc::new(Answerer::new(retriever.clone(), answer_settings(config)).with_rules(rules.clone()));
+    let drafter = drafter(config, retriever.clone(), extractive)?;
+    let state = byraad_server::AppState::new(retriever, config).with_chat(answerer).with_rules(rules).with_inquiries(Arc::new(drafter));
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind(config.server.addr)
