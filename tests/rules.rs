@@ -148,3 +148,30 @@ fn chat_quotes_the_provision_a_question_names() {
         assert_eq!(&doc["text"].as_str().unwrap()[s..e], c["quote"].as_str().unwrap());
     }
 }
+
+/// The council's own rules arrive as Word, HTML or PDF: a handbook in HTML with § and stk.
+/// numbering is looked up like the law.
+#[test]
+fn a_handbook_in_html_is_looked_up_by_provision() {
+    let html = "<html><head><title>Forretningsorden</title></head><body><h1>Forretningsorden for Aarhus Byråd</h1>\
+        <h2>Kapitel 1 Møderne</h2><p>§ 1. Byrådet holder ordinære møder hver anden onsdag.</p><p>Stk. 2. Møderne begynder kl. 16.00.</p>\
+        <p>§ 2 a. Spørgetid for borgerne holdes før hvert ordinært møde og varer højst 30 minutter.</p>\
+        <h2>Kapitel 2 Afstemning</h2><p>§ 3. Afstemning sker ved håndsoprækning.</p></body></html>";
+    let manifest = "[[document]]\npath = \"forretningsorden.html\"\ntitle = \"Forretningsorden for Aarhus Byråd\"\nkind = \"haandbog\"\nbody = \"Aarhus Byråd\"\ndate = \"2026-01-01\"\n";
+    let corpus = common::write_corpus(&[("manifest.toml", manifest), ("forretningsorden.html", html)]);
+    let data = tempfile::tempdir().unwrap();
+    let out = common::byraad(data.path(), &["ingest", "--corpus", corpus.path().to_str().unwrap()]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let server = Server::start(data);
+    let get = |q: &str| -> Vec<Value> {
+        let encoded: String = q.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect();
+        let v: Value = common::http().get(server.url(&format!("/v1/rules/lookup?q={encoded}&limit=3"))).send().unwrap().json().unwrap();
+        v["results"].as_array().unwrap().clone()
+    };
+    let r = get("forretningsordenens § 2 a");
+    assert_eq!(r[0]["citation"], "forretningsorden for aarhus byråd § 2 a", "{r:?}");
+    assert!(r[0]["text"].as_str().unwrap().starts_with("§ 2 a. Spørgetid for borgerne"), "{r:?}");
+    assert_eq!(get("§ 1, stk. 2")[0]["text"], "Stk. 2. Møderne begynder kl. 16.00.");
+    let topic = get("hvordan foregår afstemning");
+    assert_eq!(topic[0]["paragraph"], "§ 3", "{topic:?}");
+}

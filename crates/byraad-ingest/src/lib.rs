@@ -108,7 +108,12 @@ impl Corpus {
         let mut h = Sha256::new();
         h.update(PARSER_VERSION.to_le_bytes());
         h.update(salt.as_bytes());
-        h.update(format!("{:?}", self.manifest.get(&file.rel)).as_bytes());
+        let entry = self.manifest.get(&file.rel);
+        h.update(format!("{entry:?}").as_bytes());
+        // Rules texts in plain formats are segmented by § and stk. since this version.
+        if entry.is_some_and(|e| matches!(e.kind, Kind::Lov | Kind::Haandbog)) {
+            h.update(b"rules-segmentation-2");
+        }
         h.update(bytes);
         hex::encode(&h.finalize()[..16])
     }
@@ -121,6 +126,7 @@ impl Corpus {
         let base = detect_meta(file, self.manifest.get(&file.rel), &norm.text);
         let parts = match format {
             Format::Markdown => segment::segment_markdown(&norm.text),
+            _ if matches!(base.kind, Kind::Lov | Kind::Haandbog) => segment::segment_rules(&norm.text),
             _ => {
                 let meetings = matches!(base.kind, Kind::Referat | Kind::Dagsorden);
                 segment::segment_plain(&norm.text, &norm.page_breaks, meetings)

@@ -47,6 +47,8 @@ re!(MEETING_DATE, r"^M.{1,2}dedato:?\s*(.*)$");
 re!(MARKDOWN, r"^(#{1,6}) +(.+?)#*$");
 re!(PARAGRAPH, r"^§ ?(\d+ ?[a-z]?)$");
 re!(STK, r"^Stk\. (\d+)\.");
+re!(PARAGRAPH_LINE, r"^§ ?(\d+(?: ?[a-z])?)\. ");
+re!(CHAPTER_LINE, r"^(Kapitel \S{1,8}(?: .{0,80})?)$");
 re!(CASE, r"\bEMN-\d{4}-\d{6}\b");
 re!(DATE_DMY, r"\b(\d{1,2})-(\d{1,2})-(\d{4})\b");
 re!(DATE_ISO, r"\b(\d{4})-(\d{2})-(\d{2})\b");
@@ -282,6 +284,35 @@ pub fn segment_markdown(text: &str) -> Vec<Part> {
     vec![Part { span, date: None, sections: tile(text, span, &marks) }]
 }
 
+/// Segments a rules text that is not Markdown (a law or handbook from HTML, PDF or Word):
+/// "Kapitel N" lines head chapters, a line opening "§ N." starts a provision, "Stk. N." lines
+/// are its subsections.
+pub fn segment_rules(text: &str) -> Vec<Part> {
+    let mut marks: Vec<Mark> = Vec::new();
+    let mut chapter: Option<String> = None;
+    let mut paragraph: Option<String> = None;
+    for line in lines(text) {
+        let trimmed = line.text.trim();
+        if let Some(c) = CHAPTER_LINE.captures(trimmed) {
+            chapter = Some(c[1].trim().to_string());
+            paragraph = None;
+            marks.push(Mark { at: line.start, heading: chapter.iter().cloned().collect(), item: None });
+        } else if let Some(c) = PARAGRAPH_LINE.captures(trimmed) {
+            let p = format!("§ {}", c[1].split_whitespace().collect::<Vec<_>>().join(" "));
+            let mut heading: Vec<String> = chapter.iter().cloned().collect();
+            heading.push(p.clone());
+            marks.push(Mark { at: line.start, heading, item: Some(p.clone()) });
+            paragraph = Some(p);
+        } else if let (Some(p), Some(c)) = (&paragraph, STK.captures(trimmed)) {
+            let mut heading: Vec<String> = chapter.iter().cloned().collect();
+            heading.extend([p.clone(), format!("Stk. {}", &c[1])]);
+            marks.push(Mark { at: line.start, heading, item: Some(format!("{p}, stk. {}", &c[1])) });
+        }
+    }
+    let span = Span::new(0, text.len());
+    vec![Part { span, date: None, sections: tile(text, span, &marks) }]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -313,6 +344,18 @@ mod tests {
         assert_eq!(parts[0].date, NaiveDate::from_ymd_opt(2023, 11, 15));
         let items: Vec<_> = parts[0].sections.iter().filter_map(|s| s.item.clone()).collect();
         assert_eq!(items, vec!["1", "2", "3"]);
+    }
+
+    #[test]
+    fn rules_from_plain_text_are_segmented_by_provision() {
+        let text = "Forretningsorden for Aarhus Byråd\n\nKapitel 1 Møderne\n\n§ 1. Byrådet holder møde hver anden onsdag.\nStk. 2. Møderne begynder kl. 16.\n§ 2 a. Dagsordenen udsendes senest 4 hverdage før mødet.\n\nKapitel 2\n§ 3. Medlemmerne kan stille spørgsmål, jf. § 1.";
+        let parts = segment_rules(text);
+        let items: Vec<Option<String>> = parts[0].sections.iter().map(|s| s.item.clone()).collect();
+        assert_eq!(items, vec![None, None, Some("§ 1".into()), Some("§ 1, stk. 2".into()), Some("§ 2 a".into()), None, Some("§ 3".into())]);
+        assert_eq!(parts[0].sections[3].heading, vec!["Kapitel 1 Møderne", "§ 1", "Stk. 2"]);
+        assert_eq!(parts[0].sections[6].heading, vec!["Kapitel 2", "§ 3"]);
+        let s = &parts[0].sections[4];
+        assert!(text[s.span.start..s.span.end].starts_with("§ 2 a. Dagsordenen"));
     }
 
     #[test]

@@ -206,7 +206,9 @@ impl Rules {
             return Some(name.clone());
         }
         let names: Vec<String> = docs.iter().map(|d| short_name(&d.meta.title)).collect();
-        names.into_iter().find(|n| word == n || word.strip_suffix('s') == Some(n.as_str()))
+        // "forretningsordenens" names "Forretningsorden for Aarhus Byråd".
+        let forms = [Some(word), word.strip_suffix('s'), word.strip_suffix("ens").map(|w| w.trim_end_matches('e')), word.strip_suffix("en")];
+        names.into_iter().find(|n| forms.iter().flatten().any(|w| n == w || n.starts_with(&format!("{w} "))))
     }
 }
 
