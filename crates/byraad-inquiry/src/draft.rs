@@ -88,7 +88,7 @@ pub struct Department {
 
 /// The six magistratsafdelinger.
 pub const DEPARTMENTS: [Department; 6] = [
-    Department { code: "BA", name: "Borgmesterens Afdeling", bodies: &["Økonomi- og Erhvervsudvalget", "Økonomiudvalget", "Magistraten", "Borgmesterens Afdeling"] },
+    Department { code: "BA", name: "Borgmesterens Afdeling", bodies: &["Økonomi- og Erhvervsudvalget", "Økonomiudvalget", "Magistraten", "Borgmesterens Afdeling", "Byrådsservice"] },
     Department { code: "MBU", name: "Børn og Unge", bodies: &["Børn- og Unge-udvalget", "Børne- og Ungeudvalget", "Børn og Unge"] },
     Department { code: "MKB", name: "Kultur og Borgerservice", bodies: &["Kulturudvalget", "Kultur og Borgerservice"] },
     Department { code: "MSB", name: "Sociale Forhold og Beskæftigelse", bodies: &["Social- og Beskæftigelsesudvalget", "Sociale Forhold og Beskæftigelse"] },
