@@ -103,6 +103,13 @@ fn references_name_exactly_their_provision_first() {
     let stk1 = &lookup("§ 11, stk. 1", 1)[0];
     assert_eq!(stk1["stk"], 1);
     assert!(!stk1["text"].as_str().unwrap().contains("Stk. 2."), "{stk1}");
+    // A numbered item of a stk. is addressable.
+    let nr = &lookup("§ 65 d, stk. 2, nr. 2", 1)[0];
+    assert_eq!(nr["citation"], "kommunestyrelsesloven § 65 d, stk. 2, nr. 2", "{nr}");
+    assert!(nr["text"].as_str().unwrap().starts_with("2) ") && !nr["text"].as_str().unwrap().contains(" 3) "), "{nr}");
+    let (_, doc) = server().get(&format!("/v1/documents/{}", nr["doc_id"].as_str().unwrap()));
+    let (s, e) = (nr["span"]["start"].as_u64().unwrap() as usize, nr["span"]["end"].as_u64().unwrap() as usize);
+    assert_eq!(&doc["text"].as_str().unwrap()[s..e], nr["text"].as_str().unwrap());
     // Another law's paragraph is not this law's.
     assert!(lookup("forvaltningslovens § 3", 5).is_empty());
 }

@@ -21,7 +21,7 @@ use utoipa::ToSchema;
 pub const RULE_KINDS: [Kind; 2] = [Kind::Lov, Kind::Haandbog];
 
 static REFERENCE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)(?:\b([\p{L}\-]+)\s+)?§\s*(\d+)\s*([a-z])?\b(?:\s*,?\s*stk\.?\s*(\d+))?").expect("valid regex")
+    Regex::new(r"(?i)(?:\b([\p{L}\-]+)\s+)?§\s*(\d+)\s*([a-z])?\b(?:\s*,?\s*stk\.?\s*(\d+))?(?:\s*,?\s*nr\.?\s*(\d+))?").expect("valid regex")
 });
 
 /// A provision named in a question.
@@ -33,6 +33,8 @@ pub struct Reference {
     pub paragraph: String,
     /// The stk., when named.
     pub stk: Option<u32>,
+    /// The numbered item ("nr. 2") of the stk., when named.
+    pub nr: Option<u32>,
     /// Bytes of the question the reference takes up.
     pub range: std::ops::Range<usize>,
 }
@@ -53,10 +55,11 @@ impl Reference {
             paragraph.push_str(&letter.as_str().to_lowercase());
         }
         let stk = caps.get(4).and_then(|m| m.as_str().parse().ok());
+        let nr = caps.get(5).and_then(|m| m.as_str().parse().ok());
         // "om § 11": a preposition is not a law.
         let law = law.filter(|l| !matches!(l.as_str(), "i" | "om" | "efter" | "jf" | "se" | "og" | "eller" | "af" | "til" | "ifølge" | "under"));
         let start = if law.is_some() { whole.start() } else { caps.get(2).map_or(whole.start(), |_| text[..whole.end()].rfind('§').unwrap_or(whole.start())) };
-        Some(Self { law, paragraph, stk, range: start..whole.end() })
+        Some(Self { law, paragraph, stk, nr, range: start..whole.end() })
     }
 
     /// The section item it names: "§ 20, stk. 6", or "§ 20" for the paragraph (and stk. 1).
@@ -79,6 +82,8 @@ pub struct Provision {
     pub paragraph: String,
     /// The stk. (1 for a paragraph's first), or null for a whole paragraph.
     pub stk: Option<u32>,
+    /// The numbered item of the stk. ("1) ..."), when one was asked for.
+    pub nr: Option<u32>,
     /// "kommunestyrelsesloven § 20, stk. 6".
     pub citation: String,
     /// The provision's text, exactly the document's text at `span`.
@@ -145,10 +150,13 @@ impl Rules {
             .filter_map(|p| {
                 let doc = docs.iter().find(|d| d.meta.doc_id == p.doc_id)?;
                 let section = doc.sections.iter().rfind(|s| s.span.start <= p.span.start && p.span.start < s.span.end)?;
-                let item = match p.stk {
+                let mut item = match p.stk {
                     Some(n) if n > 1 => format!("{}, stk. {n}", p.paragraph),
                     _ => p.paragraph.clone(),
                 };
+                if let Some(nr) = p.nr {
+                    item.push_str(&format!(", nr. {nr}"));
+                }
                 Some(Hit {
                     chunk_id: format!("{}#{item}", p.doc_id),
                     doc_id: p.doc_id.clone(),
@@ -192,7 +200,11 @@ impl Rules {
             let unknown_law = law.is_none() && r.law.as_deref().is_some_and(names_a_law);
             if !unknown_law {
                 for doc in docs.iter().filter(|d| law.as_ref().is_none_or(|l| short_name(&d.meta.title) == *l)) {
-                    out.extend(provision(doc, &r.item(), r.stk.is_none()));
+                    let found = provision(doc, &r.item(), r.stk.is_none() && r.nr.is_none());
+                    out.extend(match r.nr {
+                        Some(nr) => found.and_then(|p| numbered(doc, p, nr)),
+                        None => found,
+                    });
                 }
             }
             rest.replace_range(r.range.clone(), " ");
@@ -230,6 +242,25 @@ fn section_item(doc: &Document, at: usize) -> Option<String> {
     doc.sections.iter().rfind(|s| s.span.start <= at && at < s.span.end && s.item.is_some()).and_then(|s| s.item.clone())
 }
 
+/// Item `nr` ("2) ...") of the stk. `p`: its text up to the next item or the end.
+fn numbered(doc: &Document, mut p: Provision, nr: u32) -> Option<Provision> {
+    let opens = |n: u32| Regex::new(&format!(r"(?:^|\s){n}\) ")).ok();
+    let start = opens(nr)?.find(&p.text)?.start();
+    let start = start + p.text[start..].len() - p.text[start..].trim_start().len();
+    let end = opens(nr + 1).and_then(|r| r.find(&p.text[start..])).map_or(p.text.len(), |m| start + m.start());
+    let text = p.text[start..end].trim_end();
+    let from = p.span.start + start;
+    p.span = Span::new(from, from + text.len());
+    debug_assert_eq!(&doc.text[p.span.start..p.span.end], text);
+    p.text = text.to_string();
+    p.citation = format!("{}, nr. {nr}", p.citation);
+    if p.stk.is_none() {
+        p.stk = Some(1);
+    }
+    p.nr = Some(nr);
+    Some(p)
+}
+
 /// The provision `item` of `doc`; `whole`: a paragraph with all its stk.
 fn provision(doc: &Document, item: &str, whole: bool) -> Option<Provision> {
     let first = doc.sections.iter().position(|s| s.item.as_deref() == Some(item))?;
@@ -256,13 +287,19 @@ fn provision(doc: &Document, item: &str, whole: bool) -> Option<Provision> {
         Some(n) if n > 1 => format!("{law} {paragraph}, stk. {n}"),
         _ => format!("{law} {paragraph}"),
     };
-    Some(Provision { law, title: doc.meta.title.clone(), paragraph, stk, citation, text: body.to_string(), doc_id: doc.meta.doc_id.clone(), span })
+    Some(Provision { law, title: doc.meta.title.clone(), paragraph, stk, nr: None, citation, text: body.to_string(), doc_id: doc.meta.doc_id.clone(), span })
 }
 
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[test]
+    fn numbered_items_are_read() {
+        let found = Reference::find("§ 65 d, stk. 2, nr. 3").unwrap();
+        assert_eq!((found.paragraph.as_str(), found.stk, found.nr), ("§ 65 d", Some(2), Some(3)));
+    }
 
     fn r(text: &str) -> (Option<String>, String, Option<u32>) {
         let r = Reference::find(text).unwrap_or_else(|| panic!("no reference in {text:?}"));
