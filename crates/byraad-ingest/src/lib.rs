@@ -110,9 +110,10 @@ impl Corpus {
         h.update(salt.as_bytes());
         let entry = self.manifest.get(&file.rel);
         h.update(format!("{entry:?}").as_bytes());
-        // Rules texts in plain formats are segmented by § and stk. since this version.
-        if entry.is_some_and(|e| matches!(e.kind, Kind::Lov | Kind::Haandbog)) {
-            h.update(b"rules-segmentation-2");
+        // Rules texts and forespørgsler in plain formats are segmented by their structure (§ and
+        // stk.; question and answer) since this version.
+        if entry.is_some_and(|e| matches!(e.kind, Kind::Lov | Kind::Haandbog | Kind::Forespoergsel)) {
+            h.update(b"structured-segmentation-2");
         }
         h.update(bytes);
         hex::encode(&h.finalize()[..16])
@@ -127,6 +128,7 @@ impl Corpus {
         let parts = match format {
             Format::Markdown => segment::segment_markdown(&norm.text),
             _ if matches!(base.kind, Kind::Lov | Kind::Haandbog) => segment::segment_rules(&norm.text),
+            _ if base.kind == Kind::Forespoergsel => segment::segment_inquiry(&norm.text),
             _ => {
                 let meetings = matches!(base.kind, Kind::Referat | Kind::Dagsorden);
                 segment::segment_plain(&norm.text, &norm.page_breaks, meetings)

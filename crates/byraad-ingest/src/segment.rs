@@ -47,6 +47,7 @@ re!(MEETING_DATE, r"^M.{1,2}dedato:?\s*(.*)$");
 re!(MARKDOWN, r"^(#{1,6}) +(.+?)#*$");
 re!(PARAGRAPH, r"^§ ?(\d+ ?[a-z]?)$");
 re!(STK, r"^Stk\. (\d+)\.");
+re!(QUESTION_LINE, r"^Spørgsmål (\d{1,2})[:.]");
 re!(PARAGRAPH_LINE, r"^§ ?(\d+(?: ?[a-z])?)\. ");
 re!(CHAPTER_LINE, r"^(Kapitel \S{1,8}(?: .{0,80})?)$");
 re!(CASE, r"\bEMN-\d{4}-\d{6}\b");
@@ -284,6 +285,21 @@ pub fn segment_markdown(text: &str) -> Vec<Part> {
     vec![Part { span, date: None, sections: tile(text, span, &marks) }]
 }
 
+/// Segments the published answer to a forespørgsel: each "Spørgsmål N:" with the answer that
+/// follows it is a section (item "Spørgsmål N"), so a question and its answer are found together.
+pub fn segment_inquiry(text: &str) -> Vec<Part> {
+    let marks: Vec<Mark> = lines(text)
+        .into_iter()
+        .filter_map(|line| {
+            let c = QUESTION_LINE.captures(line.text.trim())?;
+            let item = format!("Spørgsmål {}", &c[1]);
+            Some(Mark { at: line.start, heading: vec![item.clone()], item: Some(item) })
+        })
+        .collect();
+    let span = Span::new(0, text.len());
+    vec![Part { span, date: None, sections: tile(text, span, &marks) }]
+}
+
 /// Segments a rules text that is not Markdown (a law or handbook from HTML, PDF or Word):
 /// "Kapitel N" lines head chapters, a line opening "§ N." starts a provision, "Stk. N." lines
 /// are its subsections.
@@ -344,6 +360,16 @@ mod tests {
         assert_eq!(parts[0].date, NaiveDate::from_ymd_opt(2023, 11, 15));
         let items: Vec<_> = parts[0].sections.iter().filter_map(|s| s.item.clone()).collect();
         assert_eq!(items, vec!["1", "2", "3"]);
+    }
+
+    #[test]
+    fn inquiry_answers_pair_questions_with_answers() {
+        let text = "Besvarelse af 10-dages forespørgsel fra SF af 3. september 2025\n\nSpørgsmål 1: Hvor mange?\nSvar: Fem.\n\nSpørgsmål 2: Hvornår?\nSvar: I 2026.";
+        let parts = segment_inquiry(text);
+        let items: Vec<Option<String>> = parts[0].sections.iter().map(|s| s.item.clone()).collect();
+        assert_eq!(items, vec![None, Some("Spørgsmål 1".into()), Some("Spørgsmål 2".into())]);
+        let s = &parts[0].sections[1];
+        assert_eq!(text[s.span.start..s.span.end].trim(), "Spørgsmål 1: Hvor mange?\nSvar: Fem.");
     }
 
     #[test]
