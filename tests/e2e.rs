@@ -169,7 +169,7 @@ fn unknown_documents_paths_and_methods() {
 fn openapi_documents_every_endpoint() {
     let (s, v) = server().get("/openapi.json");
     assert_eq!(s, 200);
-    for path in ["/healthz", "/v1/search", "/v1/documents/{doc_id}"] {
+    for path in ["/healthz", "/v1/search", "/v1/chat", "/v1/rules/lookup", "/v1/inquiries/draft", "/v1/inquiries/drafts/{file}", "/v1/documents/{doc_id}"] {
         assert!(v["paths"][path].is_object(), "{path} missing");
     }
 }
