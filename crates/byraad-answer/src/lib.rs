@@ -162,11 +162,11 @@ impl Answerer {
             }),
             _ => standalone(req),
         };
-        let search = SearchRequest { query: query.clone(), limit: Some(self.config.passages), filters: req.filters.clone(), mode: None };
+        let search = SearchRequest { query: query.clone(), limit: Some(self.config.passages), filters: req.filters.clone(), mode: None, clearance: req.clearance.clone() };
         let mut found = self.retriever.search(&search)?;
         // A provision the question names comes first, whatever else it finds.
         let named = match &self.rules {
-            Some(rules) => rules.named(req.question_text())?,
+            Some(rules) => rules.named(req.question_text(), &req.clearance)?,
             None => Vec::new(),
         };
         if !named.is_empty() {

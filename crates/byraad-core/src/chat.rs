@@ -22,6 +22,9 @@ pub struct ChatRequest {
     /// Server-Sent Events instead of one JSON response.
     #[serde(default)]
     pub stream: bool,
+    /// What the caller may read (set by the server, never from the body; default public only).
+    #[serde(skip)]
+    pub clearance: crate::Clearance,
 }
 
 /// One turn of a conversation.

@@ -43,6 +43,99 @@ pub struct Config {
     pub rules: RulesConfig,
     /// Drafts of 10-dages forespørgsler.
     pub inquiry: InquiryConfig,
+    /// Who may call the API.
+    pub auth: AuthConfig,
+    /// The audit log of questions asked and documents shown.
+    pub audit: AuditConfig,
+}
+
+/// `[auth]`: who may call the API, and with which groups.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthConfig {
+    /// Every request needs a valid bearer token. Off is allowed only on a loopback address.
+    pub required: bool,
+    /// Static bearer tokens (`[[auth.tokens]]`).
+    pub tokens: Vec<TokenConfig>,
+    /// Tokens of the intranet's single sign-on.
+    pub oidc: OidcConfig,
+}
+
+/// One static bearer token, known by its hash only.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenConfig {
+    /// The principal's name, written to the audit log.
+    pub name: String,
+    /// Hex SHA-256 of the token.
+    pub sha256: String,
+    /// The principal's groups.
+    #[serde(default)]
+    pub groups: Vec<String>,
+}
+
+impl std::fmt::Debug for TokenConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenConfig").field("name", &self.name).field("sha256", &"<redacted>").field("groups", &self.groups).finish()
+    }
+}
+
+/// `[auth.oidc]`: OIDC/JWT bearer tokens (RS256, ES256) verified against a JWKS.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OidcConfig {
+    /// A JWKS file; empty: none.
+    pub jwks_file: String,
+    /// A JWKS URL (fetched at start and again for an unknown key id); empty: none.
+    pub jwks_url: String,
+    /// The issuer (`iss`) tokens must name.
+    pub issuer: String,
+    /// The audience (`aud`) tokens must name.
+    pub audience: String,
+    /// The claim holding the principal's name.
+    pub name_claim: String,
+    /// The claim holding the principal's groups (a list, or one string).
+    pub groups_claim: String,
+    /// Seconds of clock skew allowed on `exp` and `nbf`.
+    pub leeway_secs: u64,
+    /// Least seconds between two fetches of `jwks_url`.
+    pub jwks_refresh_secs: u64,
+}
+
+impl OidcConfig {
+    /// Whether OIDC tokens are accepted.
+    pub fn enabled(&self) -> bool {
+        !self.jwks_file.trim().is_empty() || !self.jwks_url.trim().is_empty()
+    }
+}
+
+/// `[audit]`: the append-only log of every question and every document shown.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditConfig {
+    /// Directory of the daily files; empty: `<data>/audit`.
+    pub dir: String,
+    /// How questions and queries are written: `full` or `hash` (their SHA-256).
+    pub query: AuditQuery,
+    /// Also write the answers' text.
+    pub answers: bool,
+}
+
+/// How the audit log writes questions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AuditQuery {
+    /// The text as asked.
+    Full,
+    /// `sha256:<hex>` of the text: who asked what can be matched, not read.
+    Hash,
+}
+
+impl AuditConfig {
+    /// The directory of the log for data directory `data`.
+    pub fn dir_for(&self, data: &std::path::Path) -> PathBuf {
+        if self.dir.trim().is_empty() { data.join("audit") } else { PathBuf::from(&self.dir) }
+    }
 }
 
 /// `[inquiry]`: drafts of 10-dages forespørgsler.
@@ -429,8 +522,41 @@ impl Config {
         if q.kept_drafts == 0 {
             return Err(Error::invalid("inquiry.kept_drafts", "must be at least 1"));
         }
+        self.auth.validate()?;
         if self.server.max_body_bytes < 1024 {
             return Err(Error::invalid("server.max_body_bytes", "must be at least 1024"));
+        }
+        Ok(())
+    }
+}
+
+impl AuthConfig {
+    fn validate(&self) -> Result<()> {
+        let mut hashes = std::collections::HashSet::new();
+        for (i, t) in self.tokens.iter().enumerate() {
+            let at = format!("auth.tokens[{i}]");
+            if t.name.trim().is_empty() {
+                return Err(Error::invalid(&at, "name must not be empty"));
+            }
+            if t.sha256.len() != 64 || !t.sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return Err(Error::invalid(&at, format!("sha256 of {:?} must be 64 hex digits (the SHA-256 of the token, not the token)", t.name)));
+            }
+            if !hashes.insert(t.sha256.to_ascii_lowercase()) {
+                return Err(Error::invalid(&at, format!("token of {:?} is listed twice", t.name)));
+            }
+        }
+        let o = &self.oidc;
+        if !o.jwks_file.trim().is_empty() && !o.jwks_url.trim().is_empty() {
+            return Err(Error::invalid("auth.oidc", "give jwks_file or jwks_url, not both"));
+        }
+        if o.enabled() && (o.issuer.trim().is_empty() || o.audience.trim().is_empty()) {
+            return Err(Error::invalid("auth.oidc", "issuer and audience are required with a JWKS"));
+        }
+        if o.enabled() && (o.name_claim.trim().is_empty() || o.groups_claim.trim().is_empty()) {
+            return Err(Error::invalid("auth.oidc", "name_claim and groups_claim must not be empty"));
+        }
+        if self.required && self.tokens.is_empty() && !o.enabled() {
+            return Err(Error::invalid("auth", "required = true but no [[auth.tokens]] and no [auth.oidc] JWKS: nobody could sign in"));
         }
         Ok(())
     }

@@ -13,12 +13,14 @@
 //! ```
 #![warn(missing_docs)]
 
+mod access;
 mod chat;
 pub mod config;
 mod document;
 mod error;
 mod search;
 
+pub use access::{ANONYMOUS, Clearance, Principal};
 pub use chat::{AnswerMode, ChatRequest, ChatResponse, ChatRole, Citation, Message};
 pub use document::{Access, Chunk, Document, DocumentMeta, Kind, Section, Span};
 pub use error::{Error, Result};

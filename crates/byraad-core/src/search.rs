@@ -27,6 +27,10 @@ pub struct SearchRequest {
     /// Which retrievers to use (default hybrid).
     #[serde(default)]
     pub mode: Option<Mode>,
+    /// What the caller may read: set by the server from the authenticated principal, never
+    /// from the request body; the default reads public documents only.
+    #[serde(skip)]
+    pub clearance: crate::Clearance,
 }
 
 /// Which retrievers a search uses.

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use byraad_core::{Chunk, Document, Filters};
+use byraad_core::{Chunk, Clearance, Document, Filters};
 use byraad_embed::{Embedder, Role};
 use byraad_vector::{VectorFilter, VectorHit, VectorPayload, VectorPoint, VectorStore};
 use chrono::Datelike;
@@ -76,7 +76,7 @@ impl Dense {
     }
 
     /// The nearest chunks to `query`, filters applied inside the vector search.
-    pub fn search(&self, query: &str, filters: &Filters, limit: usize) -> Result<Vec<VectorHit>> {
+    pub fn search(&self, query: &str, filters: &Filters, clearance: &Clearance, limit: usize) -> Result<Vec<VectorHit>> {
         let vector = self.embedder.embed(&[query], Role::Query)?.into_iter().next().unwrap_or_default();
         let filter = VectorFilter {
             kinds: filters.kind.iter().map(|k| k.as_str().to_string()).collect(),
@@ -85,6 +85,7 @@ impl Dense {
             date_to: filters.date_to()?.map(date_number),
             case: filters.case.as_ref().map(|c| c.trim().to_uppercase()),
             sources: Vec::new(),
+            clearance: clearance.clone(),
         };
         Ok(self.store.search(&vector, &filter, limit)?)
     }

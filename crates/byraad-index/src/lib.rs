@@ -29,6 +29,7 @@ use tantivy::directory::MmapDirectory;
 use tantivy::schema::Value;
 use tantivy::tokenizer::{LowerCaser, RawTokenizer, TextAnalyzer};
 use tantivy::{Index, IndexReader, ReloadPolicy, TantivyDocument, Term};
+use tantivy::query::{BooleanQuery, Occur, Query};
 
 pub use error::{Error, Result};
 pub use dense::{Dense, passage_text};
@@ -89,20 +90,35 @@ impl LexicalIndex {
         &self.dir
     }
 
-    /// Document and chunk counts of the last commit.
-    pub fn stats(&self) -> Result<Stats> {
+    /// Counts of the documents and chunks of the last commit that `clearance` may read.
+    pub fn stats(&self, clearance: &byraad_core::Clearance) -> Result<Stats> {
         let searcher = self.reader.searcher();
-        let count = |rec: &str| searcher.doc_freq(&Term::from_field_text(self.fields.rec, rec));
+        let count = |rec: &str| -> Result<u64> {
+            let mut clauses = vec![(Occur::Must, term_query(self.fields.rec, rec))];
+            clauses.extend(self.readable(clearance).map(|q| (Occur::Must, q)));
+            Ok(searcher.search(&BooleanQuery::new(clauses), &tantivy::collector::Count)? as u64)
+        };
         Ok(Stats { documents: count(schema::REC_DOC)?, chunks: count(schema::REC_CHUNK)? })
     }
 
-    /// The whole document with this id, or `None` when there is none.
-    pub fn document(&self, doc_id: &str) -> Result<Option<byraad_core::Document>> {
+    /// The whole document with this id, or `None` when there is none or `clearance` may not
+    /// read it: a forbidden document is answered exactly like an unknown one.
+    pub fn document(&self, doc_id: &str, clearance: &byraad_core::Clearance) -> Result<Option<byraad_core::Document>> {
+        Ok(self.read_document(doc_id)?.filter(|d| clearance.may_read(d.meta.access, &d.meta.groups)))
+    }
+
+    /// The required clause that keeps records `clearance` may not read out of a query: public
+    /// ones, or restricted ones sharing a group. `None` when it reads everything.
+    pub(crate) fn readable(&self, clearance: &byraad_core::Clearance) -> Option<Box<dyn Query>> {
+        let groups = clearance.restricted_to()?;
+        let mut any: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Should, term_query(self.fields.access, byraad_core::Access::Public.as_str()))];
+        any.extend(groups.iter().map(|g| (Occur::Should, term_query(self.fields.groups, g))));
+        Some(Box::new(BooleanQuery::new(any)))
+    }
+
+    fn read_document(&self, doc_id: &str) -> Result<Option<byraad_core::Document>> {
         let searcher = self.reader.searcher();
-        let query = tantivy::query::BooleanQuery::intersection(vec![
-            term_query(self.fields.rec, schema::REC_DOC),
-            term_query(self.fields.doc_id, doc_id),
-        ]);
+        let query = BooleanQuery::intersection(vec![term_query(self.fields.rec, schema::REC_DOC), term_query(self.fields.doc_id, doc_id)]);
         let top = searcher.search(&query, &tantivy::collector::TopDocs::with_limit(1).order_by_score())?;
         let Some((_, address)) = top.into_iter().next() else { return Ok(None) };
         let stored: TantivyDocument = searcher.doc(address)?;
@@ -110,17 +126,14 @@ impl LexicalIndex {
         serde_json::from_str(json).map(Some).map_err(|e| Error::Corrupt(format!("document {doc_id}: {e}")))
     }
 
-    /// Ids of the documents of these kinds, in id order.
-    pub fn documents_of_kind(&self, kinds: &[byraad_core::Kind]) -> Result<Vec<String>> {
+    /// Ids of the documents of these kinds that `clearance` may read, in id order.
+    pub fn documents_of_kind(&self, kinds: &[byraad_core::Kind], clearance: &byraad_core::Clearance) -> Result<Vec<String>> {
         let searcher = self.reader.searcher();
-        let kinds: Vec<(tantivy::query::Occur, Box<dyn tantivy::query::Query>)> =
-            kinds.iter().map(|k| (tantivy::query::Occur::Should, term_query(self.fields.kind, k.as_str()))).collect();
-        let query = tantivy::query::BooleanQuery::new(vec![
-            (tantivy::query::Occur::Must, term_query(self.fields.rec, schema::REC_DOC)),
-            (tantivy::query::Occur::Must, Box::new(tantivy::query::BooleanQuery::new(kinds))),
-        ]);
+        let kinds: Vec<(Occur, Box<dyn Query>)> = kinds.iter().map(|k| (Occur::Should, term_query(self.fields.kind, k.as_str()))).collect();
+        let mut clauses = vec![(Occur::Must, term_query(self.fields.rec, schema::REC_DOC)), (Occur::Must, Box::new(BooleanQuery::new(kinds)) as Box<dyn Query>)];
+        clauses.extend(self.readable(clearance).map(|q| (Occur::Must, q)));
         let mut ids = Vec::new();
-        for address in searcher.search(&query, &tantivy::collector::DocSetCollector)? {
+        for address in searcher.search(&BooleanQuery::new(clauses), &tantivy::collector::DocSetCollector)? {
             let stored: TantivyDocument = searcher.doc(address)?;
             if let Some(id) = stored.get_first(self.fields.doc_id).and_then(|v| v.as_str()) {
                 ids.push(id.to_string());
@@ -131,7 +144,8 @@ impl LexicalIndex {
     }
 
     /// The document with this id, parsed once per index generation: passages read the text of
-    /// the same few documents on every search, and a document's JSON is its whole text.
+    /// the same few documents on every search, and a document's JSON is its whole text. No
+    /// clearance is checked: callers hold an id from a search or listing that checked it.
     pub fn shared_document(&self, doc_id: &str) -> Result<Option<Arc<byraad_core::Document>>> {
         let generation = self.reader.searcher().generation().generation_id();
         {
@@ -142,7 +156,7 @@ impl LexicalIndex {
                 return Ok(doc.clone());
             }
         }
-        let doc = self.document(doc_id)?.map(Arc::new);
+        let doc = self.read_document(doc_id)?.map(Arc::new);
         let mut cache = self.documents.lock().map_err(|_| Error::Corrupt("document cache poisoned".into()))?;
         if cache.0 != generation || cache.1.len() >= CACHED_DOCUMENTS {
             *cache = (generation, HashMap::new());

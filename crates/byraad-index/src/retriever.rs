@@ -148,9 +148,9 @@ impl Retriever {
     }
 
     fn dense_hits(&self, dense: &Dense, req: &SearchRequest, limit: usize) -> Result<Vec<Hit>> {
-        let found = dense.search(&req.query, &req.filters, limit)?;
+        let found = dense.search(&req.query, &req.filters, &req.clearance, limit)?;
         let ids: Vec<(String, f32)> = found.into_iter().map(|h| (h.chunk_id, h.score)).collect();
-        self.lexical.hits_for_chunks(&req.query, &ids, "dense")
+        self.lexical.hits_for_chunks(req, &ids, "dense")
     }
 }
 

@@ -86,15 +86,19 @@ impl LexicalIndex {
     }
 
     /// Hits for chunk ids found by another retriever, in the given order, scored as given, with
-    /// snippets highlighting the words of `query`. Ids unknown to the index (a vector written
-    /// for a version whose commit never happened) are skipped.
-    pub fn hits_for_chunks(&self, query: &str, chunks: &[(String, f32)], retriever: &str) -> Result<Vec<Hit>> {
+    /// snippets highlighting the words of `req.query`. Ids unknown to the index (a vector written
+    /// for a version whose commit never happened) are skipped, and so are chunks the caller may
+    /// not read (the other retriever filtered them already; this keeps it so whatever it did).
+    pub fn hits_for_chunks(&self, req: &SearchRequest, chunks: &[(String, f32)], retriever: &str) -> Result<Vec<Hit>> {
         let searcher = self.reader.searcher();
-        let (_, highlight) = self.scoring_query(&searcher, query)?;
+        let (_, highlight) = self.scoring_query(&searcher, &req.query)?;
         let snippets = self.snippets(highlight);
+        let readable = self.readable(&req.clearance);
         let mut out = Vec::with_capacity(chunks.len());
         for (chunk_id, score) in chunks {
-            let query = BooleanQuery::intersection(vec![crate::term_query(self.fields.rec, REC_CHUNK), crate::term_query(self.fields.chunk_id, chunk_id)]);
+            let mut must = vec![crate::term_query(self.fields.rec, REC_CHUNK), crate::term_query(self.fields.chunk_id, chunk_id)];
+            must.extend(readable.as_ref().map(|q| q.box_clone()));
+            let query = BooleanQuery::intersection(must);
             if let Some((_, address)) = searcher.search(&query, &TopDocs::with_limit(1).order_by_score())?.into_iter().next() {
                 let stored: TantivyDocument = searcher.doc(address)?;
                 out.push(self.hit(&stored, *score, &snippets, retriever)?);
@@ -164,11 +168,13 @@ impl LexicalIndex {
         Ok((Some(Box::new(BooleanQuery::new(clauses))), highlight))
     }
 
-    /// Required clauses: chunk records only, and the request's filters.
+    /// Required clauses: chunk records only, those the caller may read, and the request's
+    /// filters.
     fn filter_queries(&self, req: &SearchRequest) -> Result<Vec<Box<dyn Query>>> {
         let f = &self.fields;
         let filters = &req.filters;
         let mut out: Vec<Box<dyn Query>> = vec![crate::term_query(f.rec, REC_CHUNK)];
+        out.extend(self.readable(&req.clearance));
         let any_of = |field, values: Vec<String>| -> Box<dyn Query> {
             Box::new(BooleanQuery::new(
                 values

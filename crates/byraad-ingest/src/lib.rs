@@ -14,6 +14,7 @@
 #![warn(missing_docs)]
 
 mod chunk;
+pub mod declared;
 mod error;
 pub mod extract;
 pub mod manifest;
@@ -31,7 +32,7 @@ pub use extract::Format;
 pub use manifest::{Entry, Manifest};
 
 /// Bumped whenever parsing changes what a file yields, so that re-ingest redoes every file.
-pub const PARSER_VERSION: u32 = 1;
+pub const PARSER_VERSION: u32 = 2;
 
 /// One file of the corpus.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -122,9 +123,23 @@ impl Corpus {
     /// Parses one file into its documents (several when it concatenates meetings).
     pub fn parse(&self, file: &SourceFile, bytes: &[u8]) -> Result<Vec<Document>> {
         let format = Format::of(&file.path)?;
+        // Access the source declares itself (front matter, HTML <meta>); the front matter is not
+        // part of the text.
+        let text = std::str::from_utf8(bytes).ok();
+        let (declared, bytes) = match (format, text) {
+            (Format::Text | Format::Markdown, Some(t)) => match declared::front_matter(t) {
+                Some((d, len)) => (Some(d), &bytes[len..]),
+                None => (None, bytes),
+            },
+            (Format::Html, Some(t)) => (declared::html_meta(t), bytes),
+            _ => (None, bytes),
+        };
         let raw = extract::extract(&file.path, bytes, format)?;
         let norm = normalize::normalize(&raw);
-        let base = detect_meta(file, self.manifest.get(&file.rel), &norm.text);
+        let mut base = detect_meta(file, self.manifest.get(&file.rel), &norm.text);
+        if let Some(d) = &declared {
+            d.apply(&mut base);
+        }
         let parts = match format {
             Format::Markdown => segment::segment_markdown(&norm.text),
             _ if matches!(base.kind, Kind::Lov | Kind::Haandbog) => segment::segment_rules(&norm.text),

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, LazyLock};
 
 use byraad_answer::Answerer;
-use byraad_core::{ChatRequest, ChatRole, Filters, Hit, Kind, Message, SearchRequest, Span};
+use byraad_core::{ChatRequest, ChatRole, Clearance, Filters, Hit, Kind, Message, SearchRequest, Span};
 use byraad_index::Retriever;
 use chrono::NaiveDate;
 use regex::Regex;
@@ -40,6 +40,9 @@ pub struct DraftRequest {
     /// MKB, MSB, MSO, MTM) or any text.
     #[serde(default)]
     pub addressee: Option<String>,
+    /// What the member may read (set by the server from the principal; default public only).
+    #[serde(skip)]
+    pub clearance: Clearance,
 }
 
 /// Why a request is refused: the field and the problem, in English for developers.
@@ -218,7 +221,7 @@ impl Drafter {
                 Some(d) => (d.addressee(), Addressee { code: Some(d.code.to_string()), reason: "Valgt af medlemmet.".into() }),
                 None => (a.trim().to_string(), Addressee { code: None, reason: "Valgt af medlemmet.".into() }),
             },
-            None => self.addressee(&req.text)?.unwrap_or_else(|| {
+            None => self.addressee(&req.text, &req.clearance)?.unwrap_or_else(|| {
                 warnings.push(Warning { code: "no_addressee".into(), message: "Arkivet viser ikke, hvilken magistratsafdeling emnet hører under; forespørgslen er rettet til borgmesteren. Angiv modtageren, hvis du ved det.".into() });
                 (DEPARTMENTS[0].addressee(), Addressee { code: Some("BA".into()), reason: "Ingen sager i arkivet peger på en bestemt afdeling.".into() })
             }),
@@ -244,7 +247,7 @@ impl Drafter {
             // placering?" is about what question 1 named.
             let plain = |q: &str| q.split_once(". ").map_or(q, |(_, rest)| rest).to_string();
             let messages = questions[..=i].iter().map(|q| Message { role: ChatRole::User, content: plain(q) }).collect();
-            let answer = self.answerer.answer(&ChatRequest { messages, ..ChatRequest::default() })?;
+            let answer = self.answerer.answer(&ChatRequest { messages, clearance: req.clearance.clone(), ..ChatRequest::default() })?;
             // The first passage not already listed for an earlier question: one passage that
             // answers two questions answers neither precisely.
             let fresh = answer.citations.iter().find(|c| !related.iter().any(|r| r.doc_id == c.doc_id && r.span == c.span));
@@ -266,6 +269,7 @@ impl Drafter {
             limit: Some(3),
             filters: Filters { kind: vec![Kind::Forespoergsel], ..Filters::default() },
             mode: None,
+            clearance: req.clearance.clone(),
         })?;
         for hit in earlier.hits.iter().take(2) {
             if related.iter().any(|r| r.doc_id == hit.doc_id) {
@@ -327,8 +331,8 @@ impl Drafter {
     }
 
     /// The department the archive's passages about `text` belong to, with the reason.
-    fn addressee(&self, text: &str) -> byraad_index::Result<Option<(String, Addressee)>> {
-        let found = self.retriever.search(&SearchRequest { query: text.to_string(), limit: Some(ADDRESSEE_PASSAGES), filters: Filters::default(), mode: None })?;
+    fn addressee(&self, text: &str, clearance: &Clearance) -> byraad_index::Result<Option<(String, Addressee)>> {
+        let found = self.retriever.search(&SearchRequest { query: text.to_string(), limit: Some(ADDRESSEE_PASSAGES), filters: Filters::default(), mode: None, clearance: clearance.clone() })?;
         let mut votes: Vec<(f32, Vec<&Hit>)> = DEPARTMENTS.iter().map(|_| (0.0, Vec::new())).collect();
         for (rank, hit) in found.hits.iter().enumerate() {
             let weight = 1.0 / (rank as f32 + 1.0);
@@ -506,7 +510,7 @@ mod tests {
     #[test]
     fn requests_are_validated() {
         let today = NaiveDate::from_ymd_opt(2025, 12, 19).unwrap_or_default();
-        let ok = DraftRequest { member: "Anna Hansen".into(), party: "SF".into(), text: "Hvad koster broen?".into(), date: None, addressee: None };
+        let ok = DraftRequest { member: "Anna Hansen".into(), party: "SF".into(), text: "Hvad koster broen?".into(), date: None, addressee: None, clearance: Clearance::public() };
         assert_eq!(ok.validate(today), Ok(today));
         let bad = DraftRequest { date: Some("19-12-2025".into()), ..ok.clone() };
         assert_eq!(bad.validate(today).unwrap_err().field, "date");

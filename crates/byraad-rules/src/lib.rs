@@ -11,7 +11,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock};
 
-use byraad_core::{Document, Filters, Hit, Kind, SearchRequest, Span};
+use byraad_core::{Clearance, Document, Filters, Hit, Kind, SearchRequest, Span};
 use byraad_index::Retriever;
 use regex::Regex;
 use serde::Serialize;
@@ -110,9 +110,10 @@ impl Rules {
     }
 
     /// The provisions `query` names or is about, best first: a named provision first, then,
-    /// when the query says more than the reference, the provisions about it.
-    pub fn lookup(&self, query: &str, limit: usize) -> byraad_index::Result<Vec<Provision>> {
-        let docs = self.documents()?;
+    /// when the query says more than the reference, the provisions about it. Only rules
+    /// documents `clearance` may read are looked in.
+    pub fn lookup(&self, query: &str, limit: usize, clearance: &Clearance) -> byraad_index::Result<Vec<Provision>> {
+        let docs = self.documents(clearance)?;
         let (mut out, topic) = self.named_in(query, &docs);
         // The provisions about the topic: the query without its reference, when it says more.
         let says_more = !byraad_index::analysis::content_words(&topic).is_empty();
@@ -122,6 +123,7 @@ impl Rules {
                 limit: Some(limit * 3),
                 filters: Filters { kind: RULE_KINDS.to_vec(), ..Filters::default() },
                 mode: None,
+                clearance: clearance.clone(),
             };
             for hit in self.retriever.search(&search)?.hits {
                 let Some(doc) = docs.iter().find(|d| d.meta.doc_id == hit.doc_id) else { continue };
@@ -142,8 +144,8 @@ impl Rules {
 
     /// The provisions `text` names by reference (none when it names none), as search hits: what
     /// answers quote when a member asks about "§ 20, stk. 6".
-    pub fn named(&self, text: &str) -> byraad_index::Result<Vec<Hit>> {
-        let docs = self.documents()?;
+    pub fn named(&self, text: &str, clearance: &Clearance) -> byraad_index::Result<Vec<Hit>> {
+        let docs = self.documents(clearance)?;
         let (provisions, _) = self.named_in(text, &docs);
         Ok(provisions
             .into_iter()
@@ -180,11 +182,11 @@ impl Rules {
             .collect())
     }
 
-    /// The rules documents.
-    fn documents(&self) -> byraad_index::Result<Vec<Arc<Document>>> {
+    /// The rules documents `clearance` may read.
+    fn documents(&self, clearance: &Clearance) -> byraad_index::Result<Vec<Arc<Document>>> {
         let lexical = self.retriever.lexical();
         let mut docs = Vec::new();
-        for id in lexical.documents_of_kind(&RULE_KINDS)? {
+        for id in lexical.documents_of_kind(&RULE_KINDS, clearance)? {
             docs.extend(lexical.shared_document(&id)?);
         }
         Ok(docs)

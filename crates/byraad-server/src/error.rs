@@ -12,6 +12,9 @@ pub enum ApiError {
     /// The request is malformed or has invalid values (400).
     #[error("{0}")]
     BadRequest(String),
+    /// No valid bearer token where one is needed (401).
+    #[error("{0}")]
+    Unauthorized(String),
     /// Nothing with that id, or nothing the caller may see (404).
     #[error("{0}")]
     NotFound(String),
@@ -33,6 +36,7 @@ impl ApiError {
     fn status_and_code(&self) -> (StatusCode, &'static str) {
         match self {
             ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
+            ApiError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
             ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
@@ -57,6 +61,9 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, body) = self.status_and_body();
+        if status == StatusCode::UNAUTHORIZED {
+            return (status, [(axum::http::header::WWW_AUTHENTICATE, "Bearer")], Json(body)).into_response();
+        }
         (status, Json(body)).into_response()
     }
 }

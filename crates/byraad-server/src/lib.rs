@@ -15,6 +15,8 @@
 //! ```
 #![warn(missing_docs)]
 
+mod audit;
+mod auth;
 mod error;
 mod routes;
 
@@ -25,9 +27,11 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use byraad_core::config::Config;
-use byraad_core::{ChatRequest, ChatResponse, Document, SearchRequest, SearchResponse};
+use byraad_core::{ChatRequest, ChatResponse, Clearance, Document, Principal, SearchRequest, SearchResponse};
 use tower_http::trace::TraceLayer;
 
+pub use audit::{AuditEntry, AuditInfo, AuditLog, read_entries};
+pub use auth::{AuthError, Authenticator};
 pub use error::ApiError;
 pub use routes::ApiDoc;
 
@@ -35,10 +39,10 @@ pub use routes::ApiDoc;
 pub trait SearchService: Send + Sync + 'static {
     /// Runs a search.
     fn search(&self, req: &SearchRequest) -> byraad_index::Result<SearchResponse>;
-    /// A whole document, `None` when unknown.
-    fn document(&self, doc_id: &str) -> byraad_index::Result<Option<Document>>;
-    /// Document and chunk counts.
-    fn stats(&self) -> byraad_index::Result<byraad_index::Stats>;
+    /// A whole document, `None` when unknown or not readable with `clearance`.
+    fn document(&self, doc_id: &str, clearance: &Clearance) -> byraad_index::Result<Option<Document>>;
+    /// Counts of the documents and chunks readable with `clearance`.
+    fn stats(&self, clearance: &Clearance) -> byraad_index::Result<byraad_index::Stats>;
     /// Dense retrieval's model and dimension, `None` when off.
     fn dense(&self) -> Option<byraad_index::DenseStatus>;
     /// Why a configured part (dense retrieval) is not working, if so.
@@ -50,12 +54,12 @@ impl SearchService for byraad_index::Retriever {
         byraad_index::Retriever::search(self, req)
     }
 
-    fn document(&self, doc_id: &str) -> byraad_index::Result<Option<Document>> {
-        self.lexical().document(doc_id)
+    fn document(&self, doc_id: &str, clearance: &Clearance) -> byraad_index::Result<Option<Document>> {
+        self.lexical().document(doc_id, clearance)
     }
 
-    fn stats(&self) -> byraad_index::Result<byraad_index::Stats> {
-        self.lexical().stats()
+    fn stats(&self, clearance: &Clearance) -> byraad_index::Result<byraad_index::Stats> {
+        self.lexical().stats(clearance)
     }
 
     fn dense(&self) -> Option<byraad_index::DenseStatus> {
@@ -82,13 +86,14 @@ impl ChatService for byraad_answer::Answerer {
 
 /// What the API needs to look up rules.
 pub trait RulesService: Send + Sync + 'static {
-    /// The provisions `query` names or is about, best first.
-    fn lookup(&self, query: &str, limit: usize) -> byraad_index::Result<Vec<byraad_rules::Provision>>;
+    /// The provisions `query` names or is about, best first, among rules readable with
+    /// `clearance`.
+    fn lookup(&self, query: &str, limit: usize, clearance: &Clearance) -> byraad_index::Result<Vec<byraad_rules::Provision>>;
 }
 
 impl RulesService for byraad_rules::Rules {
-    fn lookup(&self, query: &str, limit: usize) -> byraad_index::Result<Vec<byraad_rules::Provision>> {
-        byraad_rules::Rules::lookup(self, query, limit)
+    fn lookup(&self, query: &str, limit: usize, clearance: &Clearance) -> byraad_index::Result<Vec<byraad_rules::Provision>> {
+        byraad_rules::Rules::lookup(self, query, limit, clearance)
     }
 }
 
@@ -104,10 +109,28 @@ impl InquiryService for byraad_inquiry::Drafter {
     }
 }
 
-/// Drafts kept for their Word download, oldest dropped first.
+/// Group prefix of a party: a draft by a member of party "SF" is readable by principals holding
+/// the group "parti:sf" (and by its author).
+pub const PARTY_GROUP_PREFIX: &str = "parti:";
+
+/// The group of `party`'s members.
+pub fn party_group(party: &str) -> String {
+    format!("{PARTY_GROUP_PREFIX}{}", party.trim().to_lowercase())
+}
+
+/// A kept draft and who may read it.
+struct KeptDraft {
+    id: String,
+    author: String,
+    group: String,
+    draft: byraad_inquiry::DraftResponse,
+}
+
+/// Drafts kept for their Word download, oldest dropped first. A draft belongs to its author and
+/// its author's party group; to anyone else it does not exist.
 #[derive(Default)]
 pub struct DraftStore {
-    drafts: std::sync::Mutex<std::collections::VecDeque<(String, byraad_inquiry::DraftResponse)>>,
+    drafts: std::sync::Mutex<std::collections::VecDeque<KeptDraft>>,
     capacity: usize,
     counter: std::sync::atomic::AtomicU64,
 }
@@ -118,25 +141,25 @@ impl DraftStore {
         Self { capacity, ..Self::default() }
     }
 
-    /// Keeps `draft`; returns its id.
-    pub fn put(&self, draft: byraad_inquiry::DraftResponse) -> String {
+    /// Keeps `draft` by `author` for `party`; returns its id.
+    pub fn put(&self, author: &Principal, party: &str, draft: byraad_inquiry::DraftResponse) -> String {
         use sha2::Digest;
         let n = self.counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
-        let digest = sha2::Sha256::digest(format!("{n}:{nanos}:{}:{}", std::process::id(), draft.markdown).as_bytes());
-        let id = hex::encode(&digest[..12]);
+        let digest = sha2::Sha256::digest(format!("{n}:{nanos}:{}:{}:{}", std::process::id(), author.name, draft.markdown).as_bytes());
+        let id = hex::encode(&digest[..16]);
         let mut drafts = self.drafts.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if drafts.len() >= self.capacity.max(1) {
             drafts.pop_front();
         }
-        drafts.push_back((id.clone(), draft));
+        drafts.push_back(KeptDraft { id: id.clone(), author: author.name.clone(), group: party_group(party), draft });
         id
     }
 
-    /// The draft with this id.
-    pub fn get(&self, id: &str) -> Option<byraad_inquiry::DraftResponse> {
+    /// The draft with this id, if `reader` is its author or in its party group.
+    pub fn get(&self, id: &str, reader: &Principal) -> Option<byraad_inquiry::DraftResponse> {
         let drafts = self.drafts.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        drafts.iter().find(|(i, _)| i == id).map(|(_, d)| d.clone())
+        drafts.iter().find(|d| d.id == id && (d.author == reader.name || reader.groups.contains(&d.group))).map(|d| d.draft.clone())
     }
 }
 
@@ -159,6 +182,10 @@ pub struct AppState {
     pub max_limit: usize,
     /// Largest request body.
     pub max_body_bytes: usize,
+    /// Who is calling.
+    pub auth: Arc<Authenticator>,
+    /// Where every request is recorded.
+    pub audit: Arc<AuditLog>,
 }
 
 impl AppState {
@@ -173,7 +200,15 @@ impl AppState {
             drafts: Arc::new(DraftStore::new(config.inquiry.kept_drafts)),
             max_limit: config.search.max_limit,
             max_body_bytes: config.server.max_body_bytes,
+            auth: Arc::new(Authenticator::default()),
+            audit: Arc::new(AuditLog::new(config.audit.dir_for(&config.data.dir), config.audit.query, config.audit.answers)),
         }
+    }
+
+    /// The same state authenticating with `auth` (by default every request is anonymous).
+    pub fn with_auth(mut self, auth: Authenticator) -> Self {
+        self.auth = Arc::new(auth);
+        self
     }
 
     /// The same state looking up rules with `rules`.
@@ -201,6 +236,7 @@ pub fn app(state: AppState) -> Router {
     routes::api_router()
         .fallback(|| async { ApiError::NotFound("no such endpoint".into()) })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+        .layer(axum::middleware::from_fn_with_state(state.clone(), routes::guard))
         .layer(DefaultBodyLimit::max(limit))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

@@ -5,18 +5,19 @@ use std::ops::ControlFlow;
 use std::sync::Arc;
 
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, State};
+use axum::extract::{Extension, MatchedPath, Path, Request, State};
+use axum::middleware::Next;
 use axum::response::sse::{self, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use byraad_core::{AnswerMode, ChatRequest, ChatResponse, ChatRole, Citation, Document, DocumentMeta, Hit, Message, SearchRequest, SearchResponse, Span};
+use byraad_core::{AnswerMode, Principal, ChatRequest, ChatResponse, ChatRole, Citation, Document, DocumentMeta, Hit, Message, SearchRequest, SearchResponse, Span};
 use serde::Serialize;
 use utoipa::{OpenApi, ToSchema};
 
 use tokio::sync::mpsc;
 
-use crate::{ApiError, AppState, ChatService, Event, Sink};
+use crate::{ApiError, AppState, AuditInfo, AuditLog, ChatService, Event, Sink};
 
 /// The OpenAPI description of the API, served at `/openapi.json`.
 #[derive(OpenApi)]
@@ -42,6 +43,74 @@ pub fn api_router() -> Router<AppState> {
         .route("/openapi.json", get(openapi))
 }
 
+/// Principal name of a request whose authentication failed.
+const UNAUTHENTICATED: &str = "-";
+
+/// Authenticates every request and records every API request in the audit log.
+///
+/// `/healthz` and `/openapi.json` are open (a request without a valid token is anonymous
+/// there); every `/v1/` request needs a valid token when `auth.required` is set, and a token
+/// that does not verify is refused even when it is not. The handler's [`AuditInfo`] (query,
+/// documents returned and cited) goes into the audit entry; when the entry cannot be written the
+/// response is replaced by a 503: nothing is answered unaudited.
+pub(crate) async fn guard(State(state): State<AppState>, matched: Option<MatchedPath>, mut req: Request, next: Next) -> Response {
+    let started = std::time::Instant::now();
+    let path = matched.as_ref().map_or_else(|| req.uri().path().to_string(), |m| m.as_str().to_string());
+    let endpoint = format!("{} {path}", req.method());
+    let api = path.starts_with("/v1/");
+    let header = match req.headers().get(axum::http::header::AUTHORIZATION).map(|v| v.to_str()) {
+        None => Ok(None),
+        Some(Ok(v)) => Ok(Some(v.to_string())),
+        Some(Err(_)) => Err(crate::AuthError::Rejected("the Authorization header is not text".into())),
+    };
+    let auth = state.auth.clone();
+    let result = match header {
+        Err(e) => Err(e),
+        Ok(header) if auth.may_block() => tokio::task::spawn_blocking(move || auth.authenticate(header.as_deref()))
+            .await
+            .unwrap_or_else(|e| Err(crate::AuthError::Rejected(format!("authentication failed: {e}")))),
+        Ok(header) => auth.authenticate(header.as_deref()),
+    };
+    let principal = match result {
+        Ok(p) => p,
+        Err(_) if !api => Principal::anonymous(),
+        Err(e) => {
+            tracing::warn!(%endpoint, reason = %e, "request not authenticated");
+            let message = match e {
+                crate::AuthError::Missing => "a bearer token is required (Authorization: Bearer <token>)",
+                crate::AuthError::Rejected(_) => "the bearer token is not valid",
+            };
+            let entry = state.audit.entry(UNAUTHENTICATED, &endpoint, AuditInfo::default(), 401, elapsed_ms(started));
+            let audit = state.audit.clone();
+            let _ = tokio::task::spawn_blocking(move || audit.write(&entry)).await;
+            return ApiError::Unauthorized(message.into()).into_response();
+        }
+    };
+    req.extensions_mut().insert(principal.clone());
+    let mut resp = next.run(req).await;
+    if !api {
+        return resp;
+    }
+    let info = resp.extensions_mut().remove::<AuditInfo>().unwrap_or_default();
+    let entry = state.audit.entry(&principal.name, &endpoint, info, resp.status().as_u16(), elapsed_ms(started));
+    let audit = state.audit.clone();
+    match tokio::task::spawn_blocking(move || audit.write(&entry)).await {
+        Ok(Ok(())) => resp,
+        _ => ApiError::Unavailable("the audit log cannot be written; no request is answered until it can".into()).into_response(),
+    }
+}
+
+fn elapsed_ms(started: std::time::Instant) -> u64 {
+    u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX)
+}
+
+/// `response` carrying `info` for the audit log.
+fn audited(info: AuditInfo, response: impl IntoResponse) -> Response {
+    let mut resp = response.into_response();
+    resp.extensions_mut().insert(info);
+    resp
+}
+
 /// `/healthz` body.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Health {
@@ -57,6 +126,10 @@ pub struct Health {
     /// What is not working as configured, if anything.
     #[serde(skip_serializing_if = "Option::is_none")]
     warning: Option<String>,
+    /// The audit log: `{"ok": true}`, or `{"ok": false, "error": ...}` while it cannot be
+    /// written (every API request is refused then).
+    #[schema(value_type = Object)]
+    audit: serde_json::Value,
 }
 
 /// Error body.
@@ -98,18 +171,29 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, ApiError> + S
     tokio::task::spawn_blocking(f).await.map_err(|e| ApiError::Internal(e.to_string()))?
 }
 
-/// Liveness and index size.
-#[utoipa::path(get, path = "/healthz", responses((status = 200, body = Health)))]
-async fn healthz(State(state): State<AppState>) -> Result<Json<Health>, ApiError> {
+/// Liveness, the size of the index the caller may read, and the audit log's state (503 while
+/// the audit log cannot be written).
+#[utoipa::path(get, path = "/healthz", responses((status = 200, body = Health), (status = 503, body = Health)))]
+async fn healthz(State(state): State<AppState>, Extension(principal): Extension<Principal>) -> Result<Response, ApiError> {
     let service = state.search.clone();
-    let stats = blocking(move || Ok(service.stats()?)).await?;
-    Ok(Json(Health {
-        status: "ok",
+    let clearance = principal.clearance();
+    let stats = blocking(move || Ok(service.stats(&clearance)?)).await?;
+    let audit = state.audit.clone();
+    let audit_error = blocking(move || Ok(audit.health())).await?;
+    let healthy = audit_error.is_none();
+    let body = Health {
+        status: if healthy { "ok" } else { "degraded" },
         documents: stats.documents,
         chunks: stats.chunks,
         dense: state.search.dense(),
         warning: state.search.warning(),
-    }))
+        audit: match audit_error {
+            None => serde_json::json!({"ok": true}),
+            Some(e) => serde_json::json!({"ok": false, "error": e}),
+        },
+    };
+    let status = if healthy { axum::http::StatusCode::OK } else { axum::http::StatusCode::SERVICE_UNAVAILABLE };
+    Ok((status, Json(body)).into_response())
 }
 
 /// Searches the archive.
@@ -117,14 +201,19 @@ async fn healthz(State(state): State<AppState>) -> Result<Json<Health>, ApiError
     responses((status = 200, body = SearchResponse), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody)))]
 async fn search(
     State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
     body: Result<Json<SearchRequest>, JsonRejection>,
-) -> Result<Json<SearchResponse>, ApiError> {
-    let Json(req) = body.map_err(|r| match ApiError::from(r) {
+) -> Result<Response, ApiError> {
+    let Json(mut req) = body.map_err(|r| match ApiError::from(r) {
         ApiError::TooLarge(_) => ApiError::TooLarge(state.max_body_bytes),
         other => other,
     })?;
     req.validate(state.max_limit).map_err(|e| ApiError::BadRequest(e.to_string()))?;
-    Ok(Json(blocking(move || Ok(state.search.search(&req)?)).await?))
+    req.clearance = principal.clearance();
+    let query = req.query.clone();
+    let resp = blocking(move || Ok(state.search.search(&req)?)).await?;
+    let info = AuditInfo::query(query).returned(resp.hits.iter().map(|h| h.doc_id.as_str()));
+    Ok(audited(info, Json(resp)))
 }
 
 /// Answers a question from the archive with cited passages, or abstains. With `"stream": true`
@@ -134,9 +223,10 @@ async fn search(
     responses((status = 200, body = ChatResponse, description = "the answer; text/event-stream when streamed"), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody), (status = 503, body = ErrorBody)))]
 async fn chat(
     State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
     body: Result<Json<ChatRequest>, JsonRejection>,
 ) -> Result<Response, ApiError> {
-    let Json(req) = body.map_err(|r| match ApiError::from(r) {
+    let Json(mut req) = body.map_err(|r| match ApiError::from(r) {
         ApiError::TooLarge(_) => ApiError::TooLarge(state.max_body_bytes),
         other => other,
     })?;
@@ -144,11 +234,38 @@ async fn chat(
     let Some(service) = state.chat.clone() else {
         return Err(ApiError::Unavailable("answers are not configured on this server".into()));
     };
+    req.clearance = principal.clearance();
+    let question = req.question_text().to_string();
     if req.stream {
-        return Ok(stream_chat(service, req).into_response());
+        let done = StreamAudit { log: state.audit.clone(), principal: principal.name.clone(), question: question.clone(), started: std::time::Instant::now() };
+        return Ok(audited(AuditInfo::query(question), stream_chat(service, req, done)));
     }
     let resp = blocking(move || Ok(service.chat(&req, &mut Discard)?)).await?;
-    resp.map(Json).map(IntoResponse::into_response).ok_or_else(|| ApiError::Internal("the answer stopped although the client listens".into()))
+    let resp = resp.ok_or_else(|| ApiError::Internal("the answer stopped although the client listens".into()))?;
+    Ok(audited(chat_audit(question, &resp), Json(resp)))
+}
+
+/// What the audit log records of an answer.
+fn chat_audit(question: String, resp: &ChatResponse) -> AuditInfo {
+    let mut info = AuditInfo::query(question).cited(resp.citations.iter().map(|c| c.doc_id.as_str())).returned(resp.related.iter().map(|h| h.doc_id.as_str()));
+    info.answer = Some(resp.answer.clone());
+    info
+}
+
+/// Writes the audit entry of a streamed answer when it ends, before its `done` event.
+struct StreamAudit {
+    log: Arc<AuditLog>,
+    principal: String,
+    question: String,
+    started: std::time::Instant,
+}
+
+impl StreamAudit {
+    fn write(&self, resp: &ChatResponse) -> Result<(), String> {
+        let mut entry = self.log.entry(&self.principal, "POST /v1/chat", chat_audit(self.question.clone(), resp), 200, elapsed_ms(self.started));
+        entry.stream = Some("done".into());
+        self.log.write(&entry)
+    }
 }
 
 /// A sink that keeps nothing: the whole response is returned at the end.
@@ -184,12 +301,15 @@ impl Sink for ChannelSink {
 /// text that uses it), then `done` (the whole response) or `error` (`{"error"}`). The answer
 /// runs on a blocking thread; when the client disconnects, the stream's receiver is dropped,
 /// the sink stops listening and the answer (and the language model's generation) stops.
-fn stream_chat(service: Arc<dyn ChatService>, req: ChatRequest) -> Sse<impl futures_util::Stream<Item = Result<sse::Event, Infallible>>> {
+fn stream_chat(service: Arc<dyn ChatService>, req: ChatRequest, audit: StreamAudit) -> Sse<impl futures_util::Stream<Item = Result<sse::Event, Infallible>>> {
     let (tx, rx) = mpsc::channel::<sse::Event>(64);
     tokio::task::spawn_blocking(move || {
         let mut sink = ChannelSink(tx.clone());
         let last = match service.chat(&req, &mut sink) {
-            Ok(Some(resp)) => sse::Event::default().event("done").json_data(&resp),
+            Ok(Some(resp)) => match audit.write(&resp) {
+                Ok(()) => sse::Event::default().event("done").json_data(&resp),
+                Err(_) => sse::Event::default().event("error").json_data(ApiError::Unavailable("the audit log cannot be written; the answer is withheld".into()).status_and_body().1),
+            },
             Ok(None) => {
                 tracing::info!("client went away; answer stopped");
                 return;
@@ -226,7 +346,11 @@ pub struct RulesResponse {
 /// Looks up provisions of the law and the council's rules.
 #[utoipa::path(get, path = "/v1/rules/lookup", params(RulesQuery),
     responses((status = 200, body = RulesResponse), (status = 400, body = ErrorBody), (status = 503, body = ErrorBody)))]
-async fn rules_lookup(State(state): State<AppState>, query: Result<axum::extract::Query<RulesQuery>, axum::extract::rejection::QueryRejection>) -> Result<Json<RulesResponse>, ApiError> {
+async fn rules_lookup(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    query: Result<axum::extract::Query<RulesQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
     let axum::extract::Query(params) = query.map_err(|r| ApiError::BadRequest(r.body_text()))?;
     let q = params.q.as_deref().map(str::trim).unwrap_or_default().to_string();
     if q.is_empty() {
@@ -242,8 +366,11 @@ async fn rules_lookup(State(state): State<AppState>, query: Result<axum::extract
     let Some(rules) = state.rules.clone() else {
         return Err(ApiError::Unavailable("rules look-up is not configured on this server".into()));
     };
-    let results = blocking(move || Ok(rules.lookup(&q, limit)?)).await?;
-    Ok(Json(RulesResponse { results }))
+    let clearance = principal.clearance();
+    let asked = q.clone();
+    let results = blocking(move || Ok(rules.lookup(&q, limit, &clearance)?)).await?;
+    let info = AuditInfo::query(asked).returned(results.iter().map(|p| p.doc_id.as_str()));
+    Ok(audited(info, Json(RulesResponse { results })))
 }
 
 /// A draft, its id and where its Word document is.
@@ -260,8 +387,12 @@ pub struct DraftReply {
 /// Drafts a 10-dages forespørgsel from a member's own words.
 #[utoipa::path(post, path = "/v1/inquiries/draft", request_body = byraad_inquiry::DraftRequest,
     responses((status = 200, body = DraftReply), (status = 400, body = ErrorBody), (status = 503, body = ErrorBody)))]
-async fn draft_inquiry(State(state): State<AppState>, body: Result<Json<byraad_inquiry::DraftRequest>, JsonRejection>) -> Result<Json<DraftReply>, ApiError> {
-    let Json(req) = body.map_err(|r| match ApiError::from(r) {
+async fn draft_inquiry(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    body: Result<Json<byraad_inquiry::DraftRequest>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let Json(mut req) = body.map_err(|r| match ApiError::from(r) {
         ApiError::TooLarge(_) => ApiError::TooLarge(state.max_body_bytes),
         other => other,
     })?;
@@ -269,33 +400,42 @@ async fn draft_inquiry(State(state): State<AppState>, body: Result<Json<byraad_i
     let Some(service) = state.inquiries.clone() else {
         return Err(ApiError::Unavailable("drafting is not configured on this server".into()));
     };
+    req.clearance = principal.clearance();
+    let (text, party) = (req.text.clone(), req.party.clone());
     let response = blocking(move || Ok(service.draft(&req, date)?)).await?;
-    let id = state.drafts.put(response.clone());
-    Ok(Json(DraftReply { docx_url: format!("/v1/inquiries/drafts/{id}.docx"), id, response }))
+    let id = state.drafts.put(&principal, &party, response.clone());
+    let info = AuditInfo::query(text).cited(response.related.iter().map(|r| r.doc_id.as_str()));
+    Ok(audited(info, Json(DraftReply { docx_url: format!("/v1/inquiries/drafts/{id}.docx"), id, response })))
 }
 
 /// A draft as a Word document.
 #[utoipa::path(get, path = "/v1/inquiries/drafts/{file}", params(("file" = String, Path, description = "{id}.docx")),
     responses((status = 200, description = "the Word document", content_type = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"), (status = 404, body = ErrorBody)))]
-async fn draft_docx(State(state): State<AppState>, Path(file): Path<String>) -> Result<Response, ApiError> {
+async fn draft_docx(State(state): State<AppState>, Extension(principal): Extension<Principal>, Path(file): Path<String>) -> Result<Response, ApiError> {
     let unknown = || ApiError::NotFound(format!("no draft {file:?}"));
     let id = file.strip_suffix(".docx").ok_or_else(unknown)?;
-    let draft = state.drafts.get(id).ok_or_else(unknown)?;
+    // Another party's draft is answered exactly like an unknown one.
+    let draft = state.drafts.get(id, &principal).ok_or_else(unknown)?;
     let bytes = byraad_inquiry::docx::docx(&draft.draft, &draft.related).map_err(ApiError::Internal)?;
     let headers = [
         (axum::http::header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.wordprocessingml.document".to_string()),
         (axum::http::header::CONTENT_DISPOSITION, format!("attachment; filename=\"forespoergsel-{id}.docx\"")),
     ];
-    Ok((headers, bytes).into_response())
+    let info = AuditInfo::query(id).cited(draft.related.iter().map(|r| r.doc_id.as_str()));
+    Ok(audited(info, (headers, bytes)))
 }
 
 /// One whole document.
 #[utoipa::path(get, path = "/v1/documents/{doc_id}", params(("doc_id" = String, Path, description = "document id")),
     responses((status = 200, body = DocumentResponse), (status = 404, body = ErrorBody)))]
-async fn document(State(state): State<AppState>, Path(doc_id): Path<String>) -> Result<Json<DocumentResponse>, ApiError> {
+async fn document(State(state): State<AppState>, Extension(principal): Extension<Principal>, Path(doc_id): Path<String>) -> Result<Response, ApiError> {
     let id = doc_id.clone();
-    let doc = blocking(move || Ok(state.search.document(&id)?)).await?;
-    doc.map(|d| Json(d.into())).ok_or_else(|| ApiError::NotFound(format!("no document with id {doc_id:?}")))
+    let clearance = principal.clearance();
+    let doc = blocking(move || Ok(state.search.document(&id, &clearance)?)).await?;
+    // A document the caller may not read is answered exactly like an unknown one.
+    let doc = doc.ok_or_else(|| ApiError::NotFound(format!("no document with id {doc_id:?}")))?;
+    let info = AuditInfo::query(doc_id.clone()).returned([doc_id.as_str()]);
+    Ok(audited(info, Json(DocumentResponse::from(doc))))
 }
 
 async fn openapi() -> Json<utoipa::openapi::OpenApi> {
@@ -321,10 +461,10 @@ mod tests {
         fn search(&self, _: &SearchRequest) -> byraad_index::Result<SearchResponse> {
             Ok(SearchResponse { hits: Vec::new(), took_ms: 0, mode: byraad_core::Mode::Lexical, warning: None })
         }
-        fn document(&self, _: &str) -> byraad_index::Result<Option<Document>> {
+        fn document(&self, _: &str, _: &byraad_core::Clearance) -> byraad_index::Result<Option<Document>> {
             Ok(None)
         }
-        fn stats(&self) -> byraad_index::Result<byraad_index::Stats> {
+        fn stats(&self, _: &byraad_core::Clearance) -> byraad_index::Result<byraad_index::Stats> {
             Ok(byraad_index::Stats { documents: 0, chunks: 0 })
         }
         fn dense(&self) -> Option<byraad_index::DenseStatus> {
@@ -347,7 +487,10 @@ mod tests {
 
     #[tokio::test]
     async fn a_failure_while_streaming_ends_with_an_error_event() {
-        let state = AppState::new(Arc::new(Empty), &Config::default()).with_chat(Arc::new(Failing));
+        let data = tempfile::tempdir().unwrap();
+        let mut config = Config::default();
+        config.data.dir = data.path().to_path_buf();
+        let state = AppState::new(Arc::new(Empty), &config).with_chat(Arc::new(Failing));
         let body = serde_json::json!({"messages": [{"role": "user", "content": "Hvad skete der?"}], "stream": true}).to_string();
         let request = Request::post("/v1/chat").header("content-type", "application/json").body(Body::from(body)).unwrap();
         let response = app(state).oneshot(request).await.unwrap();

@@ -1,5 +1,6 @@
 //! Filters shared by every vector store, expressed in Qdrant's filter language.
 
+use byraad_core::{Access, Clearance};
 use serde_json::{Value, json};
 
 /// Restrictions applied inside a vector search.
@@ -17,11 +18,19 @@ pub struct VectorFilter {
     pub case: Option<String>,
     /// Only these sources.
     pub sources: Vec<String>,
+    /// Only what the caller may read (default: public documents only).
+    pub clearance: Clearance,
 }
 
 impl VectorFilter {
-    /// The filter as Qdrant's JSON filter (`{"must": [...]}`), the form both the REST API and
-    /// qdrant-edge's `Filter` deserialise.
+    /// Payload groups readable besides public ones; `None` when everything is.
+    pub fn readable_groups(&self) -> Option<&[String]> {
+        self.clearance.restricted_to()
+    }
+
+    /// The filter as Qdrant's JSON filter (`{"must": [...], "should": [...]}`), the form both
+    /// the REST API and qdrant-edge's `Filter` deserialise. Readability is the `should` part:
+    /// public, or one of the readable groups.
     pub fn to_qdrant_json(&self) -> Value {
         let mut must = Vec::new();
         if !self.kinds.is_empty() {
@@ -46,6 +55,15 @@ impl VectorFilter {
         if !self.sources.is_empty() {
             must.push(json!({"key": "source", "match": {"any": self.sources}}));
         }
-        json!({"must": must})
+        match self.readable_groups() {
+            None => json!({"must": must}),
+            Some(groups) => {
+                let mut should = vec![json!({"key": "access", "match": {"value": Access::Public.as_str()}})];
+                if !groups.is_empty() {
+                    should.push(json!({"key": "groups", "match": {"any": groups}}));
+                }
+                json!({"must": must, "should": should})
+            }
+        }
     }
 }

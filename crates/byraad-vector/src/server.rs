@@ -18,7 +18,7 @@ use crate::{Error, Result, VectorFilter, VectorHit, VectorPoint, VectorStore, po
 const SCROLL_PAGE: u32 = 1000;
 
 /// Payload fields filtered on, indexed when the collection is created.
-const KEYWORD_FIELDS: [&str; 5] = ["kind", "body", "case", "source", "fingerprint"];
+const KEYWORD_FIELDS: [&str; 7] = ["kind", "body", "case", "source", "fingerprint", "access", "groups"];
 
 /// How to reach the server and shape the collection.
 #[derive(Clone)]
@@ -156,7 +156,14 @@ pub(crate) fn grpc_filter(f: &VectorFilter) -> Filter {
     if !f.sources.is_empty() {
         must.push(Condition::matches("source", f.sources.clone()));
     }
-    Filter::must(must)
+    let mut filter = Filter::must(must);
+    if let Some(groups) = f.readable_groups() {
+        filter.should.push(Condition::matches("access", byraad_core::Access::Public.as_str().to_string()));
+        if !groups.is_empty() {
+            filter.should.push(Condition::matches("groups", groups.to_vec()));
+        }
+    }
+    filter
 }
 
 fn payload_str(payload: &std::collections::HashMap<String, qdrant_client::qdrant::Value>, key: &str) -> Option<String> {

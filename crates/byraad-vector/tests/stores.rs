@@ -6,6 +6,7 @@
 
 use std::time::Duration;
 
+use byraad_core::Clearance;
 use byraad_qdrant_local::LocalQdrant;
 use byraad_vector::{EdgeStore, QdrantSettings, QdrantStore, VectorFilter, VectorPayload, VectorPoint, VectorStore};
 
@@ -63,6 +64,26 @@ fn behaves_as_a_vector_store(store: &dyn VectorStore) {
     assert_eq!(ids(store, &q, &sources), vec!["cc01", "bb01"]);
     let none = VectorFilter { kinds: vec!["lov".into()], case: Some("EMN-2025-000001".into()), ..Default::default() };
     assert!(ids(store, &q, &none).is_empty(), "conditions are all required");
+
+    // Restricted points: only a clearance sharing one of their groups reads them, however
+    // close they are; the default filter reads public points only.
+    let restricted = |chunk: &str, groups: &[&str], v: Vec<f32>| {
+        let mut p = point(chunk, "r.txt", "f1", "notat", 20250901, v);
+        p.payload.access = "restricted".into();
+        p.payload.groups = groups.iter().map(|g| (*g).to_string()).collect();
+        p
+    };
+    store.upsert(vec![restricted("dd01", &["magistraten"], vec![1.0, 0.0, 0.0]), restricted("dd02", &["byraadet", "v"], vec![1.0, 0.01, 0.0])]).unwrap();
+    let with = |clearance: Clearance| VectorFilter { clearance, ..Default::default() };
+    assert_eq!(ids(store, &q, &VectorFilter::default()), vec!["aa01", "aa02", "cc01", "bb01"], "public only by default");
+    assert_eq!(ids(store, &q, &with(Clearance::groups(vec!["v".into()]))), vec!["aa01", "dd02", "aa02", "cc01", "bb01"]);
+    assert_eq!(ids(store, &q, &with(Clearance::groups(vec!["magistraten".into(), "byraadet".into()]))).len(), 6);
+    assert_eq!(ids(store, &q, &with(Clearance::groups(vec!["andre".into()]))).len(), 4, "no shared group");
+    let kinds_and_group = VectorFilter { kinds: vec!["notat".into()], clearance: Clearance::groups(vec!["v".into()]), ..Default::default() };
+    assert_eq!(ids(store, &q, &kinds_and_group), vec!["dd02"], "filters and clearance both apply");
+    assert_eq!(ids(store, &q, &with(Clearance::everything())).len(), 6);
+    store.delete_source("r.txt", None).unwrap();
+    assert_eq!(store.count().unwrap(), 4);
 
     // Upserting the same chunk replaces it.
     store.upsert(vec![point("cc01", "c.txt", "f1", "dagsorden", 20240110, vec![0.95, 0.0, 0.3])]).unwrap();
@@ -179,7 +200,7 @@ fn qdrant_collection_is_created_as_configured_and_checked() {
     assert_eq!(params.write_consistency_factor, Some(1));
     let mut indexed: Vec<&str> = info.payload_schema.keys().map(String::as_str).collect();
     indexed.sort_unstable();
-    assert_eq!(indexed, ["body", "case", "date", "fingerprint", "kind", "source"]);
+    assert_eq!(indexed, ["access", "body", "case", "date", "fingerprint", "groups", "kind", "source"]);
     // Reconnecting to the existing collection works; another dimension is refused.
     local_store(&server, "chunks", 384).unwrap();
     let err = local_store(&server, "chunks", 768).err().expect("dimension mismatch").to_string();

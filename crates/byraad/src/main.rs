@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use byraad_core::config::{Config, DenseBackend, VectorBackend};
-use byraad_core::{Mode, SearchRequest};
+use byraad_core::{Clearance, Mode, SearchRequest};
 use byraad_embed::{Embedder, LocalE5, OpenAiEmbeddings, OpenAiSettings, Precision, Prefix};
 use byraad_answer::{AnswerConfig, Answerer};
 use byraad_index::{Dense, IngestEvent, LexicalIndex, Retriever};
@@ -31,6 +31,14 @@ struct Cli {
     /// Data directory holding the index.
     #[arg(long, global = true, value_name = "DIR")]
     data: Option<PathBuf>,
+    /// search, ask, draft-inquiry: also read restricted documents of this group (repeatable).
+    /// Without it the command line reads public documents only, like an anonymous request.
+    #[arg(long = "group", global = true, value_name = "GROUP")]
+    groups: Vec<String>,
+    /// search, ask, draft-inquiry: read every document, restricted ones included (the
+    /// operator's view of the data directory).
+    #[arg(long, global = true, conflicts_with = "groups")]
+    all_documents: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -94,6 +102,18 @@ enum Command {
         #[arg(long, value_name = "HOST:PORT")]
         addr: Option<std::net::SocketAddr>,
     },
+    /// Print audit log entries (JSON lines): who saw a document, what a member asked.
+    Audit {
+        /// Only this principal's requests.
+        #[arg(long, value_name = "NAME")]
+        principal: Option<String>,
+        /// Only requests on or after this day (YYYY-MM-DD, UTC).
+        #[arg(long, value_name = "DATE")]
+        since: Option<chrono::NaiveDate>,
+        /// Only requests that returned or cited this document.
+        #[arg(long, value_name = "ID")]
+        doc: Option<String>,
+    },
 }
 
 fn parse_mode(s: &str) -> Result<Mode, String> {
@@ -119,6 +139,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     if let Some(data) = cli.data {
         config.data.dir = data;
     }
+    let clearance = if cli.all_documents { Clearance::everything() } else { Clearance::groups(cli.groups) };
     match cli.command {
         Command::Ingest { corpus } => {
             if let Some(corpus) = corpus {
@@ -129,15 +150,15 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Search { query, limit, json, mode } => {
             config.validate()?;
-            search(&config, query, limit, json, mode)
+            search(&config, query, limit, json, mode, clearance)
         }
         Command::Ask { question, json } => {
             config.validate()?;
-            ask(&config, question, json)
+            ask(&config, question, json, clearance)
         }
         Command::DraftInquiry { member, party, text, date, addressee, docx, json } => {
             config.validate()?;
-            let req = byraad_inquiry::DraftRequest { member, party, text, date, addressee };
+            let req = byraad_inquiry::DraftRequest { member, party, text, date, addressee, clearance };
             draft_inquiry(&config, &req, docx.as_deref(), json)
         }
         Command::Serve { addr } => {
@@ -147,7 +168,23 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             config.validate()?;
             serve(&config)
         }
+        Command::Audit { principal, since, doc } => {
+            config.validate()?;
+            audit(&config, principal.as_deref(), since, doc.as_deref())
+        }
     }
+}
+
+fn audit(config: &Config, principal: Option<&str>, since: Option<chrono::NaiveDate>, doc: Option<&str>) -> anyhow::Result<ExitCode> {
+    let dir = config.audit.dir_for(&config.data.dir);
+    let (entries, bad) = byraad_server::read_entries(&dir, principal, since, doc).with_context(|| format!("cannot read the audit log in {}", dir.display()))?;
+    for e in &entries {
+        println!("{}", serde_json::to_string(e)?);
+    }
+    for line in &bad {
+        eprintln!("byraad: warning: {line}: not an audit entry");
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn open_index(config: &Config) -> anyhow::Result<LexicalIndex> {
@@ -294,9 +331,9 @@ fn ingest(config: &Config) -> anyhow::Result<ExitCode> {
     Ok(if report.failures.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
-fn search(config: &Config, query: String, limit: Option<usize>, json: bool, mode: Option<Mode>) -> anyhow::Result<ExitCode> {
+fn search(config: &Config, query: String, limit: Option<usize>, json: bool, mode: Option<Mode>, clearance: Clearance) -> anyhow::Result<ExitCode> {
     let retriever = open_retriever(config)?;
-    let req = SearchRequest { query, limit: Some(limit.unwrap_or(config.search.default_limit)), mode, ..Default::default() };
+    let req = SearchRequest { query, limit: Some(limit.unwrap_or(config.search.default_limit)), mode, clearance, ..Default::default() };
     let resp = retriever.search(&req)?;
     if let Some(w) = &resp.warning {
         eprintln!("byraad: warning: {w}");
@@ -396,10 +433,10 @@ impl byraad_answer::Sink for Printer {
     }
 }
 
-fn ask(config: &Config, question: String, json: bool) -> anyhow::Result<ExitCode> {
+fn ask(config: &Config, question: String, json: bool, clearance: Clearance) -> anyhow::Result<ExitCode> {
     let retriever = Arc::new(open_retriever(config)?);
     let answerer = answerer(config, retriever.clone())?.with_rules(rules(config, retriever));
-    let req = byraad_core::ChatRequest::question(&question);
+    let req = byraad_core::ChatRequest { clearance, ..byraad_core::ChatRequest::question(&question) };
     if json {
         let resp = answerer.answer(&req)?;
         if let Some(w) = &resp.warning {
@@ -427,15 +464,21 @@ fn ask(config: &Config, question: String, json: bool) -> anyhow::Result<ExitCode
 }
 
 fn serve(config: &Config) -> anyhow::Result<ExitCode> {
+    let addr = config.server.addr;
+    if !addr.ip().is_loopback() && !config.auth.required {
+        anyhow::bail!("refusing to serve on {addr} without authentication: set auth.required = true (with [[auth.tokens]] or [auth.oidc]) or bind a loopback address");
+    }
+    let auth = byraad_server::Authenticator::from_config(&config.auth).map_err(anyhow::Error::msg)?;
     let retriever = open_retriever(config)?;
-    let stats = retriever.lexical().stats()?;
+    let stats = retriever.lexical().stats(&Clearance::everything())?;
     let retriever = Arc::new(retriever);
     let rules = rules(config, retriever.clone());
     let answerer = Arc::new(answerer(config, retriever.clone())?.with_rules(rules.clone()));
     // Drafts look for answers extractively: they list what the archive says, quoted.
     let extractive = Arc::new(Answerer::new(retriever.clone(), answer_settings(config)).with_rules(rules.clone()));
     let drafter = drafter(config, retriever.clone(), extractive)?;
-    let state = byraad_server::AppState::new(retriever, config).with_chat(answerer).with_rules(rules).with_inquiries(Arc::new(drafter));
+    let state = byraad_server::AppState::new(retriever, config).with_auth(auth).with_chat(answerer).with_rules(rules).with_inquiries(Arc::new(drafter));
+    tracing::info!(auth_required = config.auth.required, tokens = config.auth.tokens.len(), oidc = config.auth.oidc.enabled(), audit = %state.audit.dir().display(), "access control");
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind(config.server.addr)
