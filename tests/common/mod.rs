@@ -145,9 +145,14 @@ pub fn model_dir() -> PathBuf {
 impl Server {
     /// Starts the server with extra environment (configuration overrides) and waits for `/healthz`.
     pub fn start_with(data: tempfile::TempDir, env: &[(&str, String)]) -> Server {
+        Self::start_args(data, &[], env)
+    }
+
+    /// Starts the server with extra arguments (`--config FILE`) and environment.
+    pub fn start_args(data: tempfile::TempDir, args: &[&str], env: &[(&str, String)]) -> Server {
         let mut cmd = Command::new(BIN);
         let log = tempfile::NamedTempFile::new().unwrap();
-        cmd.args(["serve", "--addr", "127.0.0.1:0", "--data"]).arg(data.path()).stdout(Stdio::piped()).stderr(log.reopen().unwrap());
+        cmd.args(["serve", "--addr", "127.0.0.1:0", "--data"]).arg(data.path()).args(args).stdout(Stdio::piped()).stderr(log.reopen().unwrap());
         cmd.env(LEXICAL.0, LEXICAL.1);
         for (k, v) in env {
             cmd.env(k, v);

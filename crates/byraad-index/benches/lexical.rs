@@ -8,7 +8,7 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use byraad_core::SearchRequest;
+use byraad_core::{Clearance, SearchRequest};
 use byraad_core::config::Config;
 use byraad_index::LexicalIndex;
 use byraad_ingest::{ChunkSizes, Chunker, Corpus};
@@ -45,17 +45,26 @@ fn main() {
     println!("ingest (cold, median of 3): {:.1} MB/s", rates[1]);
     println!("re-ingest (nothing changed): {:.1} ms", again.elapsed.as_secs_f64() * 1e3);
 
-    let mut latencies: Vec<Duration> = Vec::new();
-    for _ in 0..5 {
-        for q in &questions {
-            let req = SearchRequest { query: q.clone(), limit: Some(10), ..Default::default() };
-            let t = Instant::now();
-            let resp = index.search(&req).expect("search");
-            latencies.push(t.elapsed());
-            std::hint::black_box(resp);
+    // The same questions under three clearances: access is a required clause of every query,
+    // so its cost is measured against a search without it (the operator's everything).
+    let clearances = [
+        ("everything (no access clause)", Clearance::everything()),
+        ("public only", Clearance::public()),
+        ("public + 3 groups", Clearance::groups(vec!["byraadet".into(), "magistraten".into(), "parti:sf".into()])),
+    ];
+    for (name, clearance) in clearances {
+        let mut latencies: Vec<Duration> = Vec::new();
+        for _ in 0..5 {
+            for q in &questions {
+                let req = SearchRequest { query: q.clone(), limit: Some(10), clearance: clearance.clone(), ..Default::default() };
+                let t = Instant::now();
+                let resp = index.search(&req).expect("search");
+                latencies.push(t.elapsed());
+                std::hint::black_box(resp);
+            }
         }
+        latencies.sort();
+        let pct = |p: f64| latencies[((latencies.len() - 1) as f64 * p).round() as usize].as_secs_f64() * 1e3;
+        println!("search over {} questions x5, {name}: p50 {:.2} ms, p99 {:.2} ms", questions.len(), pct(0.5), pct(0.99));
     }
-    latencies.sort();
-    let pct = |p: f64| latencies[((latencies.len() - 1) as f64 * p).round() as usize].as_secs_f64() * 1e3;
-    println!("search over {} questions x5: p50 {:.2} ms, p99 {:.2} ms", questions.len(), pct(0.5), pct(0.99));
 }

@@ -218,6 +218,8 @@ const JWKS_TIMEOUT_SECS: u64 = 10;
 
 /// The body of `url` (blocking).
 fn fetch(url: &str) -> Result<String, String> {
+    // reqwest's TLS has no built-in crypto provider: ring, as everywhere in the service.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let client = reqwest::blocking::Client::builder().timeout(Duration::from_secs(JWKS_TIMEOUT_SECS)).build().map_err(|e| format!("auth.oidc.jwks_url: {e}"))?;
     let resp = client.get(url).send().map_err(|e| format!("auth.oidc.jwks_url {url}: {e}"))?;
     if !resp.status().is_success() {

@@ -177,6 +177,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 
 fn audit(config: &Config, principal: Option<&str>, since: Option<chrono::NaiveDate>, doc: Option<&str>) -> anyhow::Result<ExitCode> {
     let dir = config.audit.dir_for(&config.data.dir);
+    if !dir.exists() {
+        eprintln!("byraad: no audit log in {} yet", dir.display());
+        return Ok(ExitCode::SUCCESS);
+    }
     let (entries, bad) = byraad_server::read_entries(&dir, principal, since, doc).with_context(|| format!("cannot read the audit log in {}", dir.display()))?;
     for e in &entries {
         println!("{}", serde_json::to_string(e)?);
