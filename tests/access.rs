@@ -394,6 +394,36 @@ fn an_open_server_on_a_non_loopback_address_is_refused() {
 }
 
 #[test]
+fn what_a_principal_cannot_read_does_not_change_how_its_results_rank() {
+    // The same public documents alone, and beside thirty closed items that use the query's words:
+    // scores (and so the order) a principal without their group sees are the same.
+    let public = common::write_corpus(&[("manifest.toml", &MANIFEST[..MANIFEST.find("[[document]]\npath = \"k7-sag.txt\"").unwrap()]), ("offentlig.txt", PUBLIC)]);
+    let mut files: Vec<(String, String)> = vec![("offentlig.txt".into(), PUBLIC.into())];
+    let mut manifest = MANIFEST[..MANIFEST.find("[[document]]\npath = \"k7-sag.txt\"").unwrap()].to_string();
+    for i in 0..30 {
+        files.push((format!("lukket-{i}.txt"), format!("Punkt 1: Ejendomme i Midtbyen nr. {i}\nMagistraten drøftede salg af kommunens ejendomme og grunde i Midtbyen, sag {i}.\n")));
+        manifest.push_str(&format!("\n[[document]]\npath = \"lukket-{i}.txt\"\ntitle = \"Lukket punkt {i}\"\nkind = \"dagsorden\"\nbody = \"Magistraten\"\naccess = \"restricted\"\ngroups = [\"magistraten\"]\n"));
+    }
+    files.push(("manifest.toml".into(), manifest));
+    let refs: Vec<(&str, &str)> = files.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    let both = common::write_corpus(&refs);
+    let scores = |corpus: &Path| -> Vec<(String, f64)> {
+        let data = ingested(corpus);
+        let out = byraad(data.path(), &["search", "kommunens ejendomme og grunde i Midtbyen", "--json", "--mode", "lexical"]);
+        let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
+        v["hits"].as_array().unwrap().iter().map(|h| (h["chunk_id"].as_str().unwrap().to_string(), h["score"].as_f64().unwrap())).collect()
+    };
+    let (alone, beside) = (scores(public.path()), scores(both.path()));
+    assert!(!alone.is_empty());
+    assert_eq!(alone.iter().map(|h| &h.0).collect::<Vec<_>>(), beside.iter().map(|h| &h.0).collect::<Vec<_>>());
+    for ((_, a), (_, b)) in alone.iter().zip(&beside) {
+        // Only the average length is the index's (scaled): scores agree to within a few per cent,
+        // where counting the closed items would change the words' weights several-fold.
+        assert!((a - b).abs() / a < 0.05, "scores {a} alone, {b} beside closed documents");
+    }
+}
+
+#[test]
 fn the_example_deployment_settings_are_a_valid_configuration() {
     let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config/auth.example.toml");
     let data = tempfile::tempdir().unwrap();

@@ -29,7 +29,7 @@ use std::collections::HashSet;
 use std::ops::ControlFlow;
 use std::sync::Arc;
 
-use byraad_core::{AnswerMode, ChatRequest, ChatResponse, Citation, Hit, SearchRequest, SearchResponse, Span};
+use byraad_core::{AnswerMode, ChatRequest, ChatResponse, Citation, Clearance, Hit, SearchRequest, SearchResponse, Span};
 use byraad_index::{Retriever, analysis};
 
 pub use llm::{LlmClient, LlmError, LlmMessage};
@@ -186,7 +186,7 @@ impl Answerer {
                 }
             }
         }
-        let mut resp = self.extractive(req.question_text(), &query, found, named.len())?;
+        let mut resp = self.extractive(req.question_text(), &query, found, named.len(), &req.clearance)?;
         resp.warning = warning;
         if send_whole(&resp, sink).is_break() {
             return Ok(None);
@@ -275,7 +275,7 @@ impl Answerer {
 
     /// The extractive answer to `question` (retrieved with `query`) from `found`, whose first
     /// `named` hits are provisions the question names: those are the answer, quoted.
-    fn extractive(&self, question: &str, query: &str, found: SearchResponse, named: usize) -> byraad_index::Result<ChatResponse> {
+    fn extractive(&self, question: &str, query: &str, found: SearchResponse, named: usize, clearance: &Clearance) -> byraad_index::Result<ChatResponse> {
         if named > 0 {
             let chosen: Vec<Candidate> = found.hits[..named.min(self.config.max_sentences)]
                 .iter()
@@ -286,7 +286,7 @@ impl Answerer {
             let related = found.hits.iter().filter(|h| !cited.contains(h.chunk_id.as_str())).cloned().collect();
             return Ok(ChatResponse { answer, abstained: false, mode: AnswerMode::Extractive, citations, related, warning: found.warning.clone() });
         }
-        let terms = self.query_terms(query)?;
+        let terms = self.query_terms(query, clearance)?;
         let kind = QuestionKind::of(question);
 
         let mut candidates: Vec<Candidate> = Vec::new();
@@ -381,7 +381,7 @@ impl Answerer {
         Ok(ChatResponse { answer, abstained: false, mode: AnswerMode::Extractive, citations, related, warning: found.warning.clone() })
     }
 
-    fn query_terms(&self, question: &str) -> byraad_index::Result<Vec<QueryTerm>> {
+    fn query_terms(&self, question: &str, clearance: &Clearance) -> byraad_index::Result<Vec<QueryTerm>> {
         let mut seen = HashSet::new();
         let mut terms: Vec<QueryTerm> = Vec::new();
         for w in analysis::content_words(question) {
@@ -394,7 +394,7 @@ impl Answerer {
             terms.push(QueryTerm { stems, weight: 0.0 });
         }
         let heads: Vec<String> = terms.iter().map(|t| t.stems[0].clone()).collect();
-        for (t, w) in terms.iter_mut().zip(self.retriever.lexical().idf(&heads)?) {
+        for (t, w) in terms.iter_mut().zip(self.retriever.lexical().idf(&heads, clearance)?) {
             t.weight = w;
         }
         Ok(terms)

@@ -13,10 +13,10 @@ use std::ops::Bound;
 use std::sync::LazyLock;
 use std::time::Instant;
 
-use byraad_core::{Hit, Kind, Mode, SearchRequest, SearchResponse, Span};
+use byraad_core::{Clearance, Hit, Kind, Mode, SearchRequest, SearchResponse, Span};
 use regex::Regex;
-use tantivy::collector::TopDocs;
-use tantivy::query::{BooleanQuery, BoostQuery, ConstScoreQuery, Occur, PhraseQuery, Query, RangeQuery, TermQuery};
+use tantivy::collector::{Count, DocSetCollector, TopDocs};
+use tantivy::query::{Bm25StatisticsProvider, BooleanQuery, BoostQuery, ConstScoreQuery, Occur, PhraseQuery, Query, RangeQuery, TermQuery};
 use tantivy::schema::{IndexRecordOption, Value};
 use tantivy::snippet::SnippetGenerator;
 use tantivy::tokenizer::TextAnalyzer;
@@ -53,13 +53,16 @@ impl LexicalIndex {
 
     /// Inverse document frequency of each stemmed term (`analysis::stem_term`) among chunk
     /// texts: `ln(1 + (N - n + 0.5) / (n + 0.5))`, BM25's idf.
-    pub fn idf(&self, terms: &[String]) -> Result<Vec<f32>> {
+    /// Counted over the chunks `clearance` may read, so that what it cannot read does not
+    /// shape its answers.
+    pub fn idf(&self, terms: &[String], clearance: &Clearance) -> Result<Vec<f32>> {
         let searcher = self.reader.searcher();
-        let n = searcher.doc_freq(&Term::from_field_text(self.fields.rec, crate::schema::REC_CHUNK))? as f32;
+        let stats = ReadableStatistics::new(&searcher, self.readable(clearance))?;
+        let n = stats.count(&crate::term_query(self.fields.rec, crate::schema::REC_CHUNK))? as f32;
         terms
             .iter()
             .map(|t| {
-                let df = searcher.doc_freq(&Term::from_field_text(self.fields.text, t))? as f32;
+                let df = stats.doc_freq(&Term::from_field_text(self.fields.text, t))? as f32;
                 Ok((1.0 + (n - df + 0.5) / (df + 0.5)).ln())
             })
             .collect()
@@ -68,14 +71,15 @@ impl LexicalIndex {
     /// The best `limit` chunks for `req` by BM25 over the Danish analysis, filters applied.
     pub fn lexical_hits(&self, req: &SearchRequest, limit: usize) -> Result<Vec<Hit>> {
         let searcher = self.reader.searcher();
-        let (scoring, highlight) = self.scoring_query(&searcher, &req.query)?;
+        let stats = ReadableStatistics::new(&searcher, self.readable(&req.clearance))?;
+        let (scoring, highlight) = self.scoring_query(&stats, &req.query)?;
         let Some(scoring) = scoring else { return Ok(Vec::new()) };
         let mut clauses: Clauses = vec![(Occur::Must, scoring)];
         for filter in self.filter_queries(req)? {
             clauses.push((Occur::Must, Box::new(ConstScoreQuery::new(filter, 0.0))));
         }
         let query = BooleanQuery::new(clauses);
-        let top = searcher.search(&query, &TopDocs::with_limit(limit).order_by_score())?;
+        let top = searcher.search_with_statistics_provider(&query, &TopDocs::with_limit(limit).order_by_score(), &stats)?;
         let snippets = self.snippets(highlight);
         top.into_iter()
             .map(|(score, address)| {
@@ -91,7 +95,8 @@ impl LexicalIndex {
     /// not read (the other retriever filtered them already; this keeps it so whatever it did).
     pub fn hits_for_chunks(&self, req: &SearchRequest, chunks: &[(String, f32)], retriever: &str) -> Result<Vec<Hit>> {
         let searcher = self.reader.searcher();
-        let (_, highlight) = self.scoring_query(&searcher, &req.query)?;
+        let stats = ReadableStatistics::new(&searcher, self.readable(&req.clearance))?;
+        let (_, highlight) = self.scoring_query(&stats, &req.query)?;
         let snippets = self.snippets(highlight);
         let readable = self.readable(&req.clearance);
         let mut out = Vec::with_capacity(chunks.len());
@@ -112,7 +117,7 @@ impl LexicalIndex {
     }
 
     /// The scoring part of a query, and the terms to highlight with their weights.
-    fn scoring_query(&self, searcher: &Searcher, text: &str) -> Result<Scoring> {
+    fn scoring_query(&self, stats: &ReadableStatistics<'_>, text: &str) -> Result<Scoring> {
         let f = &self.fields;
         let c = &self.config;
         let words: Vec<_> = analysis::content_words(text);
@@ -136,7 +141,7 @@ impl LexicalIndex {
                     continue;
                 }
                 let vt = Term::from_field_text(f.text, &v);
-                if searcher.doc_freq(&vt)? == 0 {
+                if stats.doc_freq(&vt)? == 0 {
                     continue;
                 }
                 clauses.push((Occur::Should, boosted(TermQuery::new(vt, IndexRecordOption::WithFreqs), c.ocr_variant_boost)));
@@ -236,6 +241,73 @@ impl LexicalIndex {
             retrievers: vec![retriever.to_string()],
             merged: Vec::new(),
         })
+    }
+}
+
+/// BM25's statistics over the records a clearance may read.
+///
+/// Scores weigh a word by how rare it is among the documents (idf) and a text by its length
+/// against the average. Counted over the whole index, restricted documents would shift the
+/// scores, and so the order, of what a principal without their groups can see, and a crafted
+/// query could tell whether a closed document uses a word. Document counts, term counts and
+/// token totals are therefore those of the readable records (token totals from the stored field
+/// norms, which are exact for short texts and within a few per cent for long ones).
+pub(crate) struct ReadableStatistics<'a> {
+    searcher: &'a Searcher,
+    readable: Option<Box<dyn Query>>,
+    /// Readable records per segment, when not everything is readable.
+    records: Vec<Vec<tantivy::DocId>>,
+    docs: u64,
+}
+
+impl<'a> ReadableStatistics<'a> {
+    pub(crate) fn new(searcher: &'a Searcher, readable: Option<Box<dyn Query>>) -> Result<Self> {
+        let mut records = vec![Vec::new(); searcher.segment_readers().len()];
+        if let Some(q) = &readable {
+            let found = searcher.search(q.as_ref(), &DocSetCollector)?;
+            // Everything is readable (no restricted record, or the principal reads them all):
+            // the index's own statistics are the readable ones.
+            if found.len() as u64 != searcher.num_docs() {
+                for a in &found {
+                    records[a.segment_ord as usize].push(a.doc_id);
+                }
+                return Ok(Self { searcher, readable, records, docs: found.len() as u64 });
+            }
+        }
+        Ok(Self { searcher, readable: None, records, docs: Bm25StatisticsProvider::total_num_docs(searcher)? })
+    }
+
+    /// Readable records matching `query`.
+    pub(crate) fn count(&self, query: &dyn Query) -> tantivy::Result<u64> {
+        match &self.readable {
+            None => Ok(self.searcher.search(query, &Count)? as u64),
+            Some(r) => Ok(self.searcher.search(&BooleanQuery::intersection(vec![query.box_clone(), r.box_clone()]), &Count)? as u64),
+        }
+    }
+}
+
+impl Bm25StatisticsProvider for ReadableStatistics<'_> {
+    fn total_num_tokens(&self, field: tantivy::schema::Field) -> tantivy::Result<u64> {
+        if self.readable.is_none() {
+            return Bm25StatisticsProvider::total_num_tokens(self.searcher, field);
+        }
+        let mut total = 0u64;
+        for (segment, docs) in self.searcher.segment_readers().iter().zip(&self.records) {
+            let norms = segment.get_fieldnorms_reader(field)?;
+            total += docs.iter().map(|&d| u64::from(norms.fieldnorm(d))).sum::<u64>();
+        }
+        Ok(total)
+    }
+
+    fn total_num_docs(&self) -> tantivy::Result<u64> {
+        Ok(self.docs)
+    }
+
+    fn doc_freq(&self, term: &Term) -> tantivy::Result<u64> {
+        match &self.readable {
+            None => Bm25StatisticsProvider::doc_freq(self.searcher, term),
+            Some(_) => self.count(&TermQuery::new(term.clone(), IndexRecordOption::Basic)),
+        }
     }
 }
 
