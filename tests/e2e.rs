@@ -172,6 +172,8 @@ fn openapi_documents_every_endpoint() {
     for path in ["/healthz", "/v1/search", "/v1/chat", "/v1/rules/lookup", "/v1/inquiries/draft", "/v1/inquiries/drafts/{file}", "/v1/documents/{doc_id}"] {
         assert!(v["paths"][path].is_object(), "{path} missing");
     }
+    assert_eq!(v["components"]["securitySchemes"]["bearer"]["scheme"], "bearer", "{}", v["components"]["securitySchemes"]);
+    assert!(v["components"]["schemas"]["Health"]["properties"]["audit"].is_object());
 }
 
 #[test]

@@ -23,12 +23,25 @@ use crate::{ApiError, AppState, AuditInfo, AuditLog, ChatService, Event, Sink};
 #[derive(OpenApi)]
 #[openapi(
     info(title = "byråds-GPT", description = "Search the archive of Aarhus Byråd"),
+    modifiers(&BearerAuth),
+    security(("bearer" = [])),
     paths(healthz, search, chat, rules_lookup, draft_inquiry, draft_docx, document),
     components(schemas(SearchRequest, SearchResponse, Hit, Span, DocumentMeta, DocumentResponse, Health, ErrorBody, ErrorDetail,
         ChatRequest, ChatResponse, Message, ChatRole, Citation, AnswerMode, RulesResponse, byraad_rules::Provision,
         byraad_inquiry::DraftRequest, DraftReply, byraad_inquiry::Draft, byraad_inquiry::Addressee, byraad_inquiry::Related, byraad_inquiry::Warning))
 )]
 pub struct ApiDoc;
+
+/// `Authorization: Bearer <token>`: a static token or the single sign-on's JWT.
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let scheme = HttpBuilder::new().scheme(HttpAuthScheme::Bearer).description(Some("a static token or an OIDC JWT; required when auth.required is set")).build();
+        openapi.components.get_or_insert_with(Default::default).add_security_scheme("bearer", SecurityScheme::Http(scheme));
+    }
+}
 
 /// All API routes.
 pub fn api_router() -> Router<AppState> {
