@@ -24,10 +24,13 @@ pub fn sentences(text: &str) -> Vec<Range<usize>> {
                 // A paragraph break, or a line that ends a sentence or is short (a heading, a
                 // list item, a table row) ends one; other line breaks are wrapped lines (OCR and
                 // PDF text break lines inside sentences).
+                // A next line that goes on in lower case continues the sentence, however short
+                // this one is ("Han kan hjælpe mig\nmåske 4 år ...").
                 let line = text[start..at].trim();
                 let paragraph = chars.get(i + 1).is_some_and(|(_, n)| *n == '\n');
                 let ends = line.ends_with(['.', '!', '?', ':', ';']);
-                (paragraph || ends || line.chars().count() < SHORT_LINE).then_some(at)
+                let continues = chars[i + 1..].iter().map(|(_, n)| *n).find(|n| !n.is_whitespace()).is_some_and(char::is_lowercase);
+                (paragraph || ends || (line.chars().count() < SHORT_LINE && !continues)).then_some(at)
             }
             '.' | '!' | '?' => {
                 let next_space = chars.get(i + 1).is_some_and(|(_, n)| n.is_whitespace() && *n != '\n');
@@ -73,6 +76,9 @@ mod tests {
         // A long line wrapped inside a sentence stays one sentence.
         let wrapped = "Udvalget anbefaler, at byrådet fremover behandler anmodninger om foretræde\nsenest kl. 12.00 dagen før mødet.";
         assert_eq!(split(wrapped), vec![wrapped]);
+        // So is a short piece of a line that goes on in lower case on the next.
+        let late = "Af gode grunde kan han ikke forsikre mig om noget som helst. Han kan hjælpe mig\nmåske 4 år ud i fremtiden.";
+        assert_eq!(split(late), vec!["Af gode grunde kan han ikke forsikre mig om noget som helst.", "Han kan hjælpe mig\nmåske 4 år ud i fremtiden."]);
     }
 
     #[test]
