@@ -313,7 +313,23 @@ impl Answerer {
             let heading_line = flow(hit.heading.rsplit(" › ").next().unwrap_or_default());
             let title = flow(&hit.title);
             let single = sentences(&hit.text);
-            let held: Vec<Vec<f32>> = single.iter().map(|r| holds(&terms, &stems_of(&hit.text[r.clone()]))).collect();
+            let held: Vec<Vec<f32>> = single
+                .iter()
+                .map(|r| {
+                    let text = &hit.text[r.clone()];
+                    let mut held = holds(&terms, &stems_of(text));
+                    // "Hvad koster ...?" is answered by an amount of money, whatever words
+                    // surround it.
+                    if MONEY.is_match(text) {
+                        for (h, t) in held.iter_mut().zip(&terms) {
+                            if t.stems.iter().any(|s| cost_stems().contains(s)) {
+                                *h = 1.0;
+                            }
+                        }
+                    }
+                    held
+                })
+                .collect();
             let windows = (0..single.len()).map(|i| (i, i, 0.0)).chain((1..single.len()).map(|i| (i - 1, i, PAIR_COST)));
             for (a, b, cost) in windows {
                 let range = single[a].start..single[b].end;
@@ -399,6 +415,20 @@ impl Answerer {
         }
         Ok(terms)
     }
+}
+
+/// An amount of money: "3,25 mio. kr.", "100.000 kr.", "5 mia. kroner".
+static MONEY: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    #[allow(clippy::expect_used)] // constant pattern
+    regex::Regex::new(r"(?i)\d[\d.,]*\s*(mio\.?|mia\.?|millioner|milliarder|t\.)?\s*(kr\b|kroner)").expect("valid regex")
+});
+
+/// Words asking what something costs, stemmed.
+fn cost_stems() -> &'static HashSet<String> {
+    static STEMS: std::sync::OnceLock<HashSet<String>> = std::sync::OnceLock::new();
+    STEMS.get_or_init(|| {
+        ["koste", "koster", "kostede", "pris", "prisen", "beløb", "beløbet", "udgift", "udgifter", "udgiften", "omkostning", "omkostninger"].iter().map(|w| analysis::stem_term(w)).collect()
+    })
 }
 
 /// Content words a question needs to stand alone; fewer, and it is read as a follow-up.
@@ -719,6 +749,20 @@ mod tests {
 
     fn conversation(turns: &[(ChatRole, &str)]) -> ChatRequest {
         ChatRequest { messages: turns.iter().map(|(role, c)| Message { role: *role, content: (*c).to_string() }).collect(), ..ChatRequest::default() }
+    }
+
+    #[test]
+    fn an_amount_of_money_answers_what_something_costs() {
+        for amount in ["ca. 3,25 mio. kr. årligt", "100.000 kr. pr. år", "5 mia. kroner", "12 mio.kr."] {
+            assert!(MONEY.is_match(amount), "{amount}");
+        }
+        for not in ["5 gange", "25 medlemmer", "kr. 5"] {
+            assert!(!MONEY.is_match(not), "{not}");
+        }
+        for word in ["koste", "koster", "udgifterne", "prisen"] {
+            assert!(cost_stems().contains(&analysis::stem_term(word)), "{word}");
+        }
+        assert!(!cost_stems().contains(&analysis::stem_term("medlemmer")));
     }
 
     #[test]
