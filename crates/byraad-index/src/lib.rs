@@ -93,11 +93,8 @@ impl LexicalIndex {
     /// Counts of the documents and chunks of the last commit that `clearance` may read.
     pub fn stats(&self, clearance: &byraad_core::Clearance) -> Result<Stats> {
         let searcher = self.reader.searcher();
-        let count = |rec: &str| -> Result<u64> {
-            let mut clauses = vec![(Occur::Must, term_query(self.fields.rec, rec))];
-            clauses.extend(self.readable(clearance).map(|q| (Occur::Must, q)));
-            Ok(searcher.search(&BooleanQuery::new(clauses), &tantivy::collector::Count)? as u64)
-        };
+        let readable = search::ReadableStatistics::new(&searcher, self.readable(clearance))?;
+        let count = |rec: &str| readable.count(term_query(self.fields.rec, rec).as_ref());
         Ok(Stats { documents: count(schema::REC_DOC)?, chunks: count(schema::REC_CHUNK)? })
     }
 

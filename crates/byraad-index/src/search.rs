@@ -255,26 +255,23 @@ impl LexicalIndex {
 pub(crate) struct ReadableStatistics<'a> {
     searcher: &'a Searcher,
     readable: Option<Box<dyn Query>>,
-    /// Readable records per segment, when not everything is readable.
-    records: Vec<Vec<tantivy::DocId>>,
     docs: u64,
+    /// Readable records per segment, collected when a token total is first asked for (only
+    /// scoring needs them; idf and highlighting do not).
+    records: std::cell::OnceCell<Vec<Vec<tantivy::DocId>>>,
 }
 
 impl<'a> ReadableStatistics<'a> {
     pub(crate) fn new(searcher: &'a Searcher, readable: Option<Box<dyn Query>>) -> Result<Self> {
-        let mut records = vec![Vec::new(); searcher.segment_readers().len()];
-        if let Some(q) = &readable {
-            let found = searcher.search(q.as_ref(), &DocSetCollector)?;
-            // Everything is readable (no restricted record, or the principal reads them all):
-            // the index's own statistics are the readable ones.
-            if found.len() as u64 != searcher.num_docs() {
-                for a in &found {
-                    records[a.segment_ord as usize].push(a.doc_id);
-                }
-                return Ok(Self { searcher, readable, records, docs: found.len() as u64 });
-            }
+        let all = Self { searcher, readable: None, docs: Bm25StatisticsProvider::total_num_docs(searcher)?, records: std::cell::OnceCell::new() };
+        let Some(q) = readable else { return Ok(all) };
+        let docs = searcher.search(q.as_ref(), &Count)? as u64;
+        // Everything is readable (no restricted record, or the principal reads them all): the
+        // index's own statistics are the readable ones.
+        if docs == searcher.num_docs() {
+            return Ok(all);
         }
-        Ok(Self { searcher, readable: None, records, docs: Bm25StatisticsProvider::total_num_docs(searcher)? })
+        Ok(Self { readable: Some(q), docs, ..all })
     }
 
     /// Readable records matching `query`.
@@ -284,15 +281,26 @@ impl<'a> ReadableStatistics<'a> {
             Some(r) => Ok(self.searcher.search(&BooleanQuery::intersection(vec![query.box_clone(), r.box_clone()]), &Count)? as u64),
         }
     }
+
+    fn records(&self, readable: &dyn Query) -> tantivy::Result<&[Vec<tantivy::DocId>]> {
+        if let Some(r) = self.records.get() {
+            return Ok(r);
+        }
+        let mut records = vec![Vec::new(); self.searcher.segment_readers().len()];
+        for a in self.searcher.search(readable, &DocSetCollector)? {
+            records[a.segment_ord as usize].push(a.doc_id);
+        }
+        Ok(self.records.get_or_init(|| records))
+    }
 }
 
 impl Bm25StatisticsProvider for ReadableStatistics<'_> {
     fn total_num_tokens(&self, field: tantivy::schema::Field) -> tantivy::Result<u64> {
-        if self.readable.is_none() {
+        let Some(readable) = &self.readable else {
             return Bm25StatisticsProvider::total_num_tokens(self.searcher, field);
-        }
+        };
         let mut total = 0u64;
-        for (segment, docs) in self.searcher.segment_readers().iter().zip(&self.records) {
+        for (segment, docs) in self.searcher.segment_readers().iter().zip(self.records(readable.as_ref())?) {
             let norms = segment.get_fieldnorms_reader(field)?;
             total += docs.iter().map(|&d| u64::from(norms.fieldnorm(d))).sum::<u64>();
         }
