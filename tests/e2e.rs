@@ -243,6 +243,19 @@ fn questions_outside_the_archive_are_abstained_with_the_nearest_documents() {
 }
 
 #[test]
+fn how_many_is_answered_by_a_quantity_or_not_at_all() {
+    // The archive states the council's size: that sentence leads the answer.
+    let (status, v) = chat(json!({"messages": [{"role": "user", "content": "Hvor mange medlemmer har Aarhus Byråd?"}]}));
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["abstained"], false, "{v}");
+    assert!(v["citations"][0]["quote"].as_str().unwrap().contains("31 medlemmer"), "{v}");
+    // Vesterbro Torv is all over the archive, but no count of its cyclists is.
+    let (status, v) = chat(json!({"messages": [{"role": "user", "content": "Hvor mange cykler passerer Vesterbro Torv om dagen?"}]}));
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["abstained"], true, "a sentence about the square without a number does not answer how many: {v}");
+}
+
+#[test]
 fn bad_chat_requests_are_named() {
     let (status, v) = chat(json!({"messages": []}));
     assert_error(status, &v, 400, "messages");

@@ -74,6 +74,9 @@ const KIND_WEIGHT: f32 = 0.2;
 /// Score of coming from the first passage rather than the last.
 const RANK_WEIGHT: f32 = 0.05;
 
+/// Most sentences of a vote quoted together.
+const MAX_VOTE_RUN: usize = 6;
+
 /// What quoting two sentences instead of one costs in score.
 const PAIR_COST: f32 = 0.1;
 
@@ -124,6 +127,8 @@ struct Candidate<'a> {
     coverage: f32,
     /// Whether this is one sentence (pairs are not evidence of an answer on their own).
     single: bool,
+    /// Whether it holds the kind of fact the question asks for.
+    typed: bool,
 }
 
 impl Answerer {
@@ -279,7 +284,7 @@ impl Answerer {
         if named > 0 {
             let chosen: Vec<Candidate> = found.hits[..named.min(self.config.max_sentences)]
                 .iter()
-                .map(|hit| Candidate { hit, rank: 0, range: 0..clip_at_sentence(&hit.text, MAX_PROVISION_QUOTE), score: 1.0, coverage: 1.0, single: true })
+                .map(|hit| Candidate { hit, rank: 0, range: 0..clip_at_sentence(&hit.text, MAX_PROVISION_QUOTE), score: 1.0, coverage: 1.0, single: true, typed: true })
                 .collect();
             let (answer, citations) = compose(&chosen.iter().collect::<Vec<_>>());
             let cited: HashSet<&str> = chosen.iter().map(|c| c.hit.chunk_id.as_str()).collect();
@@ -288,6 +293,9 @@ impl Answerer {
         }
         let terms = self.query_terms(query, clearance)?;
         let kind = QuestionKind::of(question);
+        // The fact asked for counts as a word of the question, weighing as much as an average one:
+        // "hvor mange elever" is covered by a sentence naming the pupils only with their number.
+        let asked_weight = if kind.asks_quantity() { terms.iter().map(|t| t.weight).sum::<f32>() / terms.len().max(1) as f32 } else { 0.0 };
 
         let mut candidates: Vec<Candidate> = Vec::new();
         let stems_of = |t: &str| -> HashSet<String> { analysis::words(t).iter().map(|w| analysis::stem_term(&w.lower)).collect() };
@@ -309,7 +317,7 @@ impl Answerer {
                     }
                 })
                 .collect();
-            let total: f32 = terms.iter().map(|t| t.weight).sum();
+            let total: f32 = terms.iter().map(|t| t.weight).sum::<f32>() + asked_weight;
             let heading_line = flow(hit.heading.rsplit(" › ").next().unwrap_or_default());
             let title = flow(&hit.title);
             let single = sentences(&hit.text);
@@ -330,7 +338,17 @@ impl Answerer {
                     held
                 })
                 .collect();
-            let windows = (0..single.len()).map(|i| (i, i, 0.0)).chain((1..single.len()).map(|i| (i - 1, i, PAIR_COST)));
+            let mut windows: Vec<(usize, usize, f32)> = (0..single.len()).map(|i| (i, i, 0.0)).chain((1..single.len()).map(|i| (i - 1, i, PAIR_COST))).collect();
+            // How members voted is told sentence by sentence ("A og B kunne tiltræde. C tog
+            // forbehold. D kunne ikke tiltræde."): the whole run is the answer.
+            if kind == QuestionKind::Vote {
+                let votes: Vec<bool> = single.iter().map(|r| kind.bonus(&hit.text[r.clone()], question) > 0.0).collect();
+                for (i, j) in runs(&votes) {
+                    // Its sentences are not quoted apart from it.
+                    windows.retain(|&(a, b, _)| b < i || a > j);
+                    windows.push((i, j, 0.0));
+                }
+            }
             for (a, b, cost) in windows {
                 let range = single[a].start..single[b].end;
                 let text = &hit.text[range.clone()];
@@ -346,26 +364,30 @@ impl Answerer {
                     continue;
                 }
                 // A sentence holding none of the question's words does not answer it.
-                if !(0..terms.len()).any(|k| held[a][k] > 0.0 || held[b][k] > 0.0) {
+                if !(0..terms.len()).any(|k| (a..=b).any(|s| held[s][k] > 0.0)) {
                     continue;
                 }
-                let matched: f32 = terms.iter().enumerate().map(|(k, t)| t.weight * held[a][k].max(held[b][k]).max(context[k])).sum();
-                let coverage = if total > 0.0 { matched / total } else { 0.0 };
+                let matched: f32 = terms.iter().enumerate().map(|(k, t)| t.weight * (a..=b).map(|s| held[s][k]).fold(context[k], f32::max)).sum();
+                let typed = kind.bonus(text, question);
+                let coverage = if total > 0.0 { (matched + asked_weight * typed) / total } else { 0.0 };
                 // Coverage decides; a sentence holding the kind of fact asked for (a number for
                 // "hvor mange", a reason for "hvorfor", a vote for "hvordan stemte") and the
                 // passage's rank weigh in.
                 let rank_share = 1.0 - rank as f32 / found.hits.len().max(1) as f32;
-                let score = coverage - cost + RANK_WEIGHT * rank_share + KIND_WEIGHT * kind.bonus(text, question);
-                candidates.push(Candidate { hit, rank, range, score, coverage, single: cost == 0.0 });
+                let score = coverage - cost + RANK_WEIGHT * rank_share + KIND_WEIGHT * typed;
+                candidates.push(Candidate { hit, rank, range, score, coverage, single: cost == 0.0, typed: typed > 0.0 });
             }
         }
         candidates.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.rank.cmp(&b.rank)).then(a.range.start.cmp(&b.range.start)));
 
         // Abstain unless one sentence alone covers enough of the question: two neighbouring
-        // sentences together match more words of any question, answered or not.
-        let answered = candidates.iter().any(|c| c.single && c.coverage >= self.config.min_coverage);
+        // sentences together match more words of any question, answered or not. A question
+        // asking how many or how much is not answered by a sentence without a quantity, however
+        // many of its words it holds.
+        let answered = candidates.iter().any(|c| c.single && c.coverage >= self.config.min_coverage && (c.typed || !kind.asks_quantity()));
         tracing::debug!(?kind, best = candidates.first().map(|c| c.score), answered, "extractive answer");
-        let best = candidates.first().filter(|_| answered);
+        // What leads the answer holds the quantity asked for, if one was.
+        let best = candidates.iter().find(|c| c.typed || !kind.asks_quantity()).filter(|_| answered);
         let Some(best) = best else {
             return Ok(ChatResponse {
                 answer: abstention(&found.hits),
@@ -377,8 +399,11 @@ impl Answerer {
             });
         };
         let floor = best.score * self.config.companion_ratio;
-        let mut chosen: Vec<&Candidate> = Vec::new();
+        let mut chosen: Vec<&Candidate> = vec![best];
         for c in candidates.iter().take_while(|c| c.score >= floor) {
+            if chosen.len() == self.config.max_sentences {
+                break;
+            }
             let overlaps = chosen.iter().any(|o| o.hit.doc_id == c.hit.doc_id && {
                 let (a, b) = (o.hit.span.start + o.range.start, o.hit.span.start + o.range.end);
                 let (x, y) = (c.hit.span.start + c.range.start, c.hit.span.start + c.range.end);
@@ -386,9 +411,6 @@ impl Answerer {
             });
             if !overlaps {
                 chosen.push(c);
-            }
-            if chosen.len() == self.config.max_sentences {
-                break;
             }
         }
         let (answer, citations) = compose(&chosen);
@@ -421,6 +443,18 @@ impl Answerer {
 static MONEY: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
     #[allow(clippy::expect_used)] // constant pattern
     regex::Regex::new(r"(?i)\d[\d.,]*\s*(mio\.?|mia\.?|millioner|milliarder|t\.)?\s*(kr\b|kroner)").expect("valid regex")
+});
+
+/// A date in figures: "29.09.2025", "1.10.25".
+static NUMERIC_DATE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    #[allow(clippy::expect_used)] // constant pattern
+    regex::Regex::new(r"\b\d{1,2}\.\d{1,2}\.\d{2,4}\b").expect("valid regex")
+});
+
+/// A time of day: "kl. 15.45", "kl 9".
+static CLOCK: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    #[allow(clippy::expect_used)] // constant pattern
+    regex::Regex::new(r"(?i)\bkl\.?\s*\d{1,2}([.:]\d{2})?\b").expect("valid regex")
 });
 
 /// Words asking what something costs, stemmed.
@@ -536,7 +570,7 @@ const NUMBERING_WORDS: &[&str] = &["punkt", "bilag", "slide", "side", "stk", "nr
 const REASON_WORDS: &[&str] = &["fordi", "følge", "grund", "skyldes", "skyldtes", "derfor", "da", "idet", "årsag", "årsagen", "begrundelse", "begrundet", "pga"];
 
 /// Words that report a vote or a reservation.
-const VOTE_WORDS: &[&str] = &["tiltræde", "tiltrådte", "tiltrådt", "forbehold", "stemte", "stemmer", "imod", "undlod", "flertal", "mindretal", "enstemmigt", "anbefale", "anbefalede"];
+const VOTE_WORDS: &[&str] = &["tiltræde", "tiltrådte", "tiltrådt", "forbehold", "stemte", "stemmer", "imod", "undlod", "flertal", "mindretal", "enstemmigt", "anbefale", "anbefalede", "deltog", "forhindret"];
 /// Words that report a decision.
 const DECISION_WORDS: &[&str] = &[
     "besluttede", "besluttet", "beslutning", "vedtog", "vedtaget", "godkendte", "godkendt", "godkendes", "tiltrådt", "tiltrædes", "afvist", "afviste", "afvises", "indstillingen", "enige",
@@ -548,6 +582,11 @@ const PARTY_WORDS: &[&str] = &[
 ];
 
 impl QuestionKind {
+    /// Whether the answer is a quantity ("hvor mange", "hvor meget", "hvad koster").
+    fn asks_quantity(self) -> bool {
+        self == Self::Amount
+    }
+
     fn of(question: &str) -> Self {
         let q = question.to_lowercase();
         let has = |words: &[&str]| words.iter().any(|w| q.contains(w));
@@ -575,17 +614,10 @@ impl QuestionKind {
     fn bonus(self, sentence: &str, question: &str) -> f32 {
         let words = analysis::words(sentence);
         let asked: HashSet<String> = analysis::words(question).into_iter().map(|w| w.lower).collect();
-        // A number stating a fact: not one the question gives, not an enumerator ("1)",
-        // "punkt 2", "§ 8", "bilag 3", "slide 12").
-        let new_number = || {
-            words.iter().enumerate().any(|(i, w)| {
-                let numbering = sentence[w.to..].starts_with(')') || i.checked_sub(1).is_some_and(|p| NUMBERING_WORDS.contains(&words[p].lower.as_str())) || sentence[..w.from].trim_end().ends_with('§');
-                w.lower.chars().any(|c| c.is_ascii_digit()) && !asked.contains(&w.lower) && !numbering
-            })
-        };
         let holds = |list: &[&str]| words.iter().any(|w| list.contains(&w.lower.as_str()));
         let hit = match self {
-            Self::Amount | Self::When => new_number(),
+            Self::Amount => quantity(sentence, &words, &asked),
+            Self::When => time(sentence, &words, &asked),
             Self::Party => words.iter().any(|w| PARTY_WORDS.contains(&w.lower.as_str()) && sentence[w.from..w.to].chars().next().is_some_and(char::is_uppercase)),
             Self::Vote => holds(VOTE_WORDS),
             Self::Decision => holds(DECISION_WORDS),
@@ -601,6 +633,88 @@ impl QuestionKind {
         };
         if hit { 1.0 } else { 0.0 }
     }
+}
+
+/// The runs of three or more consecutive `true`s in `flags` (at most [`MAX_VOTE_RUN`] long), as
+/// first and last index.
+fn runs(flags: &[bool]) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < flags.len() {
+        if !flags[i] {
+            i += 1;
+            continue;
+        }
+        let mut j = i;
+        while j + 1 < flags.len() && flags[j + 1] && j + 1 - i < MAX_VOTE_RUN {
+            j += 1;
+        }
+        if j >= i + 2 {
+            out.push((i, j));
+        }
+        i = j + 1;
+    }
+    out
+}
+
+/// Danish month names, which make a number a date.
+const MONTHS: &[&str] = &["januar", "februar", "marts", "april", "maj", "juni", "juli", "august", "september", "oktober", "november", "december"];
+/// Words that place something in time without a number.
+const TIME_WORDS: &[&str] = &[
+    "senest", "snarest", "primo", "medio", "ultimo", "foråret", "sommeren", "efteråret", "vinteren", "kvartal", "halvår", "årsskiftet", "straks", "løbende",
+];
+/// Units of time after a number ("inden 4 uger", "3-4 år").
+const TIME_UNITS: &[&str] = &["dag", "dage", "dages", "hverdage", "uge", "uger", "ugers", "måned", "måneder", "måneders", "år", "års", "timer"];
+
+/// Whether `sentence` (split into `words`) says when, beyond what the question (`asked`) says:
+/// a date, a month, a year, a time of day, a span of time, a word like "senest" or "primo".
+fn time(sentence: &str, words: &[analysis::Word], asked: &HashSet<String>) -> bool {
+    let within = |re: &regex::Regex, w: &analysis::Word| re.find_iter(sentence).any(|m| m.start() <= w.from && w.to <= m.end());
+    words.iter().enumerate().any(|(i, w)| {
+        if asked.contains(&w.lower) {
+            return false;
+        }
+        let digits = !w.lower.is_empty() && w.lower.chars().all(|c| c.is_ascii_digit());
+        let year = digits && w.lower.len() == 4 && (w.lower.starts_with("19") || w.lower.starts_with("20"));
+        let span = digits && words.get(i + 1).is_some_and(|n| TIME_UNITS.contains(&n.lower.as_str()));
+        MONTHS.contains(&w.lower.as_str()) || TIME_WORDS.contains(&w.lower.as_str()) || year || span || within(&NUMERIC_DATE, w) || within(&CLOCK, w)
+    })
+}
+
+/// Words saying a number is about so many.
+const APPROXIMATELY: &[&str] = &["ca", "cirka", "omkring", "over", "under", "knap", "godt", "næsten", "mindst", "højst", "alt"];
+/// Number words that state a count.
+const NUMBER_WORDS: &[&str] = &["to", "tre", "fire", "fem", "seks", "syv", "otte", "ni", "ti", "elleve", "tolv", "tyve", "hundrede", "tusind", "halvdelen"];
+
+/// Whether `sentence` (split into `words`) states a quantity the question (`asked`) does not
+/// give: a count, an amount, a share. Dates ("1. august 2026", "29.09.2025"), ordinals ("5.
+/// årgang") and enumerators ("punkt 2", "§ 8", "1)") are not quantities.
+fn quantity(sentence: &str, words: &[analysis::Word], asked: &HashSet<String>) -> bool {
+    words.iter().enumerate().any(|(i, w)| {
+        if asked.contains(&w.lower) {
+            return false;
+        }
+        // A number word standing alone ("to gange", not "to-voksentimer").
+        if NUMBER_WORDS.contains(&w.lower.as_str()) {
+            return !sentence[w.to..].starts_with('-');
+        }
+        if !w.lower.chars().any(|c| c.is_ascii_digit()) {
+            return false;
+        }
+        let after = &sentence[w.to..];
+        let before = sentence[..w.from].trim_end();
+        let prev = i.checked_sub(1).map(|p| words[p].lower.as_str());
+        let next = words.get(i + 1).map(|n| n.lower.as_str());
+        let ordinal = after.starts_with(".-") || after.strip_prefix('.').is_some_and(|r| r.starts_with(char::is_whitespace) && r.trim_start().starts_with(char::is_lowercase));
+        // A year, unless it is said to be about so many ("ca. 2000 deltagere").
+        let year = w.lower.len() == 4 && (w.lower.starts_with("19") || w.lower.starts_with("20")) && !prev.is_some_and(|p| APPROXIMATELY.contains(&p));
+        let date = year || next.is_some_and(|n| MONTHS.contains(&n)) || prev.is_some_and(|p| MONTHS.contains(&p)) || NUMERIC_DATE.find_iter(sentence).any(|m| m.start() <= w.from && w.to <= m.end());
+        // Part of a name: "Pier 3", "Aarhus 2.0" (not "Små 30 timer" at the start).
+        let named = i.checked_sub(1).is_some_and(|p| words[p].from > 0 && sentence[words[p].from..].starts_with(char::is_uppercase) && sentence[words[p].to..w.from].trim().is_empty());
+        let clock = prev == Some("kl") || after.starts_with(':') || before.ends_with(':') || CLOCK.find_iter(sentence).any(|m| m.start() <= w.from && w.to <= m.end());
+        let numbering = after.starts_with(')') || prev.is_some_and(|p| NUMBERING_WORDS.contains(&p)) || before.ends_with('§');
+        !(ordinal || date || clock || numbering || named)
+    })
 }
 
 /// Longest quote of a named provision, in bytes; a longer one is cut at a sentence end.
@@ -763,6 +877,67 @@ mod tests {
             assert!(cost_stems().contains(&analysis::stem_term(word)), "{word}");
         }
         assert!(!cost_stems().contains(&analysis::stem_term("medlemmer")));
+    }
+
+    #[test]
+    fn quantities_are_counts_and_amounts_not_dates_or_numbering() {
+        let q = "Hvor mange elever forventes at gå på skolen, når den åbner i august 2026?";
+        assert_eq!(QuestionKind::of(q), QuestionKind::Amount);
+        for yes in [
+            "Skolen får plads til 700 elever.",
+            "Der er indkommet i alt 1149 høringssvar.",
+            "Forbruget nedbringes med 1,9% årligt.",
+            "Det koster ca. 3,25 mio. kr. om året.",
+            "Udvalget mødes to gange årligt.",
+            "Omkring 75 — 80 % af arrangementerne godkendes.",
+            "Et arrangement med ca. 2000 deltagere.",
+            "Små 30 timer har byrådet brugt.",
+        ] {
+            assert_eq!(QuestionKind::Amount.bonus(yes, q), 1.0, "{yes}");
+        }
+        for no in [
+            "Når skolen åbner 1. august 2026, flytter Elev Skole ind.",
+            "Skolen har elever på 0.-5. årgang.",
+            "Beslutningsforslag V, KF og DD 29.09.2025",
+            "Mødet begynder kl. 16:00 i byrådssalen.",
+            "Referat 1. oktober 2025 kl. 15.45",
+            "Det fremgår af punkt 4 og bilag 2.",
+            "Sagen behandles efter § 11 i loven.",
+            "At 1) Byrådet godkender planen.",
+            "Skolen åbner i august 2026.",
+            "Som en del af budgetforlig 2024 blev det vedtaget.",
+            "Der er grønne områder på Pier 3.",
+            "Skolerne får flere to-voksentimer.",
+        ] {
+            assert_eq!(QuestionKind::Amount.bonus(no, q), 0.0, "{no}");
+        }
+    }
+
+    #[test]
+    fn times_are_dates_spans_and_deadlines_not_counts() {
+        let q = "Hvornår får Havnens Perle en permanent placering?";
+        assert_eq!(QuestionKind::of(q), QuestionKind::When);
+        for yes in [
+            "Den 9. april 2025 behandlede byrådet forslaget.",
+            "Tidsplan: første delrapport inden 4 uger.",
+            "Beslutningsforslag V, KF og DD 29.09.2025",
+            "Efter 3-4 år oplever flere, at det bliver vanskeligt.",
+            "Dagsordenen udsendes senest 4 hverdage før mødet.",
+            "Mødet begynder kl. 16:00.",
+        ] {
+            assert_eq!(QuestionKind::When.bonus(yes, q), 1.0, "{yes}");
+        }
+        for no in ["Havnens Perle er blevet smidt rundt 5 gange", "Model C er en 51 meter lang bro.", "Havnens Perle skal have en permanent placering."] {
+            assert_eq!(QuestionKind::When.bonus(no, q), 0.0, "{no}");
+        }
+    }
+
+    #[test]
+    fn runs_are_three_or_more_in_a_row() {
+        assert_eq!(runs(&[true, true, false, true, true, true, false, true]), vec![(3, 5)]);
+        assert_eq!(runs(&[false, true, true, true, true]), vec![(1, 4)]);
+        assert_eq!(runs(&[true; 8]), vec![(0, MAX_VOTE_RUN - 1)]);
+        assert!(runs(&[]).is_empty());
     }
 
     #[test]
