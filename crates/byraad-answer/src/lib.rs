@@ -712,7 +712,10 @@ fn quantity(sentence: &str, words: &[analysis::Word], asked: &HashSet<String>) -
         // Part of a name: "Pier 3", "Aarhus 2.0" (not "Små 30 timer" at the start).
         let named = i.checked_sub(1).is_some_and(|p| words[p].from > 0 && sentence[words[p].from..].starts_with(char::is_uppercase) && sentence[words[p].to..w.from].trim().is_empty());
         let clock = prev == Some("kl") || after.starts_with(':') || before.ends_with(':') || CLOCK.find_iter(sentence).any(|m| m.start() <= w.from && w.to <= m.end());
-        let numbering = after.starts_with(')') || prev.is_some_and(|p| NUMBERING_WORDS.contains(&p)) || before.ends_with('§');
+        // "1." or "2)" opening a sentence numbers it; "17,4-udvalget", "2-årig" name things.
+        let opening = before.chars().all(|c| !c.is_alphanumeric()) && after.starts_with(['.', ')']);
+        let compound = after.strip_prefix('-').is_some_and(|r| r.starts_with(char::is_alphabetic));
+        let numbering = opening || compound || after.starts_with(')') || prev.is_some_and(|p| NUMBERING_WORDS.contains(&p)) || before.ends_with('§');
         !(ordinal || date || clock || numbering || named)
     })
 }
@@ -769,8 +772,14 @@ fn is_listing(text: &str) -> bool {
         return true;
     }
     let words = analysis::words(text);
-    let numbers = words.iter().filter(|w| w.lower.chars().all(|c| c.is_ascii_digit())).count();
-    words.len() >= 20 && numbers * 5 >= words.len()
+    // "15.000" and "3,25" are one number each.
+    let continues_number = |w: &analysis::Word| {
+        let before = text[..w.from].as_bytes();
+        before.len() >= 2 && matches!(before[before.len() - 1], b'.' | b',') && before[before.len() - 2].is_ascii_digit()
+    };
+    let numbers = words.iter().filter(|w| w.lower.chars().all(|c| c.is_ascii_digit()) && !continues_number(w)).count();
+    let words = words.iter().filter(|w| !continues_number(w)).count();
+    words >= 20 && numbers * 5 >= words
 }
 
 /// The answer text and its citations: the chosen sentences quoted and grouped by document (in
@@ -907,6 +916,7 @@ mod tests {
             "Skolen åbner i august 2026.",
             "Som en del af budgetforlig 2024 blev det vedtaget.",
             "Der er grønne områder på Pier 3.",
+            "1. I forbindelse med introduktionen har §17,4-udvalget haft fokus på byrådet.",
             "Skolerne får flere to-voksentimer.",
         ] {
             assert_eq!(QuestionKind::Amount.bonus(no, q), 0.0, "{no}");
@@ -990,6 +1000,7 @@ mod tests {
         assert!(is_listing("- 23 Styrkelse af det sociale område - 23 Belysning A - 24 Styrkelse af socialområdet - 24 Belysning A - 25 Ældre - 25 Belysning A - 26 Ny model"));
         assert!(!is_listing("Med Budget 2024 videreføres og udbredes Opgang til Opgang til også at omfatte Viby og Tilst."));
         assert!(!is_listing("De samlede udgifter i Familiecentret er dog steget fra 148 mio. kr. til 161 mio. kr. pr. kvartal."));
+        assert!(!is_listing("Pga. nedgang i budgettet/besparelse er det maksimale belgb nedsat fra tidligere 15.000 kr. til nu 5.000 kr."));
     }
 
     #[test]
