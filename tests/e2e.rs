@@ -256,6 +256,16 @@ fn how_many_is_answered_by_a_quantity_or_not_at_all() {
 }
 
 #[test]
+fn questions_in_two_parts_are_answered_part_by_part() {
+    let (status, v) = chat(json!({"messages": [{"role": "user", "content": "Hvor mange gange er Havnens Perle blevet flyttet, og hvornår skal dagsordenen udsendes?"}]}));
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["abstained"], false, "{v}");
+    let quotes: Vec<&str> = v["citations"].as_array().unwrap().iter().map(|c| c["quote"].as_str().unwrap()).collect();
+    assert!(quotes.iter().any(|q| q.contains("fem gange") || q.contains("5 gange")), "the first part is answered: {v}");
+    assert!(quotes.iter().any(|q| q.contains("senest 4 hverdage")), "the second part is answered: {v}");
+}
+
+#[test]
 fn bad_chat_requests_are_named() {
     let (status, v) = chat(json!({"messages": []}));
     assert_error(status, &v, 400, "messages");

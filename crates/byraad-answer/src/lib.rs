@@ -118,6 +118,7 @@ struct QueryTerm {
 }
 
 /// A candidate sentence.
+#[derive(Clone)]
 struct Candidate<'a> {
     hit: &'a Hit,
     rank: usize,
@@ -191,7 +192,7 @@ impl Answerer {
                 }
             }
         }
-        let mut resp = self.extractive(req.question_text(), &query, found, named.len(), &req.clearance)?;
+        let mut resp = self.extractive(req.question_text(), &search, found, named.len())?;
         resp.warning = warning;
         if send_whole(&resp, sink).is_break() {
             return Ok(None);
@@ -278,9 +279,9 @@ impl Answerer {
         Ok(Some(ChatResponse { answer, abstained: false, mode: AnswerMode::Llm, citations, related, warning }))
     }
 
-    /// The extractive answer to `question` (retrieved with `query`) from `found`, whose first
+    /// The extractive answer to `question` from `found` (what `search` retrieved), whose first
     /// `named` hits are provisions the question names: those are the answer, quoted.
-    fn extractive(&self, question: &str, query: &str, found: SearchResponse, named: usize, clearance: &Clearance) -> byraad_index::Result<ChatResponse> {
+    fn extractive(&self, question: &str, search: &SearchRequest, found: SearchResponse, named: usize) -> byraad_index::Result<ChatResponse> {
         if named > 0 {
             let chosen: Vec<Candidate> = found.hits[..named.min(self.config.max_sentences)]
                 .iter()
@@ -291,104 +292,49 @@ impl Answerer {
             let related = found.hits.iter().filter(|h| !cited.contains(h.chunk_id.as_str())).cloned().collect();
             return Ok(ChatResponse { answer, abstained: false, mode: AnswerMode::Extractive, citations, related, warning: found.warning.clone() });
         }
-        let terms = self.query_terms(query, clearance)?;
+        let terms = self.query_terms(&search.query, &search.clearance)?;
         let kind = QuestionKind::of(question);
-        // The fact asked for counts as a word of the question, weighing as much as an average one:
-        // "hvor mange elever" is covered by a sentence naming the pupils only with their number.
-        let asked_weight = if kind.asks_quantity() { terms.iter().map(|t| t.weight).sum::<f32>() / terms.len().max(1) as f32 } else { 0.0 };
-
-        let mut candidates: Vec<Candidate> = Vec::new();
-        let stems_of = |t: &str| -> HashSet<String> { analysis::words(t).iter().map(|w| analysis::stem_term(&w.lower)).collect() };
-        for (rank, hit) in found.hits.iter().enumerate() {
-            let topic = stems_of(&format!("{} {}", hit.title, hit.heading));
-            let passage = stems_of(&hit.text);
-            // A sentence answers within its passage: question words its title or heading hold
-            // (which item it is) or that its neighbours hold count for it too, for less than
-            // its own.
-            let context: Vec<f32> = terms
-                .iter()
-                .map(|t| {
-                    if t.stems.iter().any(|s| topic.contains(s)) {
-                        TOPIC_CREDIT
-                    } else if t.stems.iter().any(|s| passage.contains(s)) {
-                        PASSAGE_CREDIT
-                    } else {
-                        0.0
-                    }
-                })
-                .collect();
-            let total: f32 = terms.iter().map(|t| t.weight).sum::<f32>() + asked_weight;
-            let heading_line = flow(hit.heading.rsplit(" › ").next().unwrap_or_default());
-            let title = flow(&hit.title);
-            let single = sentences(&hit.text);
-            let held: Vec<Vec<f32>> = single
-                .iter()
-                .map(|r| {
-                    let text = &hit.text[r.clone()];
-                    let mut held = holds(&terms, &stems_of(text));
-                    // "Hvad koster ...?" is answered by an amount of money, whatever words
-                    // surround it.
-                    if MONEY.is_match(text) {
-                        for (h, t) in held.iter_mut().zip(&terms) {
-                            if t.stems.iter().any(|s| cost_stems().contains(s)) {
-                                *h = 1.0;
-                            }
-                        }
-                    }
-                    held
-                })
-                .collect();
-            let mut windows: Vec<(usize, usize, f32)> = (0..single.len()).map(|i| (i, i, 0.0)).chain((1..single.len()).map(|i| (i - 1, i, PAIR_COST))).collect();
-            // How members voted is told sentence by sentence ("A og B kunne tiltræde. C tog
-            // forbehold. D kunne ikke tiltræde."): the whole run is the answer.
-            if kind == QuestionKind::Vote {
-                let votes: Vec<bool> = single.iter().map(|r| kind.bonus(&hit.text[r.clone()], question) > 0.0).collect();
-                for (i, j) in runs(&votes) {
-                    // Its sentences are not quoted apart from it.
-                    windows.retain(|&(a, b, _)| b < i || a > j);
-                    windows.push((i, j, 0.0));
+        let min = self.config.min_coverage;
+        let candidates = rank(question, &terms, &found.hits);
+        let whole = lead(&candidates, kind, min);
+        // A question in two parts ("Hvor mange høringssvar kom der, og hvilke partier ...?") is
+        // answered part by part: each part's best sentence, weighing its own words fully and
+        // the other part's (who or what it is about) as context.
+        let parts = two_parts(question);
+        // Each part is also searched for on its own: the passage answering the second part may
+        // not be among those answering the question as a whole.
+        let mut part_hits: Vec<Vec<Hit>> = Vec::new();
+        for part in parts.iter().flatten() {
+            let mut hits = found.hits.clone();
+            for hit in self.retriever.search(&SearchRequest { query: (*part).to_string(), ..search.clone() })?.hits {
+                if !hits.iter().any(|h| h.doc_id == hit.doc_id && h.span.start < hit.span.end && hit.span.start < h.span.end) {
+                    hits.push(hit);
                 }
             }
-            for (a, b, cost) in windows {
-                let range = single[a].start..single[b].end;
-                let text = &hit.text[range.clone()];
-                // A heading repeated in the text (however its lines wrap) names the item; it does
-                // not answer.
-                let flowing = flow(text);
-                let repeats = |heading: &str| !heading.is_empty() && (flowing.starts_with(heading) || heading.starts_with(&flowing));
-                if repeats(&heading_line) || repeats(&title) {
-                    continue;
+            part_hits.push(hits);
+        }
+        let mut leads: Vec<Candidate> = Vec::new();
+        if let Some(parts) = parts {
+            for (i, (part, hits)) in parts.iter().zip(&part_hits).enumerate() {
+                let own = stems_of(part);
+                let weighted: Vec<QueryTerm> = terms
+                    .iter()
+                    .map(|t| QueryTerm { stems: t.stems.clone(), weight: if t.stems.iter().any(|s| own.contains(s)) { t.weight } else { t.weight * OTHER_PART } })
+                    .collect();
+                let ranked = rank(part, &weighted, hits);
+                if let Some(best) = lead(&ranked, QuestionKind::of(part), min)
+                    && !leads.iter().any(|l| overlap(l, best))
+                {
+                    leads.push(best.clone());
                 }
-                // A list, or a question (a forespørgsel's "Spørgsmål 2: ...?"), is not an answer.
-                if is_listing(text) || text.trim_end().ends_with('?') {
-                    continue;
-                }
-                // A sentence holding none of the question's words does not answer it.
-                if !(0..terms.len()).any(|k| (a..=b).any(|s| held[s][k] > 0.0)) {
-                    continue;
-                }
-                let matched: f32 = terms.iter().enumerate().map(|(k, t)| t.weight * (a..=b).map(|s| held[s][k]).fold(context[k], f32::max)).sum();
-                let typed = kind.bonus(text, question);
-                let coverage = if total > 0.0 { (matched + asked_weight * typed) / total } else { 0.0 };
-                // Coverage decides; a sentence holding the kind of fact asked for (a number for
-                // "hvor mange", a reason for "hvorfor", a vote for "hvordan stemte") and the
-                // passage's rank weigh in.
-                let rank_share = 1.0 - rank as f32 / found.hits.len().max(1) as f32;
-                let score = coverage - cost + RANK_WEIGHT * rank_share + KIND_WEIGHT * typed;
-                candidates.push(Candidate { hit, rank, range, score, coverage, single: cost == 0.0, typed: typed > 0.0 });
+                tracing::debug!(part = i + 1, answered = leads.len(), "two-part question");
             }
         }
-        candidates.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.rank.cmp(&b.rank)).then(a.range.start.cmp(&b.range.start)));
-
-        // Abstain unless one sentence alone covers enough of the question: two neighbouring
-        // sentences together match more words of any question, answered or not. A question
-        // asking how many or how much is not answered by a sentence without a quantity, however
-        // many of its words it holds.
-        let answered = candidates.iter().any(|c| c.single && c.coverage >= self.config.min_coverage && (c.typed || !kind.asks_quantity()));
-        tracing::debug!(?kind, best = candidates.first().map(|c| c.score), answered, "extractive answer");
-        // What leads the answer holds the quantity asked for, if one was.
-        let best = candidates.iter().find(|c| c.typed || !kind.asks_quantity()).filter(|_| answered);
-        let Some(best) = best else {
+        tracing::debug!(?kind, best = candidates.first().map(|c| c.score), answered = whole.is_some(), "extractive answer");
+        if leads.is_empty() {
+            leads.extend(whole.cloned());
+        }
+        if leads.is_empty() {
             return Ok(ChatResponse {
                 answer: abstention(&found.hits),
                 abstained: true,
@@ -397,20 +343,18 @@ impl Answerer {
                 related: found.hits.clone(),
                 warning: found.warning.clone(),
             });
-        };
-        let floor = best.score * self.config.companion_ratio;
-        let mut chosen: Vec<&Candidate> = vec![best];
-        for c in candidates.iter().take_while(|c| c.score >= floor) {
-            if chosen.len() == self.config.max_sentences {
-                break;
-            }
-            let overlaps = chosen.iter().any(|o| o.hit.doc_id == c.hit.doc_id && {
-                let (a, b) = (o.hit.span.start + o.range.start, o.hit.span.start + o.range.end);
-                let (x, y) = (c.hit.span.start + c.range.start, c.hit.span.start + c.range.end);
-                x < b && a < y
-            });
-            if !overlaps {
-                chosen.push(c);
+        }
+        // Further sentences scoring nearly as well as the best one for the whole question.
+        let mut chosen: Vec<&Candidate> = leads.iter().collect();
+        if let Some(best) = whole {
+            let floor = best.score * self.config.companion_ratio;
+            for c in candidates.iter().take_while(|c| c.score >= floor) {
+                if chosen.len() >= self.config.max_sentences {
+                    break;
+                }
+                if !chosen.iter().any(|o| overlap(o, c)) {
+                    chosen.push(c);
+                }
             }
         }
         let (answer, citations) = compose(&chosen);
@@ -437,6 +381,138 @@ impl Answerer {
         }
         Ok(terms)
     }
+}
+
+/// Every sentence of `hits` (and every pair of neighbouring sentences, and a vote's whole run)
+/// scored as an answer to `question`, whose content words are `terms`; best first.
+fn rank<'a>(question: &str, terms: &[QueryTerm], hits: &'a [Hit]) -> Vec<Candidate<'a>> {
+    let kind = QuestionKind::of(question);
+    // The fact asked for counts as a word of the question, weighing as much as an average one:
+    // "hvor mange elever" is covered by a sentence naming the pupils only with their number.
+    let asked_weight = if kind.asks_quantity() { terms.iter().map(|t| t.weight).sum::<f32>() / terms.len().max(1) as f32 } else { 0.0 };
+    let mut candidates: Vec<Candidate> = Vec::new();
+    for (rank, hit) in hits.iter().enumerate() {
+        let topic = stems_of(&format!("{} {}", hit.title, hit.heading));
+        let passage = stems_of(&hit.text);
+        // A sentence answers within its passage: question words its title or heading hold
+        // (which item it is) or that its neighbours hold count for it too, for less than
+        // its own.
+        let context: Vec<f32> = terms
+            .iter()
+            .map(|t| {
+                if t.stems.iter().any(|s| topic.contains(s)) {
+                    TOPIC_CREDIT
+                } else if t.stems.iter().any(|s| passage.contains(s)) {
+                    PASSAGE_CREDIT
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        let total: f32 = terms.iter().map(|t| t.weight).sum::<f32>() + asked_weight;
+        let heading_line = flow(hit.heading.rsplit(" › ").next().unwrap_or_default());
+        let title = flow(&hit.title);
+        let single = sentences(&hit.text);
+        let held: Vec<Vec<f32>> = single
+            .iter()
+            .map(|r| {
+                let text = &hit.text[r.clone()];
+                let mut held = holds(terms, &stems_of(text));
+                // "Hvad koster ...?" is answered by an amount of money, whatever words
+                // surround it.
+                if MONEY.is_match(text) {
+                    for (h, t) in held.iter_mut().zip(terms) {
+                        if t.stems.iter().any(|s| cost_stems().contains(s)) {
+                            *h = 1.0;
+                        }
+                    }
+                }
+                held
+            })
+            .collect();
+        let mut windows: Vec<(usize, usize, f32)> = (0..single.len()).map(|i| (i, i, 0.0)).chain((1..single.len()).map(|i| (i - 1, i, PAIR_COST))).collect();
+        // How members voted is told sentence by sentence ("A og B kunne tiltræde. C tog
+        // forbehold. D kunne ikke tiltræde."): the whole run is the answer.
+        if kind == QuestionKind::Vote {
+            let votes: Vec<bool> = single.iter().map(|r| kind.bonus(&hit.text[r.clone()], question) > 0.0).collect();
+            for (i, j) in runs(&votes) {
+                // Its sentences are not quoted apart from it.
+                windows.retain(|&(a, b, _)| b < i || a > j);
+                windows.push((i, j, 0.0));
+            }
+        }
+        for (a, b, cost) in windows {
+            let range = single[a].start..single[b].end;
+            let text = &hit.text[range.clone()];
+            // A heading repeated in the text (however its lines wrap) names the item; it does
+            // not answer.
+            let flowing = flow(text);
+            let repeats = |heading: &str| !heading.is_empty() && (flowing.starts_with(heading) || heading.starts_with(&flowing));
+            if repeats(&heading_line) || repeats(&title) {
+                continue;
+            }
+            // A list, or a question (a forespørgsel's "Spørgsmål 2: ...?"), is not an answer.
+            if is_listing(text) || text.trim_end().ends_with('?') {
+                continue;
+            }
+            // A sentence holding none of the question's words does not answer it.
+            if !(0..terms.len()).any(|k| (a..=b).any(|s| held[s][k] > 0.0)) {
+                continue;
+            }
+            let matched: f32 = terms.iter().enumerate().map(|(k, t)| t.weight * (a..=b).map(|s| held[s][k]).fold(context[k], f32::max)).sum();
+            let typed = kind.bonus(text, question);
+            let coverage = if total > 0.0 { (matched + asked_weight * typed) / total } else { 0.0 };
+            // Coverage decides; a sentence holding the kind of fact asked for (a number for
+            // "hvor mange", a reason for "hvorfor", a vote for "hvordan stemte") and the
+            // passage's rank weigh in.
+            let rank_share = 1.0 - rank as f32 / hits.len().max(1) as f32;
+            let score = coverage - cost + RANK_WEIGHT * rank_share + KIND_WEIGHT * typed;
+            candidates.push(Candidate { hit, rank, range, score, coverage, single: cost == 0.0, typed: typed > 0.0 });
+        }
+    }
+    candidates.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.rank.cmp(&b.rank)).then(a.range.start.cmp(&b.range.start)));
+    candidates
+}
+
+/// The sentence that leads the answer among `ranked` (best first), if the question is answered:
+/// one sentence alone must cover `min` of it (two neighbouring sentences together match more
+/// words of any question, answered or not), and a question asking how many or how much is not
+/// answered by a sentence without a quantity, however many of its words it holds: such a
+/// sentence leads.
+fn lead<'a, 'b>(ranked: &'b [Candidate<'a>], kind: QuestionKind, min: f32) -> Option<&'b Candidate<'a>> {
+    let answered = ranked.iter().any(|c| c.single && c.coverage >= min && (c.typed || !kind.asks_quantity()));
+    ranked.iter().find(|c| c.typed || !kind.asks_quantity()).filter(|_| answered)
+}
+
+/// Whether two candidates quote overlapping text of one document.
+fn overlap(a: &Candidate, b: &Candidate) -> bool {
+    a.hit.doc_id == b.hit.doc_id && {
+        let (s, e) = (a.hit.span.start + a.range.start, a.hit.span.start + a.range.end);
+        let (x, y) = (b.hit.span.start + b.range.start, b.hit.span.start + b.range.end);
+        x < e && s < y
+    }
+}
+
+/// The stems of the words of `text`.
+fn stems_of(text: &str) -> HashSet<String> {
+    analysis::words(text).iter().map(|w| analysis::stem_term(&w.lower)).collect()
+}
+
+/// What a word of the other part of a two-part question weighs, relative to its own.
+const OTHER_PART: f32 = 0.3;
+
+/// A question asking two things ("Hvor mange ..., og hvilke partier ...?"), split before the
+/// second interrogative; `None` for one that asks one thing.
+fn two_parts(question: &str) -> Option<[&str; 2]> {
+    static SPLIT: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        #[allow(clippy::expect_used)] // constant pattern
+        regex::Regex::new(r"(?i),?\s+og\s+(hvad|hvor|hvem|hvilke|hvilken|hvilket|hvornår|hvordan|hvorfor)\b").expect("valid regex")
+    });
+    let m = SPLIT.find(question)?;
+    let second = question[m.start()..].trim_start_matches([',', ' ']);
+    let second = second.strip_prefix("og ").unwrap_or(second);
+    let first = &question[..m.start()];
+    (!analysis::content_words(first).is_empty() && !analysis::content_words(second).is_empty()).then_some([first, second])
 }
 
 /// An amount of money: "3,25 mio. kr.", "100.000 kr.", "5 mia. kroner".
@@ -774,7 +850,7 @@ fn is_listing(text: &str) -> bool {
     let words = analysis::words(text);
     // "15.000" and "3,25" are one number each.
     let continues_number = |w: &analysis::Word| {
-        let before = text[..w.from].as_bytes();
+        let before = &text.as_bytes()[..w.from];
         before.len() >= 2 && matches!(before[before.len() - 1], b'.' | b',') && before[before.len() - 2].is_ascii_digit()
     };
     let numbers = words.iter().filter(|w| w.lower.chars().all(|c| c.is_ascii_digit()) && !continues_number(w)).count();
@@ -940,6 +1016,17 @@ mod tests {
         for no in ["Havnens Perle er blevet smidt rundt 5 gange", "Model C er en 51 meter lang bro.", "Havnens Perle skal have en permanent placering."] {
             assert_eq!(QuestionKind::When.bonus(no, q), 0.0, "{no}");
         }
+    }
+
+    #[test]
+    fn questions_in_two_parts_are_split_before_the_second_interrogative() {
+        assert_eq!(
+            two_parts("Hvor mange høringssvar kom der til planen, og hvilke partier har stillet et ændringsforslag?"),
+            Some(["Hvor mange høringssvar kom der til planen", "hvilke partier har stillet et ændringsforslag?"])
+        );
+        assert_eq!(two_parts("Hvem er han i dialog med og hvor langt ud i fremtiden rækker det?"), Some(["Hvem er han i dialog med", "hvor langt ud i fremtiden rækker det?"]));
+        assert_eq!(two_parts("Hvad besluttede byrådet om Havnens Perle og Pier 3?"), None, "one question about two things");
+        assert_eq!(two_parts("Hvornår og hvordan?"), None, "no words to answer either part with");
     }
 
     #[test]
