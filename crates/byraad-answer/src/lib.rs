@@ -387,6 +387,7 @@ impl Answerer {
 /// scored as an answer to `question`, whose content words are `terms`; best first.
 fn rank<'a>(question: &str, terms: &[QueryTerm], hits: &'a [Hit]) -> Vec<Candidate<'a>> {
     let kind = QuestionKind::of(question);
+    let asked = asked(question);
     // The fact asked for counts as a word of the question, weighing as much as an average one:
     // "hvor mange elever" is covered by a sentence naming the pupils only with their number.
     let asked_weight = if kind.asks_quantity() { terms.iter().map(|t| t.weight).sum::<f32>() / terms.len().max(1) as f32 } else { 0.0 };
@@ -434,7 +435,7 @@ fn rank<'a>(question: &str, terms: &[QueryTerm], hits: &'a [Hit]) -> Vec<Candida
         // How members voted is told sentence by sentence ("A og B kunne tiltræde. C tog
         // forbehold. D kunne ikke tiltræde."): the whole run is the answer.
         if kind == QuestionKind::Vote {
-            let votes: Vec<bool> = single.iter().map(|r| kind.bonus(&hit.text[r.clone()], question) > 0.0).collect();
+            let votes: Vec<bool> = single.iter().map(|r| kind.fact(&hit.text[r.clone()], &asked) > 0.0).collect();
             for (i, j) in runs(&votes) {
                 // Its sentences are not quoted apart from it.
                 windows.retain(|&(a, b, _)| b < i || a > j);
@@ -460,7 +461,7 @@ fn rank<'a>(question: &str, terms: &[QueryTerm], hits: &'a [Hit]) -> Vec<Candida
                 continue;
             }
             let matched: f32 = terms.iter().enumerate().map(|(k, t)| t.weight * (a..=b).map(|s| held[s][k]).fold(context[k], f32::max)).sum();
-            let typed = kind.bonus(text, question);
+            let typed = kind.fact(text, &asked);
             let coverage = if total > 0.0 { (matched + asked_weight * typed) / total } else { 0.0 };
             // Coverage decides; a sentence holding the kind of fact asked for (a number for
             // "hvor mange", a reason for "hvorfor", a vote for "hvordan stemte") and the
@@ -687,13 +688,19 @@ impl QuestionKind {
 
     /// 1 when `sentence` holds the kind of fact asked for (something the question does not
     /// already say), else 0.
+    #[cfg(test)]
     fn bonus(self, sentence: &str, question: &str) -> f32 {
+        self.fact(sentence, &asked(question))
+    }
+
+    /// 1 when `sentence` holds the kind of fact asked for and not among the question's words
+    /// (`asked`, lower case), else 0.
+    fn fact(self, sentence: &str, asked: &HashSet<String>) -> f32 {
         let words = analysis::words(sentence);
-        let asked: HashSet<String> = analysis::words(question).into_iter().map(|w| w.lower).collect();
         let holds = |list: &[&str]| words.iter().any(|w| list.contains(&w.lower.as_str()));
         let hit = match self {
-            Self::Amount => quantity(sentence, &words, &asked),
-            Self::When => time(sentence, &words, &asked),
+            Self::Amount => quantity(sentence, &words, asked),
+            Self::When => time(sentence, &words, asked),
             Self::Party => words.iter().any(|w| PARTY_WORDS.contains(&w.lower.as_str()) && sentence[w.from..w.to].chars().next().is_some_and(char::is_uppercase)),
             Self::Vote => holds(VOTE_WORDS),
             Self::Decision => holds(DECISION_WORDS),
@@ -742,10 +749,25 @@ const TIME_WORDS: &[&str] = &[
 /// Units of time after a number ("inden 4 uger", "3-4 år").
 const TIME_UNITS: &[&str] = &["dag", "dage", "dages", "hverdage", "uge", "uger", "ugers", "måned", "måneder", "måneders", "år", "års", "timer"];
 
+/// The question's words, lower case: a fact the question itself gives is not an answer.
+fn asked(question: &str) -> HashSet<String> {
+    analysis::words(question).into_iter().map(|w| w.lower).collect()
+}
+
+/// Whether `word` lies inside a match of any of `spans` (byte ranges of `re` in the sentence).
+fn inside(spans: &[std::ops::Range<usize>], word: &analysis::Word) -> bool {
+    spans.iter().any(|m| m.start <= word.from && word.to <= m.end)
+}
+
+/// The byte ranges `re` matches in `text`.
+fn matches(re: &regex::Regex, text: &str) -> Vec<std::ops::Range<usize>> {
+    re.find_iter(text).map(|m| m.range()).collect()
+}
+
 /// Whether `sentence` (split into `words`) says when, beyond what the question (`asked`) says:
 /// a date, a month, a year, a time of day, a span of time, a word like "senest" or "primo".
 fn time(sentence: &str, words: &[analysis::Word], asked: &HashSet<String>) -> bool {
-    let within = |re: &regex::Regex, w: &analysis::Word| re.find_iter(sentence).any(|m| m.start() <= w.from && w.to <= m.end());
+    let (dates, clocks) = (matches(&NUMERIC_DATE, sentence), matches(&CLOCK, sentence));
     words.iter().enumerate().any(|(i, w)| {
         if asked.contains(&w.lower) {
             return false;
@@ -753,7 +775,7 @@ fn time(sentence: &str, words: &[analysis::Word], asked: &HashSet<String>) -> bo
         let digits = !w.lower.is_empty() && w.lower.chars().all(|c| c.is_ascii_digit());
         let year = digits && w.lower.len() == 4 && (w.lower.starts_with("19") || w.lower.starts_with("20"));
         let span = digits && words.get(i + 1).is_some_and(|n| TIME_UNITS.contains(&n.lower.as_str()));
-        MONTHS.contains(&w.lower.as_str()) || TIME_WORDS.contains(&w.lower.as_str()) || year || span || within(&NUMERIC_DATE, w) || within(&CLOCK, w)
+        MONTHS.contains(&w.lower.as_str()) || TIME_WORDS.contains(&w.lower.as_str()) || year || span || inside(&dates, w) || inside(&clocks, w)
     })
 }
 
@@ -766,6 +788,7 @@ const NUMBER_WORDS: &[&str] = &["to", "tre", "fire", "fem", "seks", "syv", "otte
 /// give: a count, an amount, a share. Dates ("1. august 2026", "29.09.2025"), ordinals ("5.
 /// årgang") and enumerators ("punkt 2", "§ 8", "1)") are not quantities.
 fn quantity(sentence: &str, words: &[analysis::Word], asked: &HashSet<String>) -> bool {
+    let (dates, clocks) = (matches(&NUMERIC_DATE, sentence), matches(&CLOCK, sentence));
     words.iter().enumerate().any(|(i, w)| {
         if asked.contains(&w.lower) {
             return false;
@@ -784,10 +807,10 @@ fn quantity(sentence: &str, words: &[analysis::Word], asked: &HashSet<String>) -
         let ordinal = after.starts_with(".-") || after.strip_prefix('.').is_some_and(|r| r.starts_with(char::is_whitespace) && r.trim_start().starts_with(char::is_lowercase));
         // A year, unless it is said to be about so many ("ca. 2000 deltagere").
         let year = w.lower.len() == 4 && (w.lower.starts_with("19") || w.lower.starts_with("20")) && !prev.is_some_and(|p| APPROXIMATELY.contains(&p));
-        let date = year || next.is_some_and(|n| MONTHS.contains(&n)) || prev.is_some_and(|p| MONTHS.contains(&p)) || NUMERIC_DATE.find_iter(sentence).any(|m| m.start() <= w.from && w.to <= m.end());
+        let date = year || next.is_some_and(|n| MONTHS.contains(&n)) || prev.is_some_and(|p| MONTHS.contains(&p)) || inside(&dates, w);
         // Part of a name: "Pier 3", "Aarhus 2.0" (not "Små 30 timer" at the start).
         let named = i.checked_sub(1).is_some_and(|p| words[p].from > 0 && sentence[words[p].from..].starts_with(char::is_uppercase) && sentence[words[p].to..w.from].trim().is_empty());
-        let clock = prev == Some("kl") || after.starts_with(':') || before.ends_with(':') || CLOCK.find_iter(sentence).any(|m| m.start() <= w.from && w.to <= m.end());
+        let clock = prev == Some("kl") || after.starts_with(':') || before.ends_with(':') || inside(&clocks, w);
         // "1." or "2)" opening a sentence numbers it; "17,4-udvalget", "2-årig" name things.
         let opening = before.chars().all(|c| !c.is_alphanumeric()) && after.starts_with(['.', ')']);
         let compound = after.strip_prefix('-').is_some_and(|r| r.starts_with(char::is_alphabetic));
