@@ -168,7 +168,15 @@ impl Answerer {
             }),
             _ => standalone(req),
         };
-        let search = SearchRequest { query: query.clone(), limit: Some(self.config.passages), filters: req.filters.clone(), mode: None, clearance: req.clearance.clone() };
+        // What happened after a day is told by documents written after it.
+        let mut filters = req.filters.clone();
+        if let Some(day) = after_day(req.question_text())
+            && filters.date_from.as_ref().is_none_or(|from| *from < day)
+        {
+            tracing::debug!(%day, "question asks about what happened after a day");
+            filters.date_from = Some(day);
+        }
+        let search = SearchRequest { query: query.clone(), limit: Some(self.config.passages), filters, mode: None, clearance: req.clearance.clone() };
         let mut found = self.retriever.search(&search)?;
         // A provision the question names comes first, whatever else it finds.
         let named = match &self.rules {
@@ -534,6 +542,28 @@ static CLOCK: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
     regex::Regex::new(r"(?i)\bkl\.?\s*\d{1,2}([.:]\d{2})?\b").expect("valid regex")
 });
 
+/// A day the question asks about what followed: "efter kommunalvalget den 18. november 2025",
+/// "siden 1.10.2025", "efter marts 2025" (its first day); YYYY-MM-DD.
+fn after_day(question: &str) -> Option<String> {
+    static AFTER: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        #[allow(clippy::expect_used)] // constant pattern
+        regex::Regex::new(
+            r"(?i)\b(?:efter|siden)\b[^?.;]{0,40}?(?:\b(\d{1,2})\.\s*(januar|februar|marts|april|maj|juni|juli|august|september|oktober|november|december)|\b(januar|februar|marts|april|maj|juni|juli|august|september|oktober|november|december)|\b(\d{1,2})\.(\d{1,2})\.)\s*(\d{4})\b",
+        )
+        .expect("valid regex")
+    });
+    let c = AFTER.captures(question)?;
+    let month = |name: &str| MONTHS.iter().position(|m| m.eq_ignore_ascii_case(name)).map(|i| i as u32 + 1);
+    let number = |i: usize| c.get(i).and_then(|m| m.as_str().parse::<u32>().ok());
+    let (day, month) = match (c.get(2), c.get(3)) {
+        (Some(name), _) => (number(1)?, month(name.as_str())?),
+        (None, Some(name)) => (1, month(name.as_str())?),
+        (None, None) => (number(4)?, number(5)?),
+    };
+    let year = number(6)?;
+    chrono::NaiveDate::from_ymd_opt(year as i32, month, day).map(|d| d.format("%Y-%m-%d").to_string())
+}
+
 /// Words asking what something costs, stemmed.
 fn cost_stems() -> &'static HashSet<String> {
     static STEMS: std::sync::OnceLock<HashSet<String>> = std::sync::OnceLock::new();
@@ -628,6 +658,8 @@ enum QuestionKind {
     When,
     /// "hvem": a person, a body or a party.
     Who,
+    /// "hvad hedder", "hvad kaldes": a name.
+    Name,
     /// "hvilke partier", "hvilket parti": party names or letters.
     Party,
     /// How members voted: "stemte", "fordelte", "forbehold", "tiltræde".
@@ -679,6 +711,8 @@ impl QuestionKind {
             Self::Why
         } else if has(&["hvem "]) {
             Self::Who
+        } else if has(&["hvad hedder", "hvad hed ", "hvad kaldes", "hvad er navnet", "hvilket navn"]) {
+            Self::Name
         } else if has(&["besluttede", "besluttet", "vedtog", "udfald", "beslutning", "enig"]) {
             Self::Decision
         } else {
@@ -705,7 +739,7 @@ impl QuestionKind {
             Self::Vote => holds(VOTE_WORDS),
             Self::Decision => holds(DECISION_WORDS),
             Self::Why => holds(REASON_WORDS),
-            Self::Who => {
+            Self::Who | Self::Name => {
                 // A name: two capitalised words in a row, not at the start, not asked about.
                 words.windows(2).any(|p| {
                     p[0].from > 0
@@ -1053,6 +1087,17 @@ mod tests {
     }
 
     #[test]
+    fn a_question_about_what_followed_a_day_names_it() {
+        assert_eq!(after_day("Hvordan blev mandatfordelingen efter kommunalvalget den 18. november 2025?").as_deref(), Some("2025-11-18"));
+        assert_eq!(after_day("Hvad er der sket siden 1.10.2025?").as_deref(), Some("2025-10-01"));
+        assert_eq!(after_day("Hvad besluttede udvalget efter marts 2025?").as_deref(), Some("2025-03-01"));
+        assert_eq!(after_day("Hvad besluttede byrådet den 27. august 2025?"), None, "on the day, not after it");
+        assert_eq!(after_day("Hvad skal der ske efterfølgende, og hvornår var mødet den 2. juni 2025?"), None);
+        assert_eq!(after_day("Hvad sker der efter udskrivelse? Mødet var den 2. juni 2025."), None, "the day belongs to another sentence");
+        assert_eq!(after_day("Hvad skete der efter den 31. februar 2025?"), None, "no such day");
+    }
+
+    #[test]
     fn runs_are_three_or_more_in_a_row() {
         assert_eq!(runs(&[true, true, false, true, true, true, false, true]), vec![(3, 5)]);
         assert_eq!(runs(&[false, true, true, true, true]), vec![(1, 4)]);
@@ -1088,6 +1133,10 @@ mod tests {
         let q = "Hvem hos Bricks er han i dialog med?";
         assert_eq!(QuestionKind::Who.bonus("Jeg har en fin dialog med Martin Busk fra Bricks.", q), 1.0);
         assert_eq!(QuestionKind::Who.bonus("Dialogen med Bricks er god.", q), 0.0);
+        let q = "Hvad hedder velkomstarrangementet for nye borgere?";
+        assert_eq!(QuestionKind::of(q), QuestionKind::Name);
+        assert_eq!(QuestionKind::Name.bonus("Aarhus City Welcome. Et arrangement med ca. 2000 deltagere.", q), 1.0);
+        assert_eq!(QuestionKind::Name.bonus("Et arrangement med ca. 2000 deltagere.", q), 0.0);
         assert_eq!(QuestionKind::of("Hvilke partier står bag forslaget?"), QuestionKind::Party);
         assert_eq!(QuestionKind::Party.bonus("Forslag fra V, KF og LA.", "Hvilke partier står bag forslaget?"), 1.0);
     }

@@ -53,23 +53,32 @@ pub struct Word {
     pub position: usize,
 }
 
-/// Splits `text` into lowercased words.
+/// Splits `text` into lowercased words. A number written with thousands separators is one
+/// word without them ("2.000" is "2000"); a date in figures ("29.09.2025") stays three.
 pub fn words(text: &str) -> Vec<Word> {
     let mut out = Vec::new();
     let mut start: Option<usize> = None;
     let chars: Vec<(usize, char)> = text.char_indices().collect();
-    let is_word = |i: usize| -> bool {
+    let digit = |i: usize| chars.get(i).is_some_and(|(_, c)| c.is_ascii_digit());
+    // A '.' between a number and a group of exactly three digits separates thousands.
+    let separator = |i: usize, start: Option<usize>| -> bool {
+        start.is_some_and(|s| (s..i).all(|j| digit(j) || chars[j].1 == '.'))
+            && digit(i - 1)
+            && (1..=3).all(|k| digit(i + k))
+            && !digit(i + 4)
+    };
+    let is_word = |i: usize, start: Option<usize>| -> bool {
         let (_, c) = chars[i];
-        c.is_alphanumeric() || (c == '@' && chars.get(i + 1).is_some_and(|(_, n)| n.is_alphabetic()))
+        c.is_alphanumeric() || (c == '@' && chars.get(i + 1).is_some_and(|(_, n)| n.is_alphabetic())) || (c == '.' && separator(i, start))
     };
     for i in 0..=chars.len() {
-        let inside = i < chars.len() && is_word(i);
+        let inside = i < chars.len() && is_word(i, start);
         match (inside, start) {
             (true, None) => start = Some(i),
             (false, Some(s)) => {
                 let from = chars[s].0;
                 let to = chars.get(i).map_or(text.len(), |(b, _)| *b);
-                let lower = text[from..to].to_lowercase().replace('@', "ø");
+                let lower = text[from..to].to_lowercase().replace('@', "ø").replace('.', "");
                 out.push(Word { lower, from, to, position: out.len() });
                 start = None;
             }
@@ -293,6 +302,19 @@ mod tests {
         assert!(ocr_variants("dag").is_empty());
         assert!(ocr_variants("budget").is_empty());
         assert!(!ocr_variants("dør").iter().any(|v| v == "dør"));
+    }
+
+    #[test]
+    fn thousands_separators_join_a_number() {
+        let lower = |text: &str| words(text).into_iter().map(|w| w.lower).collect::<Vec<_>>();
+        assert_eq!(lower("ca. 2.000 deltagere"), ["ca", "2000", "deltagere"]);
+        assert_eq!(lower("1.250.000 kr."), ["1250000", "kr"]);
+        assert_eq!(terms("omkring 2.000"), terms("omkring 2000"));
+        let w = &words("fra 15.000 kr.")[1];
+        assert_eq!((w.from, w.to), (4, 10), "the word spans the number as written");
+        assert_eq!(lower("den 29.09.2025"), ["den", "29", "09", "2025"], "a date is not a number");
+        assert_eq!(lower("3,25 mio. og 2.5 og 1.0000"), ["3", "25", "mio", "og", "2", "5", "og", "1", "0000"]);
+        assert_eq!(lower("punkt 2. Næste"), ["punkt", "2", "næste"]);
     }
 
     #[test]

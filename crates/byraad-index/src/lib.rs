@@ -41,7 +41,7 @@ use analysis::DanishTokenizer;
 
 /// Bumped whenever analysis or the schema changes what is indexed; part of every file's
 /// fingerprint, so the next ingest re-indexes everything.
-pub const INDEX_VERSION: u32 = 2;
+pub const INDEX_VERSION: u32 = 3;
 
 /// Sub-directory of the data directory holding the tantivy index.
 const INDEX_DIR: &str = "tantivy";
