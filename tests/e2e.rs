@@ -266,6 +266,31 @@ fn questions_in_two_parts_are_answered_part_by_part() {
 }
 
 #[test]
+fn what_followed_a_day_is_answered_from_later_documents() {
+    let quotes = |v: &Value| v["citations"].as_array().unwrap().iter().map(|c| c["quote"].as_str().unwrap().to_string()).collect::<Vec<_>>();
+    // The August minutes tell how often the sculpture was moved ...
+    let (status, v) = chat(json!({"messages": [{"role": "user", "content": "Hvor mange gange er Havnens Perle blevet flyttet?"}]}));
+    assert_eq!(status, 200, "{v}");
+    assert!(quotes(&v).iter().any(|q| q.contains("fem gange") || q.contains("5 gange")), "{v}");
+    // ... but not what happened after September began: only later documents may answer that.
+    let (status, v) = chat(json!({"messages": [{"role": "user", "content": "Hvor mange gange er Havnens Perle blevet flyttet siden 1. september 2025?"}]}));
+    assert_eq!(status, 200, "{v}");
+    assert!(!quotes(&v).iter().any(|q| q.contains("fem gange") || q.contains("5 gange")), "{v}");
+    for c in v["citations"].as_array().unwrap() {
+        assert!(c["date"].as_str().is_some_and(|d| d >= "2025-09-01"), "cited a document from before the day: {c}");
+    }
+}
+
+#[test]
+fn what_something_is_called_is_answered_by_its_name() {
+    let (status, v) = chat(json!({"messages": [{"role": "user", "content": "Hvad hedder arrangementet for nye internationale borgere med 2.000 deltagere?"}]}));
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["abstained"], false, "{v}");
+    let quotes: Vec<&str> = v["citations"].as_array().unwrap().iter().map(|c| c["quote"].as_str().unwrap()).collect();
+    assert!(quotes.iter().any(|q| q.contains("Aarhus City Welcome")), "the name is quoted with the sentence describing it: {v}");
+}
+
+#[test]
 fn bad_chat_requests_are_named() {
     let (status, v) = chat(json!({"messages": []}));
     assert_error(status, &v, 400, "messages");
