@@ -279,6 +279,10 @@ fn what_followed_a_day_is_answered_from_later_documents() {
     for c in v["citations"].as_array().unwrap() {
         assert!(c["date"].as_str().is_some_and(|d| d >= "2025-09-01"), "cited a document from before the day: {c}");
     }
+    // Nothing later tells: the answer says so, and still lists the nearest documents of any date.
+    assert_eq!(v["abstained"], true, "{v}");
+    assert!(v["answer"].as_str().unwrap().contains("fra 1. september 2025 eller senere"), "{v}");
+    assert!(v["related"].as_array().unwrap().iter().any(|h| h["date"] == "2025-08-27"), "{v}");
 }
 
 #[test]

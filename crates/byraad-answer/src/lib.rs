@@ -168,15 +168,18 @@ impl Answerer {
             }),
             _ => standalone(req),
         };
-        // What happened after a day is told by documents written after it.
-        let mut filters = req.filters.clone();
+        // What happened after a day is told by documents written after it (an undated one
+        // cannot be known to be); the nearest of any date are still listed when none answers.
+        let mut search = SearchRequest { query: query.clone(), limit: Some(self.config.passages), filters: req.filters.clone(), mode: None, clearance: req.clearance.clone() };
+        let mut scope = Scope::default();
         if let Some(day) = after_day(req.question_text())
-            && filters.date_from.as_ref().is_none_or(|from| *from < day)
+            && search.filters.date_from.as_ref().is_none_or(|from| *from < day)
         {
             tracing::debug!(%day, "question asks about what happened after a day");
-            filters.date_from = Some(day);
+            scope.nearest = Some(self.retriever.search(&search)?.hits);
+            search.filters.date_from = Some(day.clone());
+            scope.after = Some(day);
         }
-        let search = SearchRequest { query: query.clone(), limit: Some(self.config.passages), filters, mode: None, clearance: req.clearance.clone() };
         let mut found = self.retriever.search(&search)?;
         // A provision the question names comes first, whatever else it finds.
         let named = match &self.rules {
@@ -192,7 +195,7 @@ impl Answerer {
         }
         let mut warning = found.warning.clone();
         if let Some(llm) = &self.llm {
-            match self.written(llm, req, &found, sink) {
+            match self.written(llm, req, &found, &scope, sink) {
                 Ok(resp) => return Ok(resp),
                 Err(e) => {
                     tracing::warn!(error = %e, "language model failed; answering extractively");
@@ -200,7 +203,7 @@ impl Answerer {
                 }
             }
         }
-        let mut resp = self.extractive(req.question_text(), &search, found, named.len())?;
+        let mut resp = self.extractive(req.question_text(), &search, found, named.len(), &scope)?;
         resp.warning = warning;
         if send_whole(&resp, sink).is_break() {
             return Ok(None);
@@ -211,7 +214,7 @@ impl Answerer {
     /// The language model's answer, checked sentence by sentence as it streams in; only kept
     /// sentences reach `sink`. Fails, with nothing sent, when the model fails before a sentence
     /// was kept; after that, a failure ends the answer early with a warning.
-    fn written(&self, llm: &LlmClient, req: &ChatRequest, found: &SearchResponse, sink: &mut dyn Sink) -> Result<Option<ChatResponse>, LlmError> {
+    fn written(&self, llm: &LlmClient, req: &ChatRequest, found: &SearchResponse, scope: &Scope, sink: &mut dyn Sink) -> Result<Option<ChatResponse>, LlmError> {
         let sources: Vec<verify::Source> = found.hits.iter().map(verify::Source::new).collect();
         let messages = prompt::messages(req, &sources);
         let mut verifier = verify::Verifier::new(&sources, self.config.min_support);
@@ -279,7 +282,7 @@ impl Answerer {
         let warning = join_warnings(found.warning.clone(), (!notes.is_empty()).then(|| notes.join(" ")));
         if citations.is_empty() {
             // Nothing the model wrote is supported: the archive has no answer it could find.
-            let resp = ChatResponse { answer: abstention(&found.hits), abstained: true, mode: AnswerMode::Llm, citations, related: found.hits.clone(), warning };
+            let resp = scope.abstain(found, AnswerMode::Llm, warning);
             return Ok(send_whole(&resp, sink).is_continue().then_some(resp));
         }
         let cited: HashSet<&str> = citations.iter().map(|c| c.chunk_id.as_str()).collect();
@@ -289,7 +292,7 @@ impl Answerer {
 
     /// The extractive answer to `question` from `found` (what `search` retrieved), whose first
     /// `named` hits are provisions the question names: those are the answer, quoted.
-    fn extractive(&self, question: &str, search: &SearchRequest, found: SearchResponse, named: usize) -> byraad_index::Result<ChatResponse> {
+    fn extractive(&self, question: &str, search: &SearchRequest, found: SearchResponse, named: usize, scope: &Scope) -> byraad_index::Result<ChatResponse> {
         if named > 0 {
             let chosen: Vec<Candidate> = found.hits[..named.min(self.config.max_sentences)]
                 .iter()
@@ -343,14 +346,7 @@ impl Answerer {
             leads.extend(whole.cloned());
         }
         if leads.is_empty() {
-            return Ok(ChatResponse {
-                answer: abstention(&found.hits),
-                abstained: true,
-                mode: AnswerMode::Extractive,
-                citations: Vec::new(),
-                related: found.hits.clone(),
-                warning: found.warning.clone(),
-            });
+            return Ok(scope.abstain(&found, AnswerMode::Extractive, found.warning.clone()));
         }
         // Further sentences scoring nearly as well as the best one for the whole question.
         let mut chosen: Vec<&Candidate> = leads.iter().collect();
@@ -982,20 +978,49 @@ pub fn item_label(item: &str) -> String {
 }
 
 /// The abstention text, naming the nearest documents.
-fn abstention(hits: &[Hit]) -> String {
+fn abstention(hits: &[Hit], after: Option<&str>) -> String {
     let mut titles: Vec<&str> = Vec::new();
     for h in hits {
         if !titles.contains(&h.title.as_str()) {
             titles.push(&h.title);
         }
     }
+    let none = match after {
+        Some(day) => format!("Arkivet har ingen dokumenter fra {} eller senere, der svarer på spørgsmålet.", danish_day(day)),
+        None => "Arkivet indeholder ikke et klart svar på spørgsmålet.".to_string(),
+    };
     if titles.is_empty() {
-        return "Arkivet indeholder ikke et svar på spørgsmålet, og ingen dokumenter ligner det.".into();
+        return format!("{none} Ingen dokumenter ligner det.");
     }
-    format!(
-        "Arkivet indeholder ikke et klart svar på spørgsmålet. De nærmeste dokumenter er: {}.",
-        titles.iter().take(3).copied().collect::<Vec<_>>().join("; ")
-    )
+    format!("{none} De nærmeste dokumenter er: {}.", titles.iter().take(3).copied().collect::<Vec<_>>().join("; "))
+}
+
+/// A day (YYYY-MM-DD) as Danish prose: "18. november 2025".
+fn danish_day(day: &str) -> String {
+    match chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d") {
+        Ok(d) => {
+            use chrono::Datelike;
+            format!("{}. {} {}", d.day(), MONTHS[d.month0() as usize], d.year())
+        }
+        Err(_) => day.to_string(),
+    }
+}
+
+/// Where an answer's evidence may come from, beyond the request's filters.
+#[derive(Default)]
+struct Scope {
+    /// The evidence is limited to documents dated on or after this day (YYYY-MM-DD).
+    after: Option<String>,
+    /// The nearest passages of any date, listed when nothing within the limit answers.
+    nearest: Option<Vec<Hit>>,
+}
+
+impl Scope {
+    /// The abstention for a question nothing in `found` answers.
+    fn abstain(&self, found: &SearchResponse, mode: AnswerMode, warning: Option<String>) -> ChatResponse {
+        let related = self.nearest.clone().unwrap_or_else(|| found.hits.clone());
+        ChatResponse { answer: abstention(&related, self.after.as_deref()), abstained: true, mode, citations: Vec::new(), related, warning }
+    }
 }
 
 #[cfg(test)]
@@ -1095,6 +1120,8 @@ mod tests {
         assert_eq!(after_day("Hvad skal der ske efterfølgende, og hvornår var mødet den 2. juni 2025?"), None);
         assert_eq!(after_day("Hvad sker der efter udskrivelse? Mødet var den 2. juni 2025."), None, "the day belongs to another sentence");
         assert_eq!(after_day("Hvad skete der efter den 31. februar 2025?"), None, "no such day");
+        assert_eq!(danish_day("2025-11-18"), "18. november 2025");
+        assert_eq!(danish_day("2026-01-05"), "5. januar 2026");
     }
 
     #[test]
