@@ -417,7 +417,9 @@ fn rank<'a>(question: &str, terms: &[QueryTerm], hits: &'a [Hit]) -> Vec<Candida
         let total: f32 = terms.iter().map(|t| t.weight).sum::<f32>() + asked_weight;
         let heading_line = flow(hit.heading.rsplit(" › ").next().unwrap_or_default());
         let title = flow(&hit.title);
-        let single = sentences(&hit.text);
+        // A heading run into the first sentence of its section (a long heading line is taken
+        // for wrapped text) is not part of that sentence.
+        let single: Vec<std::ops::Range<usize>> = sentences(&hit.text).into_iter().flat_map(|r| after_heading(&hit.text, r, &heading_line)).collect();
         let held: Vec<Vec<f32>> = single
             .iter()
             .map(|r| {
@@ -487,6 +489,37 @@ fn rank<'a>(question: &str, terms: &[QueryTerm], hits: &'a [Hit]) -> Vec<Candida
 fn lead<'a, 'b>(ranked: &'b [Candidate<'a>], kind: QuestionKind, min: f32) -> Option<&'b Candidate<'a>> {
     let answered = ranked.iter().any(|c| c.single && c.coverage >= min && (c.typed || !kind.asks_quantity()));
     ranked.iter().find(|c| c.typed || !kind.asks_quantity()).filter(|_| answered)
+}
+
+/// The sentences of `range` of `text` once the `heading` it begins with is taken off, numbering
+/// aside ("4. Videreudvikling ..." heads the section; its sentence began "Videreudvikling ...
+/// Udvalget drøftede ..."): what follows the heading is split again, its short lines (a case
+/// number, a sub-title) now standing alone. Nothing when only the heading, or more of it, is left.
+fn after_heading(text: &str, range: std::ops::Range<usize>, heading: &str) -> Vec<std::ops::Range<usize>> {
+    let words: Vec<&str> = heading.split_whitespace().collect();
+    // The heading's numbering ("4.", "Punkt 4:") may have been split off as a sentence of its own.
+    let numbered = words.first().is_some_and(|w| w.chars().next().is_some_and(|c| c.is_ascii_digit()));
+    let bare = if numbered { &words[1..] } else { &words[..] };
+    let sentence = &text[range.clone()];
+    for variant in [&words[..], bare] {
+        if variant.len() < 2 || !sentence.split_whitespace().take(variant.len()).eq(variant.iter().copied()) {
+            continue;
+        }
+        // Past the heading's words (whitespace-separated, so the rest begins at the next word).
+        let mut rest = sentence;
+        for _ in 0..variant.len() {
+            rest = rest.trim_start();
+            rest = &rest[rest.find(char::is_whitespace).unwrap_or(rest.len())..];
+        }
+        let rest = rest.trim_start();
+        // What goes on in lower case is the rest of a longer heading line.
+        if rest.starts_with(char::is_lowercase) {
+            return Vec::new();
+        }
+        let start = range.end - rest.len();
+        return sentences(rest).into_iter().map(|r| start + r.start..start + r.end).collect();
+    }
+    vec![range]
 }
 
 /// Whether two candidates quote overlapping text of one document.
@@ -1178,6 +1211,22 @@ mod tests {
         assert_eq!(holds(&terms, &stems("Der sendes en dispensationsansøgning om asbesten")), vec![PART_CREDIT, WHOLE_CREDIT, 0.0]);
         assert_eq!(holds(&terms, &stems("Metroen koster 20 mia. kr.")), vec![0.0, 0.0, 1.0]);
         assert_eq!(holds(&terms, &stems("metrostationer")), vec![0.0, 0.0, 0.0], "parts shorter than six letters do not count");
+    }
+
+    #[test]
+    fn a_heading_run_into_its_first_sentence_is_taken_off() {
+        let split = |text: &str, heading: &str| -> Vec<String> {
+            sentences(text).into_iter().flat_map(|r| after_heading(text, r, heading)).map(|r| text[r].to_string()).collect()
+        };
+        let text = "4. Videreudvikling af prøvehandlinger i arbejdsgrupper\nUdvalget drøftede i plenum de to prøvehandlinger. Følgende kom frem.";
+        assert_eq!(split(text, "4. Videreudvikling af prøvehandlinger i arbejdsgrupper"), ["Udvalget drøftede i plenum de to prøvehandlinger.", "Følgende kom frem."]);
+        let text = "Punkt 33: Forslag fra V, KF, LA og DD om konsekvenser af lukning af Vesterbro Torv\nEMN-2025-010810\nBESLUTNINGSFORSLAG FRA V, KF, LA OG DD\nVenstre foreslår en evaluering af lukningen.";
+        assert_eq!(
+            split(text, "Punkt 33: Forslag fra V, KF, LA og DD om konsekvenser af lukning af Vesterbro Torv"),
+            ["EMN-2025-010810", "BESLUTNINGSFORSLAG FRA V, KF, LA OG DD", "Venstre foreslår en evaluering af lukningen."]
+        );
+        assert!(split("Drøftelse af den erhvervsrettede vejledning (30 min)", "Drøftelse af den").is_empty(), "the rest of a longer heading line");
+        assert_eq!(split("Udvalget drøftede sagen grundigt.", "4. Aktuelt"), ["Udvalget drøftede sagen grundigt."]);
     }
 
     #[test]
