@@ -571,9 +571,22 @@ static CLOCK: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
     regex::Regex::new(r"(?i)\bkl\.?\s*\d{1,2}([.:]\d{2})?\b").expect("valid regex")
 });
 
-/// A day the question asks about what followed: "efter kommunalvalget den 18. november 2025",
-/// "siden 1.10.2025", "efter marts 2025" (its first day); YYYY-MM-DD.
+/// Words that put a question in the past ("Hvordan blev ...", "Hvad er der sket ...").
+const PAST_WORDS: &[&str] = &["blev", "blevet", "var", "været", "har", "havde", "skete", "sket", "fik", "kom", "gik", "vedtog"];
+/// Words that put it in the future ("Hvad skal der ske efter ...?"): plans are told before.
+const FUTURE_WORDS: &[&str] = &["skal", "skulle", "vil", "ville", "forventes", "forventer", "forventet", "bliver", "kommer", "planlagt", "planlægges", "sker"];
+
+/// A day the question, in the past tense, asks about what followed: "Hvordan blev ... efter
+/// kommunalvalget den 18. november 2025", "Hvad er der sket siden 1.10.2025", "efter marts 2025"
+/// (its first day); YYYY-MM-DD. A question about what will follow a day is not one: plans are
+/// written before the day.
 fn after_day(question: &str) -> Option<String> {
+    let words = analysis::words(question);
+    let has = |list: &[&str]| words.iter().any(|w| list.contains(&w.lower.as_str()));
+    let past = has(PAST_WORDS) || words.iter().any(|w| w.lower.chars().count() > 5 && w.lower.ends_with("ede"));
+    if !past || has(FUTURE_WORDS) {
+        return None;
+    }
     static AFTER: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
         #[allow(clippy::expect_used)] // constant pattern
         regex::Regex::new(
@@ -1153,6 +1166,10 @@ mod tests {
         assert_eq!(after_day("Hvad skal der ske efterfølgende, og hvornår var mødet den 2. juni 2025?"), None);
         assert_eq!(after_day("Hvad sker der efter udskrivelse? Mødet var den 2. juni 2025."), None, "the day belongs to another sentence");
         assert_eq!(after_day("Hvad skete der efter den 31. februar 2025?"), None, "no such day");
+        assert_eq!(after_day("Hvad besluttede udvalget efter mødet den 2. juni 2025?").as_deref(), Some("2025-06-02"));
+        assert_eq!(after_day("Hvad skal der ske med skolen efter 1. august 2026?"), None, "plans are written before the day");
+        assert_eq!(after_day("Hvad sker der med eleverne efter 1. august 2026?"), None);
+        assert_eq!(after_day("Hvordan bliver mandatfordelingen efter valget den 18. november 2025?"), None);
         assert_eq!(danish_day("2025-11-18"), "18. november 2025");
         assert_eq!(danish_day("2026-01-05"), "5. januar 2026");
     }
