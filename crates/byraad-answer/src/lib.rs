@@ -589,10 +589,9 @@ fn after_day(question: &str) -> Option<String> {
     }
     static AFTER: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
         #[allow(clippy::expect_used)] // constant pattern
-        regex::Regex::new(
-            r"(?i)\b(?:efter|siden)\b[^?.;]{0,40}?(?:\b(\d{1,2})\.\s*(januar|februar|marts|april|maj|juni|juli|august|september|oktober|november|december)|\b(januar|februar|marts|april|maj|juni|juli|august|september|oktober|november|december)|\b(\d{1,2})\.(\d{1,2})\.)\s*(\d{4})\b",
-        )
-        .expect("valid regex")
+        let months = MONTHS.join("|");
+        regex::Regex::new(&format!(r"(?i)\b(?:efter|siden)\b[^?.;]{{0,40}}?(?:\b(\d{{1,2}})\.\s*({months})|\b({months})|\b(\d{{1,2}})\.(\d{{1,2}})\.)\s*(\d{{4}})\b"))
+            .expect("valid regex")
     });
     let c = AFTER.captures(question)?;
     let month = |name: &str| MONTHS.iter().position(|m| m.eq_ignore_ascii_case(name)).map(|i| i as u32 + 1);
@@ -1033,6 +1032,7 @@ fn abstention(hits: &[Hit], after: Option<&str>) -> String {
     }
     let none = match after {
         Some(day) => format!("Arkivet har ingen dokumenter fra {} eller senere, der svarer på spørgsmålet.", danish_day(day)),
+        None if titles.is_empty() => return "Arkivet indeholder ikke et svar på spørgsmålet, og ingen dokumenter ligner det.".into(),
         None => "Arkivet indeholder ikke et klart svar på spørgsmålet.".to_string(),
     };
     if titles.is_empty() {
