@@ -208,6 +208,11 @@ fn chat(body: Value) -> (u16, Value) {
     server().post("/v1/chat", &body)
 }
 
+/// The quotes of an answer's citations.
+fn quotes(v: &Value) -> Vec<&str> {
+    v["citations"].as_array().unwrap().iter().map(|c| c["quote"].as_str().unwrap()).collect()
+}
+
 #[test]
 fn answers_cite_exact_passages() {
     let (status, v) = chat(json!({"messages": [{"role": "user", "content": "Hvornår skal dagsordenen udsendes til kommunalbestyrelsens medlemmer?"}]}));
@@ -260,14 +265,13 @@ fn questions_in_two_parts_are_answered_part_by_part() {
     let (status, v) = chat(json!({"messages": [{"role": "user", "content": "Hvor mange gange er Havnens Perle blevet flyttet, og hvornår skal dagsordenen udsendes?"}]}));
     assert_eq!(status, 200, "{v}");
     assert_eq!(v["abstained"], false, "{v}");
-    let quotes: Vec<&str> = v["citations"].as_array().unwrap().iter().map(|c| c["quote"].as_str().unwrap()).collect();
+    let quotes = quotes(&v);
     assert!(quotes.iter().any(|q| q.contains("fem gange") || q.contains("5 gange")), "the first part is answered: {v}");
     assert!(quotes.iter().any(|q| q.contains("senest 4 hverdage")), "the second part is answered: {v}");
 }
 
 #[test]
 fn what_followed_a_day_is_answered_from_later_documents() {
-    let quotes = |v: &Value| v["citations"].as_array().unwrap().iter().map(|c| c["quote"].as_str().unwrap().to_string()).collect::<Vec<_>>();
     // The August minutes tell how often the sculpture was moved ...
     let (status, v) = chat(json!({"messages": [{"role": "user", "content": "Hvor mange gange er Havnens Perle blevet flyttet?"}]}));
     assert_eq!(status, 200, "{v}");
@@ -290,7 +294,7 @@ fn what_something_is_called_is_answered_by_its_name() {
     let (status, v) = chat(json!({"messages": [{"role": "user", "content": "Hvad hedder arrangementet for nye internationale borgere med 2.000 deltagere?"}]}));
     assert_eq!(status, 200, "{v}");
     assert_eq!(v["abstained"], false, "{v}");
-    let quotes: Vec<&str> = v["citations"].as_array().unwrap().iter().map(|c| c["quote"].as_str().unwrap()).collect();
+    let quotes = quotes(&v);
     assert!(quotes.iter().any(|q| q.contains("Aarhus City Welcome")), "the name is quoted with the sentence describing it: {v}");
 }
 
@@ -370,6 +374,6 @@ fn follow_up_questions_are_answered_in_context() {
     ]}));
     assert_eq!(status, 200, "{v}");
     assert_eq!(v["abstained"], false, "{v}");
-    let quotes: Vec<&str> = v["citations"].as_array().unwrap().iter().map(|c| c["quote"].as_str().unwrap()).collect();
+    let quotes = quotes(&v);
     assert!(quotes.iter().any(|q| q.contains("Havnens Perle") && (q.contains("5 gange") || q.contains("fem gange"))), "{quotes:?}");
 }

@@ -176,7 +176,7 @@ impl Answerer {
             && search.filters.date_from.as_ref().is_none_or(|from| *from < day)
         {
             tracing::debug!(%day, "question asks about what happened after a day");
-            scope.nearest = Some(self.retriever.search(&search)?.hits);
+            scope.unscoped = Some(search.clone());
             search.filters.date_from = Some(day.clone());
             scope.after = Some(day);
         }
@@ -282,7 +282,7 @@ impl Answerer {
         let warning = join_warnings(found.warning.clone(), (!notes.is_empty()).then(|| notes.join(" ")));
         if citations.is_empty() {
             // Nothing the model wrote is supported: the archive has no answer it could find.
-            let resp = scope.abstain(found, AnswerMode::Llm, warning);
+            let resp = scope.abstain(&self.retriever, found, AnswerMode::Llm, warning);
             return Ok(send_whole(&resp, sink).is_continue().then_some(resp));
         }
         let cited: HashSet<&str> = citations.iter().map(|c| c.chunk_id.as_str()).collect();
@@ -346,7 +346,7 @@ impl Answerer {
             leads.extend(whole.cloned());
         }
         if leads.is_empty() {
-            return Ok(scope.abstain(&found, AnswerMode::Extractive, found.warning.clone()));
+            return Ok(scope.abstain(&self.retriever, &found, AnswerMode::Extractive, found.warning.clone()));
         }
         // Further sentences scoring nearly as well as the best one for the whole question.
         let mut chosen: Vec<&Candidate> = leads.iter().collect();
@@ -946,7 +946,7 @@ fn is_listing(text: &str) -> bool {
         return true;
     }
     let words = analysis::words(text);
-    // "15.000" and "3,25" are one number each.
+    // "3,25" and "2.5" are one number each ("15.000" is one word already).
     let continues_number = |w: &analysis::Word| {
         let before = &text.as_bytes()[..w.from];
         before.len() >= 2 && matches!(before[before.len() - 1], b'.' | b',') && before[before.len() - 2].is_ascii_digit()
@@ -1057,14 +1057,19 @@ fn danish_day(day: &str) -> String {
 struct Scope {
     /// The evidence is limited to documents dated on or after this day (YYYY-MM-DD).
     after: Option<String>,
-    /// The nearest passages of any date, listed when nothing within the limit answers.
-    nearest: Option<Vec<Hit>>,
+    /// The search without that limit: the nearest passages of any date are listed when nothing
+    /// within it answers.
+    unscoped: Option<SearchRequest>,
 }
 
 impl Scope {
-    /// The abstention for a question nothing in `found` answers.
-    fn abstain(&self, found: &SearchResponse, mode: AnswerMode, warning: Option<String>) -> ChatResponse {
-        let related = self.nearest.clone().unwrap_or_else(|| found.hits.clone());
+    /// The abstention for a question nothing in `found` answers, listing the nearest passages
+    /// (those of any date, searched for now, when the evidence was limited to later documents).
+    fn abstain(&self, retriever: &Retriever, found: &SearchResponse, mode: AnswerMode, warning: Option<String>) -> ChatResponse {
+        let nearest = self.unscoped.as_ref().and_then(|search| {
+            retriever.search(search).map_err(|e| tracing::warn!(error = %e, "search for the nearest documents of any date failed")).ok()
+        });
+        let related = nearest.map_or_else(|| found.hits.clone(), |n| n.hits);
         ChatResponse { answer: abstention(&related, self.after.as_deref()), abstained: true, mode, citations: Vec::new(), related, warning }
     }
 }
