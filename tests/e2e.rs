@@ -299,6 +299,37 @@ fn what_something_is_called_is_answered_by_its_name() {
 }
 
 #[test]
+fn what_was_only_proposed_is_no_outcome() {
+    // The October agenda recommends adopting the local plan; no minutes tell that it was.
+    let (status, v) = chat(json!({"messages": [{"role": "user", "content": "Hvornår vedtog byrådet Lokalplan 1246 for Åbyhøj Idrætscenter endeligt?"}]}));
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["abstained"], true, "an agenda's recommendation is not the council's decision: {v}");
+    assert!(v["answer"].as_str().unwrap().contains("kun et forslag, en indstilling eller en nominering"), "{v}");
+    assert!(v["related"].as_array().unwrap().iter().any(|h| h["kind"] == "dagsorden" && h["item"] == "21"), "the agenda item is listed: {v}");
+    // Asked what is recommended, the agenda answers.
+    let (status, v) = chat(json!({"messages": [{"role": "user", "content": "Hvad indstilles om Lokalplan 1246 for Åbyhøj Idrætscenter?"}]}));
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["abstained"], false, "{v}");
+    assert!(v["citations"].as_array().unwrap().iter().any(|c| c["kind"] == "dagsorden" && c["item"] == "21"), "{v}");
+}
+
+#[test]
+fn answers_are_about_what_the_question_names() {
+    // The law tells who chairs the finance committee of every municipality ...
+    let (status, v) = chat(json!({"messages": [{"role": "user", "content": "Hvem er formand for økonomiudvalget?"}]}));
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["abstained"], false, "{v}");
+    // ... but the archive says nothing of Silkeborg's.
+    let (status, v) = chat(json!({"messages": [{"role": "user", "content": "Hvem er formand for Økonomiudvalget i Silkeborg Kommune?"}]}));
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["abstained"], true, "a passage that does not name Silkeborg does not answer about it: {v}");
+    // The council's own name is everywhere in its archive, and the law applies to it unnamed.
+    let (status, v) = chat(json!({"messages": [{"role": "user", "content": "Hvornår skal dagsordenen udsendes til Aarhus Byråds medlemmer?"}]}));
+    assert_eq!(status, 200, "{v}");
+    assert!(quotes(&v).iter().any(|q| q.contains("senest 4 hverdage")), "{v}");
+}
+
+#[test]
 fn bad_chat_requests_are_named() {
     let (status, v) = chat(json!({"messages": []}));
     assert_error(status, &v, 400, "messages");

@@ -29,7 +29,7 @@ use std::collections::HashSet;
 use std::ops::ControlFlow;
 use std::sync::Arc;
 
-use byraad_core::{AnswerMode, ChatRequest, ChatResponse, Citation, Clearance, Hit, SearchRequest, SearchResponse, Span};
+use byraad_core::{AnswerMode, ChatRequest, ChatResponse, Citation, Clearance, Hit, Kind, SearchRequest, SearchResponse, Span};
 use byraad_index::{Retriever, analysis};
 
 pub use llm::{LlmClient, LlmError, LlmMessage};
@@ -130,6 +130,9 @@ struct Candidate<'a> {
     single: bool,
     /// Whether it holds the kind of fact the question asks for.
     typed: bool,
+    /// Whether it only puts forward what the question asks the outcome of (a proposal, a
+    /// recommendation, a nomination).
+    proposed: bool,
 }
 
 impl Answerer {
@@ -282,7 +285,7 @@ impl Answerer {
         let warning = join_warnings(found.warning.clone(), (!notes.is_empty()).then(|| notes.join(" ")));
         if citations.is_empty() {
             // Nothing the model wrote is supported: the archive has no answer it could find.
-            let resp = scope.abstain(&self.retriever, found, AnswerMode::Llm, warning);
+            let resp = scope.abstain(&self.retriever, found, AnswerMode::Llm, false, warning);
             return Ok(send_whole(&resp, sink).is_continue().then_some(resp));
         }
         let cited: HashSet<&str> = citations.iter().map(|c| c.chunk_id.as_str()).collect();
@@ -296,7 +299,7 @@ impl Answerer {
         if named > 0 {
             let chosen: Vec<Candidate> = found.hits[..named.min(self.config.max_sentences)]
                 .iter()
-                .map(|hit| Candidate { hit, rank: 0, range: 0..clip_at_sentence(&hit.text, MAX_PROVISION_QUOTE), score: 1.0, coverage: 1.0, single: true, typed: true })
+                .map(|hit| Candidate { hit, rank: 0, range: 0..clip_at_sentence(&hit.text, MAX_PROVISION_QUOTE), score: 1.0, coverage: 1.0, single: true, typed: true, proposed: false })
                 .collect();
             let (answer, citations) = compose(&chosen.iter().collect::<Vec<_>>());
             let cited: HashSet<&str> = chosen.iter().map(|c| c.hit.chunk_id.as_str()).collect();
@@ -346,9 +349,12 @@ impl Answerer {
             leads.extend(whole.cloned());
         }
         if leads.is_empty() {
-            return Ok(scope.abstain(&self.retriever, &found, AnswerMode::Extractive, found.warning.clone()));
+            // Say so when what would have answered was only proposed.
+            let proposed = candidates.iter().any(|c| c.proposed && c.single && c.coverage >= min);
+            return Ok(scope.abstain(&self.retriever, &found, AnswerMode::Extractive, proposed, found.warning.clone()));
         }
-        // Further sentences scoring nearly as well as the best one for the whole question.
+        // Further sentences scoring nearly as well as the best one for the whole question (not
+        // what was only proposed, when the question asks what came of it).
         let mut chosen: Vec<&Candidate> = leads.iter().collect();
         if let Some(best) = whole {
             let floor = best.score * self.config.companion_ratio;
@@ -356,7 +362,7 @@ impl Answerer {
                 if chosen.len() >= self.config.max_sentences {
                     break;
                 }
-                if !chosen.iter().any(|o| overlap(o, c)) {
+                if !c.proposed && !chosen.iter().any(|o| overlap(o, c)) {
                     chosen.push(c);
                 }
             }
@@ -367,18 +373,9 @@ impl Answerer {
         Ok(ChatResponse { answer, abstained: false, mode: AnswerMode::Extractive, citations, related, warning: found.warning.clone() })
     }
 
+    /// The question's content words, weighted by their idf among the documents `clearance` reads.
     fn query_terms(&self, question: &str, clearance: &Clearance) -> byraad_index::Result<Vec<QueryTerm>> {
-        let mut seen = HashSet::new();
-        let mut terms: Vec<QueryTerm> = Vec::new();
-        for w in analysis::content_words(question) {
-            let stem = analysis::stem_term(&w.lower);
-            if !seen.insert(stem.clone()) {
-                continue;
-            }
-            let mut stems = vec![stem];
-            stems.extend(analysis::ocr_variants(&w.lower).iter().map(|v| analysis::stem_term(v)));
-            terms.push(QueryTerm { stems, weight: 0.0 });
-        }
+        let mut terms = content_terms(question);
         let heads: Vec<String> = terms.iter().map(|t| t.stems[0].clone()).collect();
         for (t, w) in terms.iter_mut().zip(self.retriever.lexical().idf(&heads, clearance)?) {
             t.weight = w;
@@ -387,11 +384,29 @@ impl Answerer {
     }
 }
 
+/// The content words of `question`, each once, not yet weighted.
+fn content_terms(question: &str) -> Vec<QueryTerm> {
+    let mut seen = HashSet::new();
+    let mut terms: Vec<QueryTerm> = Vec::new();
+    for w in analysis::content_words(question) {
+        let stem = analysis::stem_term(&w.lower);
+        if !seen.insert(stem.clone()) {
+            continue;
+        }
+        let mut stems = vec![stem];
+        stems.extend(analysis::ocr_variants(&w.lower).iter().map(|v| analysis::stem_term(v)));
+        terms.push(QueryTerm { stems, weight: 1.0 });
+    }
+    terms
+}
+
 /// Every sentence of `hits` (and every pair of neighbouring sentences, and a vote's whole run)
 /// scored as an answer to `question`, whose content words are `terms`; best first.
 fn rank<'a>(question: &str, terms: &[QueryTerm], hits: &'a [Hit]) -> Vec<Candidate<'a>> {
     let kind = QuestionKind::of(question);
     let asked = asked(question);
+    let outcome = asks_outcome(question);
+    let names = names(question, terms);
     // The fact asked for counts as a word of the question, weighing as much as an average one:
     // "hvor mange elever" is covered by a sentence naming the pupils only with their number.
     let asked_weight = if kind.asks_quantity() { terms.iter().map(|t| t.weight).sum::<f32>() / terms.len().max(1) as f32 } else { 0.0 };
@@ -399,6 +414,13 @@ fn rank<'a>(question: &str, terms: &[QueryTerm], hits: &'a [Hit]) -> Vec<Candida
     for (rank, hit) in hits.iter().enumerate() {
         let topic = stems_of(&format!("{} {}", hit.title, hit.heading));
         let passage = stems_of(&hit.text);
+        // A passage about something else than what the question names ("Hvem er formand for
+        // Teknisk Udvalg?" is not answered by a rule about chairs in general) does not answer
+        // it: it names one of those things, in its title or heading or text.
+        let all: HashSet<String> = topic.union(&passage).cloned().collect();
+        if !names.is_empty() && !names.iter().any(|n| n.held(&all)) {
+            continue;
+        }
         // A sentence answers within its passage: question words its title or heading hold
         // (which item it is) or that its neighbours hold count for it too, for less than
         // its own.
@@ -474,7 +496,8 @@ fn rank<'a>(question: &str, terms: &[QueryTerm], hits: &'a [Hit]) -> Vec<Candida
             // passage's rank weigh in.
             let rank_share = 1.0 - rank as f32 / hits.len().max(1) as f32;
             let score = coverage - cost + RANK_WEIGHT * rank_share + KIND_WEIGHT * typed;
-            candidates.push(Candidate { hit, rank, range, score, coverage, single: cost == 0.0, typed: typed > 0.0 });
+            let proposed = outcome && only_proposed(hit, text);
+            candidates.push(Candidate { hit, rank, range, score, coverage, single: cost == 0.0, typed: typed > 0.0, proposed });
         }
     }
     candidates.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.rank.cmp(&b.rank)).then(a.range.start.cmp(&b.range.start)));
@@ -485,10 +508,11 @@ fn rank<'a>(question: &str, terms: &[QueryTerm], hits: &'a [Hit]) -> Vec<Candida
 /// one sentence alone must cover `min` of it (two neighbouring sentences together match more
 /// words of any question, answered or not), and a question asking how many or how much is not
 /// answered by a sentence without a quantity, however many of its words it holds: such a
-/// sentence leads.
+/// sentence leads. Nor is a question about an outcome answered by what was only proposed.
 fn lead<'a, 'b>(ranked: &'b [Candidate<'a>], kind: QuestionKind, min: f32) -> Option<&'b Candidate<'a>> {
-    let answered = ranked.iter().any(|c| c.single && c.coverage >= min && (c.typed || !kind.asks_quantity()));
-    ranked.iter().find(|c| c.typed || !kind.asks_quantity()).filter(|_| answered)
+    let fits = |c: &Candidate| !c.proposed && (c.typed || !kind.asks_quantity());
+    let answered = ranked.iter().any(|c| c.single && c.coverage >= min && fits(c));
+    ranked.iter().find(|c| fits(c)).filter(|_| answered)
 }
 
 /// The sentences of `range` of `text` once the `heading` it begins with is taken off, numbering
@@ -603,6 +627,99 @@ fn after_day(question: &str) -> Option<String> {
     };
     let year = number(6)?;
     chrono::NaiveDate::from_ymd_opt(year as i32, month, day).map(|d| d.format("%Y-%m-%d").to_string())
+}
+
+/// Something a question names: "Sundhedsråd Aarhus", "Unge, Job og Uddannelse".
+struct Name {
+    /// Its capitalised words that tell it apart (not those all over the archive), each as its
+    /// stemmed forms (the word's and its OCR-damaged spellings').
+    words: Vec<Vec<String>>,
+    /// Its initials, stemmed, when it has two words or more ("uju").
+    initials: Option<String>,
+}
+
+impl Name {
+    /// Whether text whose words stem to `stems` names it: holds every word of it, or its
+    /// initials.
+    fn held(&self, stems: &HashSet<String>) -> bool {
+        self.words.iter().all(|forms| forms.iter().any(|s| stems.contains(s))) || self.initials.as_ref().is_some_and(|i| stems.contains(i))
+    }
+}
+
+/// Least idf of a word that tells a name apart: one in more than about one passage in eight
+/// ("Aarhus", "Byråd", "Kommune", "udvalg") names the archive's own council, which the laws it
+/// follows do not name.
+const NAME_IDF: f32 = 2.0;
+
+/// The names in `question`, whose content words are `terms`: runs of capitalised words not
+/// opening a sentence, with the short words between them ("Magistratsafdelingen for Sociale
+/// Forhold", "Sundhed og Omsorg"); only those with a word that tells them apart.
+fn names(question: &str, terms: &[QueryTerm]) -> Vec<Name> {
+    let mut out = Vec::new();
+    let mut run: Vec<analysis::Word> = Vec::new();
+    let mut words = analysis::words(question).into_iter().peekable();
+    let close = |run: &mut Vec<analysis::Word>, out: &mut Vec<Name>| {
+        if run.is_empty() {
+            return;
+        }
+        let initials = (run.len() > 1).then(|| analysis::stem_term(&run.iter().filter_map(|w| w.lower.chars().next()).collect::<String>()));
+        let words: Vec<Vec<String>> = run
+            .drain(..)
+            .map(|w| analysis::stem_term(&w.lower))
+            .filter_map(|stem| terms.iter().find(|t| t.stems[0] == stem && t.weight >= NAME_IDF).map(|t| t.stems.clone()))
+            .collect();
+        if !words.is_empty() {
+            out.push(Name { words, initials });
+        }
+    };
+    while let Some(w) = words.next() {
+        if named(question, &w) {
+            run.push(w);
+        } else if !(NAME_JOINS.contains(&w.lower.as_str()) && !run.is_empty() && words.peek().is_some_and(|n| named(question, n))) {
+            close(&mut run, &mut out);
+        }
+    }
+    close(&mut run, &mut out);
+    out
+}
+
+/// Whether `word` of `text` is written as a name: capitalised, not opening a sentence.
+fn named(text: &str, word: &analysis::Word) -> bool {
+    let opens = text[..word.from].trim_end().chars().last().is_none_or(|c| matches!(c, '.' | '?' | '!' | ':'));
+    !opens && text[word.from..word.to].chars().next().is_some_and(char::is_uppercase)
+}
+
+/// Short words within a name ("Sundhed og Omsorg", "Magistratsafdelingen for Sociale Forhold").
+const NAME_JOINS: &[&str] = &["og", "for", "i", "af", "til"];
+
+/// Words asking what came of something: who won, who was chosen or appointed, what was decided
+/// or granted.
+const OUTCOME_WORDS: &[&str] = &[
+    "vandt", "vundet", "valgt", "valgte", "udpeget", "udpegede", "udnævnt", "udnævnte", "besluttede", "besluttet", "vedtog", "vedtaget", "godkendte", "godkendt",
+    "tildelt", "tildelte", "afgjort", "udfaldet",
+];
+/// Words telling that something is only put forward: proposed, recommended, nominated.
+const PROPOSAL_WORDS: &[&str] = &[
+    "foreslår", "foreslås", "foreslået", "foreslog", "indstiller", "indstilles", "indstillet", "anbefaler", "anbefales", "nomineret", "nominerede", "nomineres",
+    "kandidat", "kandidater",
+];
+
+/// Whether `question` asks what came of something ("Hvem vandt ...?", "Hvem er udpeget ...?",
+/// "Hvornår vedtog byrådet ...?") rather than what was put forward ("Hvad foreslås ...?").
+fn asks_outcome(question: &str) -> bool {
+    let words = analysis::words(question);
+    let has = |list: &[&str]| words.iter().any(|w| list.contains(&w.lower.as_str()));
+    has(OUTCOME_WORDS) && !has(PROPOSAL_WORDS)
+}
+
+/// Whether `text`, of `hit`, tells of no outcome and only of something put forward: it says so
+/// ("er nomineret til", "Rådmanden indstiller"), or it stands in an agenda, whose items are
+/// proposals until the meeting decides them. A nomination does not say who won, nor an
+/// agenda's recommendation whom the council appointed.
+fn only_proposed(hit: &Hit, text: &str) -> bool {
+    let words = analysis::words(text);
+    let has = |list: &[&str]| words.iter().any(|w| list.contains(&w.lower.as_str()));
+    !has(OUTCOME_WORDS) && (hit.kind == Kind::Dagsorden || has(PROPOSAL_WORDS))
 }
 
 /// Words asking what something costs, stemmed.
@@ -1022,8 +1139,9 @@ pub fn item_label(item: &str) -> String {
     if item.chars().all(|c| c.is_ascii_digit()) { format!(", punkt {item}") } else { format!(", {item}") }
 }
 
-/// The abstention text, naming the nearest documents.
-fn abstention(hits: &[Hit], after: Option<&str>) -> String {
+/// The abstention text, naming the nearest documents; `proposed` when they only tell what was
+/// put forward.
+fn abstention(hits: &[Hit], after: Option<&str>, proposed: bool) -> String {
     let mut titles: Vec<&str> = Vec::new();
     for h in hits {
         if !titles.contains(&h.title.as_str()) {
@@ -1033,6 +1151,7 @@ fn abstention(hits: &[Hit], after: Option<&str>) -> String {
     let none = match after {
         Some(day) => format!("Arkivet har ingen dokumenter fra {} eller senere, der svarer på spørgsmålet.", danish_day(day)),
         None if titles.is_empty() => return "Arkivet indeholder ikke et svar på spørgsmålet, og ingen dokumenter ligner det.".into(),
+        None if proposed => "Arkivet siger ikke, hvad udfaldet blev: det nævner kun et forslag, en indstilling eller en nominering.".to_string(),
         None => "Arkivet indeholder ikke et klart svar på spørgsmålet.".to_string(),
     };
     if titles.is_empty() {
@@ -1064,13 +1183,15 @@ struct Scope {
 
 impl Scope {
     /// The abstention for a question nothing in `found` answers, listing the nearest passages
-    /// (those of any date, searched for now, when the evidence was limited to later documents).
-    fn abstain(&self, retriever: &Retriever, found: &SearchResponse, mode: AnswerMode, warning: Option<String>) -> ChatResponse {
+    /// (those of any date, searched for now, when the evidence was limited to later documents);
+    /// `proposed` when what would have answered only puts forward what the question asks the
+    /// outcome of.
+    fn abstain(&self, retriever: &Retriever, found: &SearchResponse, mode: AnswerMode, proposed: bool, warning: Option<String>) -> ChatResponse {
         let nearest = self.unscoped.as_ref().and_then(|search| {
             retriever.search(search).map_err(|e| tracing::warn!(error = %e, "search for the nearest documents of any date failed")).ok()
         });
         let related = nearest.map_or_else(|| found.hits.clone(), |n| n.hits);
-        ChatResponse { answer: abstention(&related, self.after.as_deref()), abstained: true, mode, citations: Vec::new(), related, warning }
+        ChatResponse { answer: abstention(&related, self.after.as_deref(), proposed), abstained: true, mode, citations: Vec::new(), related, warning }
     }
 }
 
@@ -1221,6 +1342,87 @@ mod tests {
         assert_eq!(QuestionKind::Name.bonus("Et arrangement med ca. 2000 deltagere.", q), 0.0);
         assert_eq!(QuestionKind::of("Hvilke partier står bag forslaget?"), QuestionKind::Party);
         assert_eq!(QuestionKind::Party.bonus("Forslag fra V, KF og LA.", "Hvilke partier står bag forslaget?"), 1.0);
+    }
+
+    fn hit(kind: Kind, title: &str, text: &str) -> Hit {
+        Hit {
+            chunk_id: format!("c-{}", text.len()),
+            doc_id: format!("d-{title}"),
+            title: title.into(),
+            kind,
+            body: String::new(),
+            date: None,
+            item: None,
+            case: None,
+            page: None,
+            heading: String::new(),
+            source: String::new(),
+            text: text.into(),
+            snippet: String::new(),
+            score: 1.0,
+            span: Span { start: 0, end: text.len() },
+            retrievers: Vec::new(),
+            merged: Vec::new(),
+        }
+    }
+
+    /// The content words of `question` weighted as in an archive where the council's own name
+    /// is everywhere and other words are rare.
+    fn weighted(question: &str) -> Vec<QueryTerm> {
+        let everywhere = ["aarhus", "byråd", "byråds", "kommune", "udvalg"].map(analysis::stem_term);
+        content_terms(question).into_iter().map(|t| QueryTerm { weight: if everywhere.contains(&t.stems[0]) { 1.0 } else { 3.0 }, ..t }).collect()
+    }
+
+    /// The quote leading the answer to `question` from `hits`, if answered.
+    fn leading(question: &str, hits: &[Hit]) -> Option<String> {
+        let ranked = rank(question, &weighted(question), hits);
+        lead(&ranked, QuestionKind::of(question), AnswerConfig::default().min_coverage).map(|c| c.hit.text[c.range.clone()].to_string())
+    }
+
+    #[test]
+    fn questions_about_an_outcome_are_not_answered_by_a_proposal() {
+        for q in ["Hvem vandt prisen for årets byrum?", "Hvem er udpeget som formand for ældrerådet?", "Hvornår vedtog byrådet planen?"] {
+            assert!(asks_outcome(q), "{q}");
+        }
+        for q in ["Hvilke byer er nomineret til prisen for årets byrum?", "Hvem foreslås som formand?", "Hvad koster planen?"] {
+            assert!(!asks_outcome(q), "{q}");
+        }
+        let minutes = |text: &str| hit(Kind::Referat, "Referat, Kulturudvalget", text);
+        let q = "Hvem vandt prisen for årets byrum?";
+        let nominated = minutes("Udvalget blev orienteret om, at Aarhus og Odense er nomineret til prisen for årets byrum.");
+        assert_eq!(leading(q, std::slice::from_ref(&nominated)), None);
+        let won = minutes("Prisen for årets byrum blev vundet af Odense.");
+        assert_eq!(leading(q, &[nominated.clone(), won]).as_deref(), Some("Prisen for årets byrum blev vundet af Odense."));
+        // What an agenda recommends is not yet decided; what it reports as decided is.
+        let q = "Hvem er udpeget som formand for ældrerådet?";
+        let agenda = |text: &str| hit(Kind::Dagsorden, "Dagsorden, Aarhus Byråd", text);
+        assert_eq!(leading(q, &[agenda("At rådmanden for Sundhed og Omsorg er formand for ældrerådet.")]), None);
+        let reported = "Byrådet udpegede i 2024 rådmanden for Sundhed og Omsorg som formand for ældrerådet.";
+        assert_eq!(leading(q, &[agenda(reported)]).as_deref(), Some(reported));
+        // A question about the proposal itself is answered by it.
+        let q = "Hvilke byer er nomineret til prisen for årets byrum?";
+        assert!(leading(q, &[nominated]).is_some());
+    }
+
+    #[test]
+    fn what_a_question_names_its_answer_names_too() {
+        let law = hit(Kind::Lov, "Kommunestyrelsesloven", "Formanden for et stående udvalg vælges af udvalgets medlemmer.");
+        let q = "Hvem er formand for Teknisk Udvalg?";
+        assert_eq!(leading(q, std::slice::from_ref(&law)), None, "a rule about chairs in general does not say who chairs Teknisk Udvalg");
+        let minutes = hit(Kind::Referat, "Referat, Teknisk Udvalg", "Formanden bød velkommen, og udvalget konstituerede sig.");
+        assert!(leading(q, &[law.clone(), minutes]).is_some_and(|l| l.starts_with("Formanden bød")), "its passage's title names it");
+        // Written in lower case, nothing is asked by name.
+        assert!(leading("hvem er formand for et stående udvalg?", &[law]).is_some());
+        // The council's own name is everywhere in its archive; the laws it follows do not name it.
+        let law = hit(Kind::Lov, "Kommunestyrelsesloven", "Dagsordenen udsendes senest 4 hverdage før mødet til kommunalbestyrelsens medlemmer.");
+        assert!(leading("Hvornår udsendes dagsordenen til Aarhus Byråds medlemmer?", std::slice::from_ref(&law)).is_some());
+        assert_eq!(leading("Hvornår udsendes dagsordenen til Silkeborg Byråds medlemmer?", &[law]), None);
+        // A name may be written by its initials.
+        let initials = |q: &str| names(q, &weighted(q)).into_iter().map(|n| n.initials).collect::<Vec<_>>();
+        assert_eq!(initials("Hvad skal Unge, Job og Uddannelse undersøge med Borgmesterens Afdeling?"), [Some("uju".to_string()), Some("ba".to_string())]);
+        assert_eq!(initials("Hvad mener Randers og i Odense?"), [None, None], "a short word joins only capitalised words next to it");
+        let note = hit(Kind::Notat, "Notat", "UJU undersøger vejledningen af de unge.");
+        assert!(leading("Hvad skal Unge, Job og Uddannelse undersøge?", &[note]).is_some());
     }
 
     #[test]
