@@ -208,6 +208,13 @@ fn chat(body: Value) -> (u16, Value) {
     server().post("/v1/chat", &body)
 }
 
+/// The answer to `question`, asked alone and without filters.
+fn ask(question: &str) -> Value {
+    let (status, v) = chat(json!({"messages": [{"role": "user", "content": question}]}));
+    assert_eq!(status, 200, "{v}");
+    v
+}
+
 /// The quotes of an answer's citations.
 fn quotes(v: &Value) -> Vec<&str> {
     v["citations"].as_array().unwrap().iter().map(|c| c["quote"].as_str().unwrap()).collect()
@@ -215,8 +222,7 @@ fn quotes(v: &Value) -> Vec<&str> {
 
 #[test]
 fn answers_cite_exact_passages() {
-    let (status, v) = chat(json!({"messages": [{"role": "user", "content": "Hvornår skal dagsordenen udsendes til kommunalbestyrelsens medlemmer?"}]}));
-    assert_eq!(status, 200, "{v}");
+    let v = ask("Hvornår skal dagsordenen udsendes til kommunalbestyrelsens medlemmer?");
     assert_eq!(v["abstained"], false, "{v}");
     assert_eq!(v["mode"], "extractive");
     let answer = v["answer"].as_str().unwrap();
@@ -240,8 +246,7 @@ fn answers_cite_exact_passages() {
 
 #[test]
 fn questions_outside_the_archive_are_abstained_with_the_nearest_documents() {
-    let (status, v) = chat(json!({"messages": [{"role": "user", "content": "Hvad er prisen på en kvantecomputer fra Zyxwv Industries?"}]}));
-    assert_eq!(status, 200, "{v}");
+    let v = ask("Hvad er prisen på en kvantecomputer fra Zyxwv Industries?");
     assert_eq!(v["abstained"], true, "{v}");
     assert!(v["citations"].as_array().unwrap().is_empty());
     assert!(v["answer"].as_str().unwrap().starts_with("Arkivet indeholder ikke"), "{v}");
@@ -250,20 +255,17 @@ fn questions_outside_the_archive_are_abstained_with_the_nearest_documents() {
 #[test]
 fn how_many_is_answered_by_a_quantity_or_not_at_all() {
     // The archive states the council's size: that sentence leads the answer.
-    let (status, v) = chat(json!({"messages": [{"role": "user", "content": "Hvor mange medlemmer har Aarhus Byråd?"}]}));
-    assert_eq!(status, 200, "{v}");
+    let v = ask("Hvor mange medlemmer har Aarhus Byråd?");
     assert_eq!(v["abstained"], false, "{v}");
     assert!(v["citations"][0]["quote"].as_str().unwrap().contains("31 medlemmer"), "{v}");
     // Vesterbro Torv is all over the archive, but no count of its cyclists is.
-    let (status, v) = chat(json!({"messages": [{"role": "user", "content": "Hvor mange cykler passerer Vesterbro Torv om dagen?"}]}));
-    assert_eq!(status, 200, "{v}");
+    let v = ask("Hvor mange cykler passerer Vesterbro Torv om dagen?");
     assert_eq!(v["abstained"], true, "a sentence about the square without a number does not answer how many: {v}");
 }
 
 #[test]
 fn questions_in_two_parts_are_answered_part_by_part() {
-    let (status, v) = chat(json!({"messages": [{"role": "user", "content": "Hvor mange gange er Havnens Perle blevet flyttet, og hvornår skal dagsordenen udsendes?"}]}));
-    assert_eq!(status, 200, "{v}");
+    let v = ask("Hvor mange gange er Havnens Perle blevet flyttet, og hvornår skal dagsordenen udsendes?");
     assert_eq!(v["abstained"], false, "{v}");
     let quotes = quotes(&v);
     assert!(quotes.iter().any(|q| q.contains("fem gange") || q.contains("5 gange")), "the first part is answered: {v}");
@@ -273,12 +275,10 @@ fn questions_in_two_parts_are_answered_part_by_part() {
 #[test]
 fn what_followed_a_day_is_answered_from_later_documents() {
     // The August minutes tell how often the sculpture was moved ...
-    let (status, v) = chat(json!({"messages": [{"role": "user", "content": "Hvor mange gange er Havnens Perle blevet flyttet?"}]}));
-    assert_eq!(status, 200, "{v}");
+    let v = ask("Hvor mange gange er Havnens Perle blevet flyttet?");
     assert!(quotes(&v).iter().any(|q| q.contains("fem gange") || q.contains("5 gange")), "{v}");
     // ... but not what happened after September began: only later documents may answer that.
-    let (status, v) = chat(json!({"messages": [{"role": "user", "content": "Hvor mange gange er Havnens Perle blevet flyttet siden 1. september 2025?"}]}));
-    assert_eq!(status, 200, "{v}");
+    let v = ask("Hvor mange gange er Havnens Perle blevet flyttet siden 1. september 2025?");
     assert!(!quotes(&v).iter().any(|q| q.contains("fem gange") || q.contains("5 gange")), "{v}");
     for c in v["citations"].as_array().unwrap() {
         assert!(c["date"].as_str().is_some_and(|d| d >= "2025-09-01"), "cited a document from before the day: {c}");
@@ -291,8 +291,7 @@ fn what_followed_a_day_is_answered_from_later_documents() {
 
 #[test]
 fn what_something_is_called_is_answered_by_its_name() {
-    let (status, v) = chat(json!({"messages": [{"role": "user", "content": "Hvad hedder arrangementet for nye internationale borgere med 2.000 deltagere?"}]}));
-    assert_eq!(status, 200, "{v}");
+    let v = ask("Hvad hedder arrangementet for nye internationale borgere med 2.000 deltagere?");
     assert_eq!(v["abstained"], false, "{v}");
     let quotes = quotes(&v);
     assert!(quotes.iter().any(|q| q.contains("Aarhus City Welcome")), "the name is quoted with the sentence describing it: {v}");
@@ -301,14 +300,12 @@ fn what_something_is_called_is_answered_by_its_name() {
 #[test]
 fn what_was_only_proposed_is_no_outcome() {
     // The October agenda recommends adopting the local plan; no minutes tell that it was.
-    let (status, v) = chat(json!({"messages": [{"role": "user", "content": "Hvornår vedtog byrådet Lokalplan 1246 for Åbyhøj Idrætscenter endeligt?"}]}));
-    assert_eq!(status, 200, "{v}");
+    let v = ask("Hvornår vedtog byrådet Lokalplan 1246 for Åbyhøj Idrætscenter endeligt?");
     assert_eq!(v["abstained"], true, "an agenda's recommendation is not the council's decision: {v}");
     assert!(v["answer"].as_str().unwrap().contains("kun et forslag, en indstilling eller en nominering"), "{v}");
     assert!(v["related"].as_array().unwrap().iter().any(|h| h["kind"] == "dagsorden" && h["item"] == "21"), "the agenda item is listed: {v}");
     // Asked what is recommended, the agenda answers.
-    let (status, v) = chat(json!({"messages": [{"role": "user", "content": "Hvad indstilles om Lokalplan 1246 for Åbyhøj Idrætscenter?"}]}));
-    assert_eq!(status, 200, "{v}");
+    let v = ask("Hvad indstilles om Lokalplan 1246 for Åbyhøj Idrætscenter?");
     assert_eq!(v["abstained"], false, "{v}");
     assert!(v["citations"].as_array().unwrap().iter().any(|c| c["kind"] == "dagsorden" && c["item"] == "21"), "{v}");
 }
@@ -316,16 +313,13 @@ fn what_was_only_proposed_is_no_outcome() {
 #[test]
 fn answers_are_about_what_the_question_names() {
     // The law tells who chairs the finance committee of every municipality ...
-    let (status, v) = chat(json!({"messages": [{"role": "user", "content": "Hvem er formand for økonomiudvalget?"}]}));
-    assert_eq!(status, 200, "{v}");
+    let v = ask("Hvem er formand for økonomiudvalget?");
     assert_eq!(v["abstained"], false, "{v}");
     // ... but the archive says nothing of Silkeborg's.
-    let (status, v) = chat(json!({"messages": [{"role": "user", "content": "Hvem er formand for Økonomiudvalget i Silkeborg Kommune?"}]}));
-    assert_eq!(status, 200, "{v}");
+    let v = ask("Hvem er formand for Økonomiudvalget i Silkeborg Kommune?");
     assert_eq!(v["abstained"], true, "a passage that does not name Silkeborg does not answer about it: {v}");
     // The council's own name is everywhere in its archive, and the law applies to it unnamed.
-    let (status, v) = chat(json!({"messages": [{"role": "user", "content": "Hvornår skal dagsordenen udsendes til Aarhus Byråds medlemmer?"}]}));
-    assert_eq!(status, 200, "{v}");
+    let v = ask("Hvornår skal dagsordenen udsendes til Aarhus Byråds medlemmer?");
     assert!(quotes(&v).iter().any(|q| q.contains("senest 4 hverdage")), "{v}");
 }
 

@@ -417,8 +417,7 @@ fn rank<'a>(question: &str, terms: &[QueryTerm], hits: &'a [Hit]) -> Vec<Candida
         // A passage about something else than what the question names ("Hvem er formand for
         // Teknisk Udvalg?" is not answered by a rule about chairs in general) does not answer
         // it: it names one of those things, in its title or heading or text.
-        let all: HashSet<String> = topic.union(&passage).cloned().collect();
-        if !names.is_empty() && !names.iter().any(|n| n.held(&all)) {
+        if !names.is_empty() && !names.iter().any(|n| n.held(|s| topic.contains(s) || passage.contains(s))) {
             continue;
         }
         // A sentence answers within its passage: question words its title or heading hold
@@ -463,7 +462,13 @@ fn rank<'a>(question: &str, terms: &[QueryTerm], hits: &'a [Hit]) -> Vec<Candida
         // How members voted is told sentence by sentence ("A og B kunne tiltræde. C tog
         // forbehold. D kunne ikke tiltræde."): the whole run is the answer.
         if kind == QuestionKind::Vote {
-            let votes: Vec<bool> = single.iter().map(|r| kind.fact(&hit.text[r.clone()], &asked) > 0.0).collect();
+            let votes: Vec<bool> = single
+                .iter()
+                .map(|r| {
+                    let text = &hit.text[r.clone()];
+                    kind.fact(text, &analysis::words(text), &asked) > 0.0
+                })
+                .collect();
             for (i, j) in runs(&votes) {
                 // Its sentences are not quoted apart from it.
                 windows.retain(|&(a, b, _)| b < i || a > j);
@@ -489,14 +494,15 @@ fn rank<'a>(question: &str, terms: &[QueryTerm], hits: &'a [Hit]) -> Vec<Candida
                 continue;
             }
             let matched: f32 = terms.iter().enumerate().map(|(k, t)| t.weight * (a..=b).map(|s| held[s][k]).fold(context[k], f32::max)).sum();
-            let typed = kind.fact(text, &asked);
+            let words = analysis::words(text);
+            let typed = kind.fact(text, &words, &asked);
             let coverage = if total > 0.0 { (matched + asked_weight * typed) / total } else { 0.0 };
             // Coverage decides; a sentence holding the kind of fact asked for (a number for
             // "hvor mange", a reason for "hvorfor", a vote for "hvordan stemte") and the
             // passage's rank weigh in.
             let rank_share = 1.0 - rank as f32 / hits.len().max(1) as f32;
             let score = coverage - cost + RANK_WEIGHT * rank_share + KIND_WEIGHT * typed;
-            let proposed = outcome && only_proposed(hit, text);
+            let proposed = outcome && only_proposed(hit, &words);
             candidates.push(Candidate { hit, rank, range, score, coverage, single: cost == 0.0, typed: typed > 0.0, proposed });
         }
     }
@@ -606,9 +612,8 @@ const FUTURE_WORDS: &[&str] = &["skal", "skulle", "vil", "ville", "forventes", "
 /// written before the day.
 fn after_day(question: &str) -> Option<String> {
     let words = analysis::words(question);
-    let has = |list: &[&str]| words.iter().any(|w| list.contains(&w.lower.as_str()));
-    let past = has(PAST_WORDS) || words.iter().any(|w| w.lower.chars().count() > 5 && w.lower.ends_with("ede"));
-    if !past || has(FUTURE_WORDS) {
+    let past = any_of(&words, PAST_WORDS) || words.iter().any(|w| w.lower.chars().count() > 5 && w.lower.ends_with("ede"));
+    if !past || any_of(&words, FUTURE_WORDS) {
         return None;
     }
     static AFTER: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
@@ -639,10 +644,10 @@ struct Name {
 }
 
 impl Name {
-    /// Whether text whose words stem to `stems` names it: holds every word of it, or its
-    /// initials.
-    fn held(&self, stems: &HashSet<String>) -> bool {
-        self.words.iter().all(|forms| forms.iter().any(|s| stems.contains(s))) || self.initials.as_ref().is_some_and(|i| stems.contains(i))
+    /// Whether text holding the stems for which `has` is true names it: holds every word of it,
+    /// or its initials.
+    fn held(&self, has: impl Fn(&str) -> bool) -> bool {
+        self.words.iter().all(|forms| forms.iter().any(|s| has(s))) || self.initials.as_deref().is_some_and(has)
     }
 }
 
@@ -686,7 +691,7 @@ fn names(question: &str, terms: &[QueryTerm]) -> Vec<Name> {
 /// Whether `word` of `text` is written as a name: capitalised, not opening a sentence.
 fn named(text: &str, word: &analysis::Word) -> bool {
     let opens = text[..word.from].trim_end().chars().last().is_none_or(|c| matches!(c, '.' | '?' | '!' | ':'));
-    !opens && text[word.from..word.to].chars().next().is_some_and(char::is_uppercase)
+    !opens && capitalised(text, word)
 }
 
 /// Short words within a name ("Sundhed og Omsorg", "Magistratsafdelingen for Sociale Forhold").
@@ -708,18 +713,25 @@ const PROPOSAL_WORDS: &[&str] = &[
 /// "Hvornår vedtog byrådet ...?") rather than what was put forward ("Hvad foreslås ...?").
 fn asks_outcome(question: &str) -> bool {
     let words = analysis::words(question);
-    let has = |list: &[&str]| words.iter().any(|w| list.contains(&w.lower.as_str()));
-    has(OUTCOME_WORDS) && !has(PROPOSAL_WORDS)
+    any_of(&words, OUTCOME_WORDS) && !any_of(&words, PROPOSAL_WORDS)
 }
 
-/// Whether `text`, of `hit`, tells of no outcome and only of something put forward: it says so
-/// ("er nomineret til", "Rådmanden indstiller"), or it stands in an agenda, whose items are
-/// proposals until the meeting decides them. A nomination does not say who won, nor an
-/// agenda's recommendation whom the council appointed.
-fn only_proposed(hit: &Hit, text: &str) -> bool {
-    let words = analysis::words(text);
-    let has = |list: &[&str]| words.iter().any(|w| list.contains(&w.lower.as_str()));
-    !has(OUTCOME_WORDS) && (hit.kind == Kind::Dagsorden || has(PROPOSAL_WORDS))
+/// Whether a sentence of `hit` whose words are `words` tells of no outcome and only of something
+/// put forward: it says so ("er nomineret til", "Rådmanden indstiller"), or it stands in an
+/// agenda, whose items are proposals until the meeting decides them. A nomination does not say
+/// who won, nor an agenda's recommendation whom the council appointed.
+fn only_proposed(hit: &Hit, words: &[analysis::Word]) -> bool {
+    !any_of(words, OUTCOME_WORDS) && (hit.kind == Kind::Dagsorden || any_of(words, PROPOSAL_WORDS))
+}
+
+/// Whether any of `words` is one of `list` (lower case).
+fn any_of(words: &[analysis::Word], list: &[&str]) -> bool {
+    words.iter().any(|w| list.contains(&w.lower.as_str()))
+}
+
+/// Whether `word` of `text` is written with a capital letter.
+fn capitalised(text: &str, word: &analysis::Word) -> bool {
+    text[word.from..word.to].chars().next().is_some_and(char::is_uppercase)
 }
 
 /// Words asking what something costs, stemmed.
@@ -882,27 +894,22 @@ impl QuestionKind {
     /// already say), else 0.
     #[cfg(test)]
     fn bonus(self, sentence: &str, question: &str) -> f32 {
-        self.fact(sentence, &asked(question))
+        self.fact(sentence, &analysis::words(sentence), &asked(question))
     }
 
-    /// 1 when `sentence` holds the kind of fact asked for and not among the question's words
-    /// (`asked`, lower case), else 0.
-    fn fact(self, sentence: &str, asked: &HashSet<String>) -> f32 {
-        let words = analysis::words(sentence);
-        let holds = |list: &[&str]| words.iter().any(|w| list.contains(&w.lower.as_str()));
+    /// 1 when `sentence`, whose words are `words`, holds the kind of fact asked for and not among
+    /// the question's words (`asked`, lower case), else 0.
+    fn fact(self, sentence: &str, words: &[analysis::Word], asked: &HashSet<String>) -> f32 {
         let hit = match self {
-            Self::Amount => quantity(sentence, &words, asked),
-            Self::When => time(sentence, &words, asked),
-            Self::Party => words.iter().any(|w| PARTY_WORDS.contains(&w.lower.as_str()) && sentence[w.from..w.to].chars().next().is_some_and(char::is_uppercase)),
-            Self::Vote => holds(VOTE_WORDS),
-            Self::Decision => holds(DECISION_WORDS),
-            Self::Why => holds(REASON_WORDS),
+            Self::Amount => quantity(sentence, words, asked),
+            Self::When => time(sentence, words, asked),
+            Self::Party => words.iter().any(|w| PARTY_WORDS.contains(&w.lower.as_str()) && capitalised(sentence, w)),
+            Self::Vote => any_of(words, VOTE_WORDS),
+            Self::Decision => any_of(words, DECISION_WORDS),
+            Self::Why => any_of(words, REASON_WORDS),
             Self::Who | Self::Name => {
                 // A name: two capitalised words in a row, not at the start, not asked about.
-                words.windows(2).any(|p| {
-                    p[0].from > 0
-                        && [&p[0], &p[1]].iter().all(|w| sentence[w.from..w.to].chars().next().is_some_and(char::is_uppercase) && !asked.contains(&w.lower))
-                })
+                words.windows(2).any(|p| p[0].from > 0 && [&p[0], &p[1]].iter().all(|w| capitalised(sentence, w) && !asked.contains(&w.lower)))
             }
             Self::Other => false,
         };
