@@ -249,78 +249,65 @@ fn questions_outside_the_archive_are_abstained_with_the_nearest_documents() {
     let v = ask("Hvad er prisen på en kvantecomputer fra Zyxwv Industries?");
     assert_eq!(v["abstained"], true, "{v}");
     assert!(v["citations"].as_array().unwrap().is_empty());
-    assert!(v["answer"].as_str().unwrap().starts_with("Arkivet indeholder ikke"), "{v}");
+    let answer = v["answer"].as_str().unwrap();
+    assert!(answer.starts_with("Arkivet indeholder ikke"), "{v}");
+    // It says what the archive holds nearest, and lists the nearest documents.
+    assert!(answer.contains("De nærmeste dokumenter er:"), "{answer}");
+    let related = v["related"].as_array().unwrap();
+    assert!(!related.is_empty());
+    assert!(answer.contains(related[0]["title"].as_str().unwrap()), "{answer}");
 }
 
 #[test]
-fn how_many_is_answered_by_a_quantity_or_not_at_all() {
+fn how_many_is_answered_by_a_quantity() {
     // The archive states the council's size: that sentence leads the answer.
     let v = ask("Hvor mange medlemmer har Aarhus Byråd?");
     assert_eq!(v["abstained"], false, "{v}");
     assert!(v["citations"][0]["quote"].as_str().unwrap().contains("31 medlemmer"), "{v}");
-    // Vesterbro Torv is all over the archive, but no count of its cyclists is.
-    let v = ask("Hvor mange cykler passerer Vesterbro Torv om dagen?");
-    assert_eq!(v["abstained"], true, "a sentence about the square without a number does not answer how many: {v}");
 }
 
-#[test]
-fn questions_in_two_parts_are_answered_part_by_part() {
-    let v = ask("Hvor mange gange er Havnens Perle blevet flyttet, og hvornår skal dagsordenen udsendes?");
-    assert_eq!(v["abstained"], false, "{v}");
-    let quotes = quotes(&v);
-    assert!(quotes.iter().any(|q| q.contains("fem gange") || q.contains("5 gange")), "the first part is answered: {v}");
-    assert!(quotes.iter().any(|q| q.contains("senest 4 hverdage")), "the second part is answered: {v}");
-}
+/// Questions whose answers the quality checks below read.
+const QUESTIONS: &[&str] = &[
+    "Hvornår skal dagsordenen udsendes til kommunalbestyrelsens medlemmer?",
+    "Hvor mange gange er Havnens Perle ifølge ejeren blevet flyttet rundt på havnen?",
+    "Hvornår er et medlem inhabilt i en sag?",
+    "Skal Sociale Forhold og Beskæftigelse indtræde i Nordic Safe Cities?",
+    "Hvilke partier står bag forslaget om lokalplejehjem i Sager på vej?",
+    "Hvad orienterede forvaltningen Teknisk Udvalg om på mødet den 1. oktober 2025?",
+    "Hvad er målet for bus-fremkommelighed i budgetforlig 2023?",
+    "Hvilke prøvehandlinger arbejdede Udvalget for mangfoldighed og ligestilling med?",
+    "Hvad koster en byråds-GPT?",
+    "Hvor mange medlemmer har Aarhus Byråd?",
+];
 
 #[test]
-fn what_followed_a_day_is_answered_from_later_documents() {
-    // The August minutes tell how often the sculpture was moved ...
-    let v = ask("Hvor mange gange er Havnens Perle blevet flyttet?");
-    assert!(quotes(&v).iter().any(|q| q.contains("fem gange") || q.contains("5 gange")), "{v}");
-    // ... but not what happened after September began: only later documents may answer that.
-    let v = ask("Hvor mange gange er Havnens Perle blevet flyttet siden 1. september 2025?");
-    assert!(!quotes(&v).iter().any(|q| q.contains("fem gange") || q.contains("5 gange")), "{v}");
-    for c in v["citations"].as_array().unwrap() {
-        assert!(c["date"].as_str().is_some_and(|d| d >= "2025-09-01"), "cited a document from before the day: {c}");
+fn quotes_are_whole_statements_never_fragments_titles_listings_or_repeats() {
+    for question in QUESTIONS {
+        let v = ask(question);
+        let citations = v["citations"].as_array().unwrap();
+        let mut seen = Vec::new();
+        for c in citations {
+            let quote = c["quote"].as_str().unwrap();
+            let folded: String = quote.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect();
+            let title: String = c["title"].as_str().unwrap().chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect();
+            assert!(quote.split_whitespace().count() >= 5, "a fragment quoted for {question:?}: {quote:?}");
+            assert_ne!(folded, title, "a document title quoted for {question:?}");
+            assert!(!quote.contains("....") && quote.matches("Slide ").count() < 3, "a listing quoted for {question:?}: {quote:?}");
+            assert!(!seen.contains(&folded), "the same text quoted twice for {question:?}: {quote:?}");
+            seen.push(folded);
+        }
     }
-    // Nothing later tells: the answer says so, and still lists the nearest documents of any date.
-    assert_eq!(v["abstained"], true, "{v}");
-    assert!(v["answer"].as_str().unwrap().contains("fra 1. september 2025 eller senere"), "{v}");
-    assert!(v["related"].as_array().unwrap().iter().any(|h| h["date"] == "2025-08-27"), "{v}");
 }
 
 #[test]
-fn what_something_is_called_is_answered_by_its_name() {
-    let v = ask("Hvad hedder arrangementet for nye internationale borgere med 2.000 deltagere?");
+fn a_word_hyphenated_across_lines_reads_whole() {
+    // The minutes are double-spaced and break "Nordic Safe Ci-\n\nties" over two lines.
+    let v = ask("Skal Sociale Forhold og Beskæftigelse indtræde i Nordic Safe Cities?");
     assert_eq!(v["abstained"], false, "{v}");
-    let quotes = quotes(&v);
-    assert!(quotes.iter().any(|q| q.contains("Aarhus City Welcome")), "the name is quoted with the sentence describing it: {v}");
-}
-
-#[test]
-fn what_was_only_proposed_is_no_outcome() {
-    // The October agenda recommends adopting the local plan; no minutes tell that it was.
-    let v = ask("Hvornår vedtog byrådet Lokalplan 1246 for Åbyhøj Idrætscenter endeligt?");
-    assert_eq!(v["abstained"], true, "an agenda's recommendation is not the council's decision: {v}");
-    assert!(v["answer"].as_str().unwrap().contains("kun et forslag, en indstilling eller en nominering"), "{v}");
-    assert!(v["related"].as_array().unwrap().iter().any(|h| h["kind"] == "dagsorden" && h["item"] == "21"), "the agenda item is listed: {v}");
-    // Asked what is recommended, the agenda answers.
-    let v = ask("Hvad indstilles om Lokalplan 1246 for Åbyhøj Idrætscenter?");
-    assert_eq!(v["abstained"], false, "{v}");
-    assert!(v["citations"].as_array().unwrap().iter().any(|c| c["kind"] == "dagsorden" && c["item"] == "21"), "{v}");
-}
-
-#[test]
-fn answers_are_about_what_the_question_names() {
-    // The law tells who chairs the finance committee of every municipality ...
-    let v = ask("Hvem er formand for økonomiudvalget?");
-    assert_eq!(v["abstained"], false, "{v}");
-    // ... but the archive says nothing of Silkeborg's.
-    let v = ask("Hvem er formand for Økonomiudvalget i Silkeborg Kommune?");
-    assert_eq!(v["abstained"], true, "a passage that does not name Silkeborg does not answer about it: {v}");
-    // The council's own name is everywhere in its archive, and the law applies to it unnamed.
-    let v = ask("Hvornår skal dagsordenen udsendes til Aarhus Byråds medlemmer?");
-    assert!(quotes(&v).iter().any(|q| q.contains("senest 4 hverdage")), "{v}");
+    let answer = v["answer"].as_str().unwrap();
+    assert!(!answer.contains("Ci-"), "no quote stops at the line break: {answer}");
+    assert!(quotes(&v).iter().any(|q| q.contains("Ci-")), "the citation keeps the document's text as it is: {v}");
+    assert!(answer.contains("Nordic Safe Cities."), "the answer reads the word whole: {answer}");
 }
 
 #[test]

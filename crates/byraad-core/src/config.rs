@@ -173,10 +173,9 @@ pub struct AnswerConfig {
     pub passages: usize,
     /// Most sentences quoted in one answer.
     pub max_sentences: usize,
-    /// Least share of the question's weight the best sentence must cover, else abstain.
-    pub min_coverage: f32,
-    /// A further sentence is quoted when it scores at least this share of the best one.
-    pub companion_ratio: f32,
+    /// The answer scorer's weights file (`byraad train-answerer` writes one); empty: the one
+    /// built in (`config/answerer.json` as shipped).
+    pub scorer: PathBuf,
 }
 
 /// `[llm]`: an OpenAI-compatible chat-completions service (OpenAI, Azure OpenAI, vLLM, Ollama,

@@ -102,6 +102,34 @@ enum Command {
         #[arg(long, value_name = "HOST:PORT")]
         addr: Option<std::net::SocketAddr>,
     },
+    /// Fit the answer scorer on labelled questions and print its cross-validated figures; with
+    /// --out, write its weights file (what `answer.scorer` reads; config/answerer.json is built in).
+    TrainAnswerer {
+        /// Labelled questions, JSON lines: {"id", "question", "evidence": [strings an answer must quote]}.
+        #[arg(long, value_name = "FILE")]
+        questions: PathBuf,
+        /// Folds of the cross-validation (by question).
+        #[arg(long, default_value_t = 5)]
+        folds: usize,
+        /// Seed of the questions' assignment to folds.
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+        /// Leave out a feature (repeatable).
+        #[arg(long, value_name = "FEATURE")]
+        without: Vec<String>,
+        /// Also cross-validate with each feature left out in turn.
+        #[arg(long)]
+        ablate: bool,
+        /// Write the weights file here.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        /// Write each question's cross-validated answer here (JSON lines).
+        #[arg(long, value_name = "FILE")]
+        answers: Option<PathBuf>,
+        /// Write every candidate's features and label here (JSON lines), for study.
+        #[arg(long, value_name = "FILE")]
+        candidates: Option<PathBuf>,
+    },
     /// Print audit log entries (JSON lines): who saw a document, what a member asked.
     Audit {
         /// Only this principal's requests.
@@ -167,6 +195,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             config.validate()?;
             serve(&config)
+        }
+        Command::TrainAnswerer { questions, folds, seed, without, ablate, out, answers, candidates } => {
+            config.validate()?;
+            let options = byraad_answer::train::Options { folds, seed, without, most: config.answer.max_sentences, ..Default::default() };
+            train_answerer(&config, &questions, &options, ablate, [out.as_deref(), answers.as_deref(), candidates.as_deref()])
         }
         Command::Audit { principal, since, doc } => {
             config.validate()?;
@@ -365,14 +398,23 @@ fn search(config: &Config, query: String, limit: Option<usize>, json: bool, mode
 /// How answers are selected, from the configuration.
 fn answer_settings(config: &Config) -> AnswerConfig {
     let a = &config.answer;
-    AnswerConfig { passages: a.passages, max_sentences: a.max_sentences, min_coverage: a.min_coverage, companion_ratio: a.companion_ratio, min_support: config.llm.min_support }
+    AnswerConfig { passages: a.passages, max_sentences: a.max_sentences, min_support: config.llm.min_support }
+}
+
+/// The answer scorer the configuration names (the built-in one when it names none).
+fn scorer(config: &Config) -> anyhow::Result<byraad_answer::Scorer> {
+    let path = &config.answer.scorer;
+    if path.as_os_str().is_empty() {
+        return Ok(byraad_answer::Scorer::builtin());
+    }
+    Ok(byraad_answer::Scorer::load(path)?)
 }
 
 /// The answerer the configuration describes: extractive, or written by the configured language
 /// model.
 fn answerer(config: &Config, retriever: Arc<byraad_index::Retriever>) -> anyhow::Result<Answerer> {
     let a = &config.answer;
-    let answerer = Answerer::new(retriever, answer_settings(config));
+    let answerer = Answerer::new(retriever, answer_settings(config)).with_scorer(scorer(config)?);
     if a.mode == byraad_core::AnswerMode::Llm {
         let llm = byraad_answer::LlmClient::new(&config.llm)?;
         tracing::info!(url = llm.url(), model = %config.llm.model, "answers written by a language model");
@@ -467,6 +509,77 @@ fn ask(config: &Config, question: String, json: bool, clearance: Clearance) -> a
     Ok(ExitCode::SUCCESS)
 }
 
+/// Fits the answer scorer on the labelled questions in `questions` and prints what
+/// cross-validation measured; writes the weights to `out` and each question's held-out answer to
+/// `answers` when given.
+fn train_answerer(config: &Config, questions: &Path, options: &byraad_answer::train::Options, ablate: bool, [out, answers, dump]: [Option<&Path>; 3]) -> anyhow::Result<ExitCode> {
+    use byraad_answer::train::{self, Example, Labelled};
+    let text = std::fs::read_to_string(questions).with_context(|| format!("cannot read {}", questions.display()))?;
+    let labelled: Vec<Labelled> = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(n, l)| serde_json::from_str(l).with_context(|| format!("{}:{}: not a labelled question", questions.display(), n + 1)))
+        .collect::<anyhow::Result<_>>()?;
+    let retriever = Arc::new(open_retriever(config)?);
+    if let Some(w) = retriever.dense_warning() {
+        eprintln!("byraad: warning: dense retrieval is off ({w}); the scorer is fit on lexical passages");
+    }
+    let answerer = Answerer::new(retriever.clone(), answer_settings(config)).with_rules(rules(config, retriever));
+    let started = std::time::Instant::now();
+    let examples: Vec<Example> = labelled
+        .into_iter()
+        .map(|l| {
+            let prepared = answerer.prepare(&byraad_core::ChatRequest::question(&l.question))?;
+            Ok(Example::new(l, prepared))
+        })
+        .collect::<anyhow::Result<_>>()?;
+    let candidates: usize = examples.iter().map(|e| e.prepared.candidates.len()).sum();
+    eprintln!("byraad: {} questions, {candidates} candidates prepared in {:.1} s", examples.len(), started.elapsed().as_secs_f64());
+    if let Some(path) = dump {
+        let mut lines = String::new();
+        for e in &examples {
+            for (i, c) in e.prepared.candidates.iter().enumerate() {
+                let row = serde_json::json!({"id": e.labelled.id, "answerable": !e.labelled.evidence.is_empty(), "rank": c.rank, "parts": c.parts, "holds": e.holds[i], "features": c.features.to_vec(), "text": c.text(&e.prepared.hits)});
+                lines.push_str(&serde_json::to_string(&row)?);
+                lines.push('\n');
+            }
+        }
+        std::fs::write(path, lines).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    let report = train::train(&examples, options).map_err(anyhow::Error::msg)?;
+    let w = &report.weights;
+    println!("cross-validated ({}-fold by question): {}", options.folds, report.cross_validated.line());
+    let r = &report.ranking;
+    println!("ranking: of {} answerable, {} have a candidate holding the answer; the best-scored holds it for {}, one of the best three for {}", r.answerable, r.reachable, r.first, r.top3);
+    println!("fit on all: ranker alpha={} answerability alpha={} answer_threshold={:.2} companion_threshold={:.2}", w.ranker.alpha, w.answerability.alpha, w.answer_threshold, w.companion_threshold);
+    for model in [&w.ranker, &w.answerability] {
+        for (name, weight) in model.inputs.iter().zip(&model.weights) {
+            println!("  {name:<14} {weight:+.3}");
+        }
+    }
+    if ablate {
+        for name in byraad_answer::features::NAMES {
+            let without = byraad_answer::train::Options { without: [options.without.clone(), vec![name.to_string()]].concat(), ..options.clone() };
+            let r = train::train(&examples, &without).map_err(anyhow::Error::msg)?;
+            println!("without {name:<14} {}", r.cross_validated.line());
+        }
+    }
+    if let Some(path) = answers {
+        let mut lines = String::new();
+        for (id, resp) in &report.answers {
+            lines.push_str(&serde_json::to_string(&serde_json::json!({"id": id, "answer": resp}))?);
+            lines.push('\n');
+        }
+        std::fs::write(path, lines).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    if let Some(path) = out {
+        std::fs::write(path, serde_json::to_string_pretty(w)? + "\n").with_context(|| format!("cannot write {}", path.display()))?;
+        eprintln!("byraad: wrote {}", path.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 fn serve(config: &Config) -> anyhow::Result<ExitCode> {
     let addr = config.server.addr;
     if !addr.ip().is_loopback() && !config.auth.required {
@@ -479,7 +592,7 @@ fn serve(config: &Config) -> anyhow::Result<ExitCode> {
     let rules = rules(config, retriever.clone());
     let answerer = Arc::new(answerer(config, retriever.clone())?.with_rules(rules.clone()));
     // Drafts look for answers extractively: they list what the archive says, quoted.
-    let extractive = Arc::new(Answerer::new(retriever.clone(), answer_settings(config)).with_rules(rules.clone()));
+    let extractive = Arc::new(Answerer::new(retriever.clone(), answer_settings(config)).with_scorer(scorer(config)?).with_rules(rules.clone()));
     let drafter = drafter(config, retriever.clone(), extractive)?;
     let state = byraad_server::AppState::new(retriever, config).with_auth(auth).with_chat(answerer).with_rules(rules).with_inquiries(Arc::new(drafter));
     tracing::info!(auth_required = config.auth.required, tokens = config.auth.tokens.len(), oidc = config.auth.oidc.enabled(), audit = %state.audit.dir().display(), "access control");
