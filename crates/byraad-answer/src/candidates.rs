@@ -64,7 +64,7 @@ struct Sentence {
     stems: HashSet<String>,
     /// Whether it may be quoted on its own.
     quotable: bool,
-    /// Whether it may be part of a quote (not a heading, title or running header).
+    /// Whether it may be part of a quote (not a heading, title, running header or question).
     content: bool,
 }
 
@@ -87,8 +87,9 @@ pub fn candidates(question: &Question, hits: &[Hit], occurrences: &dyn Fn(&Hit, 
                 let stems = words.iter().map(|w| analysis::stem_term(&w.lower)).collect();
                 let label = is_label(text, &labels);
                 let running = words.len() <= 12 && occurrences(hit, text, RUNNING) >= RUNNING;
-                let content = !label && !running;
-                let quotable = content && words.len() >= MIN_WORDS && !facts::is_listing(text) && !text.trim_end().ends_with('?');
+                // A question (a forespørgsel's "Spørgsmål 2: ...?") is no part of an answer.
+                let content = !label && !running && !text.trim_end().ends_with('?');
+                let quotable = content && words.len() >= MIN_WORDS && !facts::is_listing(text);
                 Sentence { range, words, stems, quotable, content }
             })
             .collect();
@@ -104,7 +105,7 @@ pub fn candidates(question: &Question, hits: &[Hit], occurrences: &dyn Fn(&Hit, 
             if a < b && !(sentences[a].content && sentences[b].content && (sentences[a].quotable || sentences[b].quotable)) {
                 continue;
             }
-            if a < b && (facts::is_listing(text) || text.trim_end().ends_with('?') || sentences[a].range.end > sentences[b].range.start) {
+            if a < b && (facts::is_listing(text) || sentences[a].range.end > sentences[b].range.start) {
                 continue;
             }
             let own: Vec<f32> = (0..question.terms.len()).map(|k| (a..=b).map(|s| held[s][k]).fold(0.0, f32::max)).collect();

@@ -17,9 +17,10 @@
 //!
 //! ```no_run
 //! # fn run(retriever: std::sync::Arc<byraad_index::Retriever>) -> byraad_index::Result<()> {
-//! use byraad_answer::{Answerer, AnswerConfig};
+//! use byraad_answer::{Answerer, AnswerConfig, Scorer};
 //! use byraad_core::ChatRequest;
-//! let answerer = Answerer::new(retriever, AnswerConfig::default());
+//! let scorer = Scorer::builtin().expect("config/answerer.json fits this build");
+//! let answerer = Answerer::new(retriever, AnswerConfig::default(), scorer);
 //! let answer = answerer.answer(&ChatRequest::question("Hvornår skal dagsordenen udsendes?"))?;
 //! println!("{}", answer.answer);
 //! # Ok(()) }
@@ -67,11 +68,13 @@ pub struct AnswerConfig {
     pub max_sentences: usize,
     /// Least share of a written sentence's content words its cited sources must hold (LLM mode).
     pub min_support: f32,
+    /// Longest excerpt of a passage the language model reads, in bytes; 0: whole passages.
+    pub source_chars: usize,
 }
 
 impl Default for AnswerConfig {
     fn default() -> Self {
-        Self { passages: 6, max_sentences: 3, min_support: 0.6 }
+        Self { passages: 6, max_sentences: 3, min_support: 0.6, source_chars: 1500 }
     }
 }
 
@@ -133,28 +136,25 @@ impl Writer for Extractive<'_> {
     }
 }
 
-/// Has a language model write the answer, keeping what the passages support.
+/// Has a language model write the answer from excerpts of the passages around what the scorer
+/// rates likeliest to answer, keeping what they support.
 struct Written<'a> {
     llm: &'a LlmClient,
-    min_support: f32,
+    scorer: &'a Scorer,
+    config: &'a AnswerConfig,
 }
 
 impl Writer for Written<'_> {
     fn write(&self, req: &ChatRequest, prepared: &Prepared, sink: &mut dyn Sink) -> Result<Option<ChatResponse>, LlmError> {
-        written::write(self.llm, self.min_support, req, prepared, sink)
+        let excerpts = written::excerpts(prepared, &prepared.scores(self.scorer), self.config.source_chars);
+        written::write(self.llm, self.config.min_support, req, prepared, &excerpts, sink)
     }
 }
 
 impl Answerer {
-    /// An extractive answerer over `retriever`, scoring with the built-in weights.
-    pub fn new(retriever: Arc<Retriever>, config: AnswerConfig) -> Self {
-        Self { retriever, config, scorer: Scorer::builtin(), llm: None, rules: None }
-    }
-
-    /// The same answerer scoring with `scorer`.
-    pub fn with_scorer(mut self, scorer: Scorer) -> Self {
-        self.scorer = scorer;
-        self
+    /// An extractive answerer over `retriever`, scoring with `scorer`.
+    pub fn new(retriever: Arc<Retriever>, config: AnswerConfig, scorer: Scorer) -> Self {
+        Self { retriever, config, scorer, llm: None, rules: None }
     }
 
     /// The same answerer quoting the provision a question names ("Hvad siger § 20, stk. 6?").
@@ -196,7 +196,7 @@ impl Answerer {
         let prepared = self.prepare_query(req, &query)?;
         let mut warning = prepared.warning.clone();
         if let Some(llm) = &self.llm {
-            match (Written { llm, min_support: self.config.min_support }).write(req, &prepared, sink) {
+            match (Written { llm, scorer: &self.scorer, config: &self.config }).write(req, &prepared, sink) {
                 Ok(resp) => return Ok(resp),
                 Err(e) => {
                     tracing::warn!(error = %e, "language model failed; answering extractively");

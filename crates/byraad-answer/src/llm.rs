@@ -107,13 +107,17 @@ impl LlmClient {
     /// is dropped and the service stops generating.
     pub fn complete(&self, messages: &[LlmMessage], on_text: &mut dyn FnMut(&str) -> ControlFlow<()>) -> Result<(), LlmError> {
         let started = Instant::now();
-        let body = serde_json::json!({
+        let mut body = serde_json::json!({
             "model": self.model,
             "messages": messages,
             "stream": self.stream,
             "max_tokens": self.max_tokens,
             "temperature": self.temperature,
         });
+        if self.stream {
+            // The last chunk then carries the token counts (and no choices).
+            body["stream_options"] = serde_json::json!({"include_usage": true});
+        }
         let mut request = self.http.post(&self.url).json(&body);
         if let Some(key) = &self.key {
             request = match self.auth {
@@ -136,6 +140,7 @@ impl LlmClient {
             let mut text = String::new();
             BufReader::new(response).read_to_string(&mut text).map_err(|e| self.read_error(&e))?;
             let value: Value = serde_json::from_str(&text).map_err(|e| self.malformed(format!("not JSON ({e})")))?;
+            log_usage(&value);
             let content = value.pointer("/choices/0/message/content").and_then(Value::as_str).ok_or_else(|| self.malformed("no choices[0].message.content".into()))?;
             match on_text(content) {
                 ControlFlow::Continue(()) => Ok(()),
@@ -170,7 +175,10 @@ impl LlmClient {
             if let Some(error) = chunk.get("error") {
                 return Err(self.malformed(format!("error in the stream: {}", clip(&error.to_string()))));
             }
+            log_usage(&chunk);
             let choices = chunk.get("choices").and_then(Value::as_array).ok_or_else(|| self.malformed(format!("a chunk has no choices: {}", clip(data))))?;
+            // The first delta may carry only the role ("content": null); the last, only usage
+            // ("choices": []).
             let text = choices.first().and_then(|c| c.pointer("/delta/content")).and_then(Value::as_str).unwrap_or_default();
             if !text.is_empty() && on_text(text).is_break() {
                 return Err(LlmError::Stopped);
@@ -197,6 +205,14 @@ impl LlmClient {
 
     fn malformed(&self, message: String) -> LlmError {
         LlmError::Malformed { url: self.url.clone(), message }
+    }
+}
+
+/// Logs the token counts a completion reports (`usage`), when it does.
+fn log_usage(value: &Value) {
+    if let Some(usage) = value.get("usage").filter(|u| u.is_object()) {
+        let count = |key: &str| usage.get(key).and_then(Value::as_u64).unwrap_or(0);
+        tracing::info!(prompt_tokens = count("prompt_tokens"), completion_tokens = count("completion_tokens"), "language model usage");
     }
 }
 

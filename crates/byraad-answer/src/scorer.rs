@@ -127,10 +127,33 @@ pub struct Scorer {
 }
 
 impl Scorer {
-    /// The scorer built into the binary (`config/answerer.json` as shipped).
-    pub fn builtin() -> Self {
-        #[allow(clippy::expect_used)] // the shipped file is checked by a test
-        Self::from_json(BUILTIN, "config/answerer.json (built in)").expect("the built-in answer scorer is valid")
+    /// The scorer built into the binary (`config/answerer.json` as shipped); an error when it
+    /// was written for other features than this build computes (regenerate it).
+    pub fn builtin() -> Result<Self, ScorerError> {
+        Self::from_json(BUILTIN, "config/answerer.json (built in)")
+    }
+
+    /// A scorer that has learned nothing: every candidate ranks alike and every question is
+    /// answered. What questions are prepared with for training.
+    pub fn untrained() -> Self {
+        let linear = |names: &[&str]| Linear {
+            inputs: names.iter().map(|n| (*n).to_string()).collect(),
+            mean: vec![0.0; names.len()],
+            scale: vec![1.0; names.len()],
+            weights: vec![0.0; names.len()],
+            intercept: 0.0,
+            alpha: 0.0,
+        };
+        Self {
+            weights: Weights {
+                format: FORMAT,
+                ranker: linear(&features::NAMES),
+                answerability: linear(&QUESTION_NAMES),
+                answer_threshold: 0.0,
+                companion_threshold: 1.0,
+                measured: Measured::default(),
+            },
+        }
     }
 
     /// The scorer in the weights file at `path`.
@@ -217,23 +240,23 @@ mod tests {
 
     #[test]
     fn the_shipped_weights_are_valid_for_this_build() {
-        let scorer = Scorer::builtin();
+        let scorer = Scorer::builtin().unwrap();
         assert!(scorer.answer_threshold() > 0.0 && scorer.answer_threshold() < 1.0);
         assert!(scorer.weights().measured.folds >= 2, "the shipped weights say how they were cross-validated");
     }
 
     #[test]
     fn weights_for_other_features_or_formats_are_refused() {
-        let mut w = Scorer::builtin().weights().clone();
+        let mut w = Scorer::builtin().unwrap().weights().clone();
         w.ranker.inputs[0] = "something_else".into();
         assert!(Scorer::new(w).unwrap_err().contains("regenerate"));
-        let mut w = Scorer::builtin().weights().clone();
+        let mut w = Scorer::builtin().unwrap().weights().clone();
         w.format += 1;
         assert!(Scorer::new(w).unwrap_err().contains("format"));
-        let mut w = Scorer::builtin().weights().clone();
+        let mut w = Scorer::builtin().unwrap().weights().clone();
         w.answer_threshold = 1.5;
         assert!(Scorer::new(w).unwrap_err().contains("within 0..1"));
-        let mut w = Scorer::builtin().weights().clone();
+        let mut w = Scorer::builtin().unwrap().weights().clone();
         w.answerability.scale[0] = 0.0;
         assert!(Scorer::new(w).unwrap_err().contains("positive"));
         assert!(matches!(Scorer::from_json("{", "x.json"), Err(ScorerError::Invalid { .. })));

@@ -33,9 +33,11 @@ pub fn sentences(text: &str) -> Vec<Range<usize>> {
                 // this one is ("Han kan hjælpe mig\nmåske 4 år ...").
                 let line = text[start..at].trim();
                 let paragraph = !double_spaced && chars.get(i + 1).is_some_and(|(_, n)| *n == '\n');
-                let ends = line.ends_with(['.', '!', '?', ':', ';']) && !line.strip_suffix('.').is_some_and(abbreviation);
+                // A line ending in an abbreviation ("(ekskl.") goes on on the next.
+                let abbreviated = line.strip_suffix('.').is_some_and(abbreviation);
+                let ends = line.ends_with(['.', '!', '?', ':', ';']);
                 let continues = chars[i + 1..].iter().map(|(_, n)| *n).find(|n| !n.is_whitespace()).is_some_and(char::is_lowercase);
-                (paragraph || ends || (line.chars().count() < SHORT_LINE && !continues)).then_some(at)
+                (!abbreviated && (paragraph || ends || (line.chars().count() < SHORT_LINE && !continues))).then_some(at)
             }
             '.' if abbreviation(&text[start..at]) => None,
             '.' | '!' | '?' => {

@@ -139,12 +139,17 @@ pub fn sentence_end(text: &str, last: bool) -> Option<usize> {
 pub enum Rejection {
     /// No content: a heading or lead-in without a citation ("Svar:").
     Empty,
+    /// The model's own word that the sources do not answer ("Kilderne besvarer ikke
+    /// spørgsmålet."): no claim, and no answer.
+    Declined,
     /// No marker naming a source that was given.
     Uncited,
     /// Its sources do not hold enough of its words, or a number it states.
     Unsupported,
     /// A quote that is not in its sources word for word.
     Misquoted,
+    /// The same as a sentence kept before.
+    Repeated,
 }
 
 /// Checks written sentences against the sources and numbers the citations.
@@ -154,12 +159,14 @@ pub struct Verifier<'a> {
     /// Citations made so far, by (source index, byte range in its hit's text).
     numbers: HashMap<(usize, Range<usize>), usize>,
     citations: Vec<Citation>,
+    /// The sentences kept, markers taken off and folded: a repetition is no news.
+    kept: HashSet<String>,
 }
 
 impl<'a> Verifier<'a> {
     /// A verifier over `sources`, numbered 1.. as the model was told.
     pub fn new(sources: &'a [Source<'a>], min_support: f32) -> Self {
-        Self { sources, min_support, numbers: HashMap::new(), citations: Vec::new() }
+        Self { sources, min_support, numbers: HashMap::new(), citations: Vec::new(), kept: HashSet::new() }
     }
 
     /// The citations made so far.
@@ -177,6 +184,19 @@ impl<'a> Verifier<'a> {
         if words.is_empty() || (heading && plain.len() == sentence.len()) {
             return Err(Rejection::Empty);
         }
+        let folded: String = plain.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect();
+        if DECLINES.iter().any(|d| folded.starts_with(d)) {
+            return Err(Rejection::Declined);
+        }
+        if self.kept.contains(&folded) {
+            return Err(Rejection::Repeated);
+        }
+        let kept = self.check_new(sentence, &plain, &words)?;
+        self.kept.insert(folded);
+        Ok(kept)
+    }
+
+    fn check_new(&mut self, sentence: &str, plain: &str, words: &[analysis::Word]) -> Result<(String, Vec<Citation>), Rejection> {
         // The sources it names that exist.
         let mut cited: Vec<usize> = Vec::new();
         for caps in MARKER.captures_iter(sentence) {
@@ -187,17 +207,29 @@ impl<'a> Verifier<'a> {
             }
         }
         if cited.is_empty() {
-            return Err(Rejection::Uncited);
+            // Without a marker, a sentence is kept only when it is a source's own text, word for
+            // word, of five words or more: it is cited to that source.
+            let own = plain.trim();
+            // A statement, not a title or heading line copied from the sources.
+            let statement = own.ends_with(['.', '!']) && own.split_whitespace().filter(|w| w.starts_with(char::is_lowercase)).count() * 2 >= own.split_whitespace().count();
+            let found = (statement && own.split_whitespace().count() >= VERBATIM_WORDS)
+                .then(|| self.sources.iter().enumerate().find_map(|(i, s)| relocate(&s.hit.text, own).filter(|r| s.shown_range(r)).map(|r| (i, r))))
+                .flatten();
+            let Some((i, range)) = found else {
+                return Err(Rejection::Uncited);
+            };
+            let (n, fresh) = self.number(i, range);
+            return Ok((format!("{own} [{n}]"), fresh.into_iter().collect()));
         }
         let sources: Vec<&Source> = cited.iter().map(|&i| &self.sources[i]).collect();
         let held = words.iter().filter(|w| sources.iter().any(|s| s.holds_word(&w.lower))).count();
-        let numbers_held = NUMBER.find_iter(&plain).all(|m| sources.iter().any(|s| s.numbers.contains(&digits(m.as_str()))));
+        let numbers_held = NUMBER.find_iter(plain).all(|m| sources.iter().any(|s| s.numbers.contains(&digits(m.as_str()))));
         if (held as f32) < self.min_support * words.len() as f32 || !numbers_held {
             return Err(Rejection::Unsupported);
         }
         // Quotes: each must be found in a cited source, in text the model was shown.
         let mut quoted: HashMap<usize, Range<usize>> = HashMap::new();
-        for caps in QUOTE.captures_iter(&plain) {
+        for caps in QUOTE.captures_iter(plain) {
             let Some(q) = caps.iter().skip(1).flatten().next().map(|m| m.as_str()) else { continue };
             if analysis::words(q).is_empty() {
                 continue;
@@ -214,20 +246,9 @@ impl<'a> Verifier<'a> {
         let mut fresh = Vec::new();
         let mut renumber: HashMap<usize, usize> = HashMap::new();
         for &i in &cited {
-            let source = &self.sources[i];
-            let range = quoted.get(&i).cloned().unwrap_or_else(|| best_sentence(source, &words));
-            let key = (i, range.clone());
-            let n = match self.numbers.get(&key) {
-                Some(&n) => n,
-                None => {
-                    let n = self.citations.len() + 1;
-                    self.numbers.insert(key, n);
-                    let c = citation(n, source.hit, range);
-                    self.citations.push(c.clone());
-                    fresh.push(c);
-                    n
-                }
-            };
+            let range = quoted.get(&i).cloned().unwrap_or_else(|| best_sentence(&self.sources[i], words));
+            let (n, new) = self.number(i, range);
+            fresh.extend(new);
             renumber.insert(i + 1, n);
         }
         let text = MARKER.replace_all(sentence, |caps: &regex::Captures| {
@@ -237,6 +258,27 @@ impl<'a> Verifier<'a> {
         Ok((text.trim().to_string(), fresh))
     }
 }
+
+impl Verifier<'_> {
+    /// The number of the citation of `range` of source `i`, and the citation when it is new.
+    fn number(&mut self, i: usize, range: Range<usize>) -> (usize, Option<Citation>) {
+        let key = (i, range.clone());
+        if let Some(&n) = self.numbers.get(&key) {
+            return (n, None);
+        }
+        let n = self.citations.len() + 1;
+        self.numbers.insert(key, n);
+        let c = citation(n, self.sources[i].hit, range);
+        self.citations.push(c.clone());
+        (n, Some(c))
+    }
+}
+
+/// How a model says the sources do not answer (the prompt's words, and near them), folded.
+const DECLINES: &[&str] = &["kildernebesvarerikke", "kildernesvarerikke", "kildernenævnerikke", "kilderneindeholderikke", "detfremgårikkeafkilderne"];
+
+/// Fewest words of a sentence kept, uncited, for being a source's own text.
+const VERBATIM_WORDS: usize = 5;
 
 /// The sentence of `source` shown to the model that holds most of `words`.
 fn best_sentence(source: &Source, words: &[analysis::Word]) -> Range<usize> {
@@ -331,11 +373,29 @@ mod tests {
         assert_eq!(v.check("Byrådet købte en rumraket med tre astronauter [1].").unwrap_err(), Rejection::Unsupported);
         assert_eq!(v.check("Der står: »bevilge 5 mio. kr.« [1].").unwrap_err(), Rejection::Unsupported);
         assert_eq!(v.check("Svar:").unwrap_err(), Rejection::Empty);
+        assert_eq!(v.check("Kilderne besvarer ikke spørgsmålet.").unwrap_err(), Rejection::Declined);
         let (text, fresh) = v.check("Byrådet besluttede at bevilge 3,25 mio. kr. til medlemssekretærer [1][7].").unwrap();
         assert_eq!(text, "Byrådet besluttede at bevilge 3,25 mio. kr. til medlemssekretærer [1].");
         assert_eq!(fresh.len(), 1);
         assert_eq!(fresh[0].quote, "Byrådet besluttede at bevilge 3,25 mio. kr. til medlemssekretærer.");
         assert_eq!(fresh[0].span, Span::new(100, 100 + fresh[0].quote.len()));
+    }
+
+    #[test]
+    fn a_source_sentence_copied_without_a_marker_is_cited_to_it() {
+        let h = hit("Teknisk Udvalg besluttede at hæve timeprisen\ntil 25 kr. fra 1. januar 2027.\nVenstre tog forbehold.");
+        let sources = [Source::new(&h)];
+        let mut v = Verifier::new(&sources, 0.6);
+        let (text, fresh) = v.check("Teknisk Udvalg besluttede at hæve timeprisen til 25 kr. fra 1. januar 2027.").unwrap();
+        assert_eq!(text, "Teknisk Udvalg besluttede at hæve timeprisen til 25 kr. fra 1. januar 2027. [1]");
+        assert_eq!(fresh[0].quote, "Teknisk Udvalg besluttede at hæve timeprisen\ntil 25 kr. fra 1. januar 2027.");
+        assert_eq!(v.check("Teknisk Udvalg besluttede at hæve timeprisen til 30 kr.").unwrap_err(), Rejection::Uncited, "not the source's text");
+        assert_eq!(v.check("Venstre tog forbehold.").unwrap_err(), Rejection::Uncited, "too short to tell a copy from a claim");
+        assert_eq!(v.check("Teknisk Udvalg besluttede at hæve timeprisen til 25 kr. fra 1. januar 2027 [1].").unwrap_err(), Rejection::Repeated);
+        let h = hit("Referat, Teknisk Udvalg 3. marts 2026\nPunkt 3: Parkeringsafgifter i midtbyen");
+        let sources = [Source::new(&h)];
+        let mut v = Verifier::new(&sources, 0.6);
+        assert_eq!(v.check("Referat, Teknisk Udvalg 3. marts 2026").unwrap_err(), Rejection::Uncited, "a title copied states nothing");
     }
 
     #[test]

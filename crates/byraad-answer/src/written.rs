@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 use std::ops::ControlFlow;
 
-use byraad_core::{AnswerMode, ChatRequest, ChatResponse};
+use byraad_core::{AnswerMode, ChatRequest, ChatResponse, Hit, Span};
 
 use crate::compose::abstention;
 use crate::llm::{LlmClient, LlmError};
@@ -14,17 +14,58 @@ use crate::{Prepared, prompt, verify};
 /// Longest standalone question taken from the language model.
 const MAX_REWRITE_CHARS: usize = 500;
 
-/// The language model's answer to `req` from `prepared`'s passages, checked sentence by
-/// sentence as it streams in; only kept sentences reach `sink`. Fails, with nothing sent, when
-/// the model fails before a sentence was kept; after that, a failure ends the answer early with
-/// a warning. `None` when the sink stopped listening.
-pub fn write(llm: &LlmClient, min_support: f32, req: &ChatRequest, prepared: &Prepared, sink: &mut dyn Sink) -> Result<Option<ChatResponse>, LlmError> {
-    let sources: Vec<verify::Source> = prepared.hits.iter().map(verify::Source::new).collect();
+/// Each of `prepared`'s passages cut to at most `most` bytes (0: whole): the whole sentences
+/// around its best-scored candidate (by `scores`), or its first sentences when it has none. The
+/// excerpt is a passage of its own (its `text` is the document's text at its `span`).
+pub fn excerpts(prepared: &Prepared, scores: &[f32], most: usize) -> Vec<Hit> {
+    prepared
+        .hits
+        .iter()
+        .enumerate()
+        .map(|(h, hit)| {
+            if most == 0 || hit.text.len() <= most {
+                return hit.clone();
+            }
+            let sentences = crate::sentences(&hit.text);
+            let best = (0..prepared.candidates.len()).filter(|&i| prepared.candidates[i].hit == h).max_by(|&a, &b| scores[a].total_cmp(&scores[b]));
+            let centre = best.map_or(0, |i| prepared.candidates[i].range.start);
+            let Some(mid) = sentences.iter().position(|r| r.end > centre).or(sentences.len().checked_sub(1)) else {
+                return hit.clone();
+            };
+            // Grow around it, a sentence at a time, the one after first.
+            let (mut first, mut last) = (mid, mid);
+            loop {
+                let grown = [(last + 1 < sentences.len()).then(|| (first, last + 1)), first.checked_sub(1).map(|f| (f, last))];
+                let Some((f, l)) = grown.into_iter().flatten().find(|&(f, l)| sentences[l].end - sentences[f].start <= most) else { break };
+                (first, last) = (f, l);
+            }
+            let range = sentences[first].start..sentences[last].end.max(sentences[first].start);
+            let range = if range.len() > most { range.start..floor_boundary(&hit.text, range.start + most) } else { range };
+            Hit { text: hit.text[range.clone()].to_string(), span: Span::new(hit.span.start + range.start, hit.span.start + range.end), ..hit.clone() }
+        })
+        .collect()
+}
+
+/// The largest char boundary of `text` at or below `at`.
+fn floor_boundary(text: &str, mut at: usize) -> usize {
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
+}
+
+/// The language model's answer to `req` from `excerpts` of `prepared`'s passages, checked
+/// sentence by sentence as it streams in; only kept sentences reach `sink`. Fails, with nothing
+/// sent, when the model fails before a sentence was kept; after that, a failure ends the answer
+/// early with a warning. `None` when the sink stopped listening.
+pub fn write(llm: &LlmClient, min_support: f32, req: &ChatRequest, prepared: &Prepared, excerpts: &[Hit], sink: &mut dyn Sink) -> Result<Option<ChatResponse>, LlmError> {
+    let sources: Vec<verify::Source> = excerpts.iter().map(verify::Source::new).collect();
     let messages = prompt::messages(req, &sources);
     let mut verifier = verify::Verifier::new(&sources, min_support);
     let mut pending = String::new();
     let mut answer = String::new();
     let mut removed = 0usize;
+    let mut declined = 0usize;
     let mut stopped = false;
     let mut take = |sentence: &str, answer: &mut String, sink: &mut dyn Sink| -> ControlFlow<()> {
         match verifier.check(sentence.trim()) {
@@ -45,6 +86,10 @@ pub fn write(llm: &LlmClient, min_support: f32, req: &ChatRequest, prepared: &Pr
                 sink.send(Event::Delta(&piece))
             }
             Err(verify::Rejection::Empty) => ControlFlow::Continue(()),
+            Err(verify::Rejection::Declined) => {
+                declined += 1;
+                ControlFlow::Continue(())
+            }
             Err(why) => {
                 tracing::debug!(?why, chars = sentence.chars().count(), "written sentence not supported by its sources; removed");
                 removed += 1;
@@ -79,7 +124,7 @@ pub fn write(llm: &LlmClient, min_support: f32, req: &ChatRequest, prepared: &Pr
         return Ok(None);
     }
     let citations = verifier.citations().to_vec();
-    tracing::info!(kept = citations.len(), removed, "language model's answer verified");
+    tracing::info!(kept = answer_sentences(&answer), citations = citations.len(), removed, declined, "language model's answer verified");
     // An abstention says so itself (the model's "the sources do not answer" is not a claim).
     if removed > 0 && !citations.is_empty() {
         notes.push(format!("{removed} sætning(er) i sprogmodellens svar kunne ikke underbygges af kilderne og er fjernet."));
@@ -93,6 +138,19 @@ pub fn write(llm: &LlmClient, min_support: f32, req: &ChatRequest, prepared: &Pr
     let cited: HashSet<&str> = citations.iter().map(|c| c.chunk_id.as_str()).collect();
     let related = prepared.hits.iter().filter(|h| !cited.contains(h.chunk_id.as_str())).cloned().collect();
     Ok(Some(ChatResponse { answer, abstained: false, mode: AnswerMode::Llm, citations, related, warning }))
+}
+
+/// The sentences of a kept answer (each kept sentence ends with its citation markers).
+fn answer_sentences(answer: &str) -> usize {
+    let mut n = 0;
+    let mut rest = answer;
+    while let Some(end) = verify::sentence_end(rest, true) {
+        if !rest[..end].trim().is_empty() {
+            n += 1;
+        }
+        rest = &rest[end..];
+    }
+    n + usize::from(!rest.trim().is_empty())
 }
 
 /// The conversation's last question rewritten by the language model to stand alone ("og hvad
@@ -109,4 +167,47 @@ pub fn rewrite(llm: &LlmClient, req: &ChatRequest) -> Result<String, LlmError> {
     }
     tracing::debug!(%question, "follow-up rewritten");
     Ok(question)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Question;
+    use crate::candidates::Candidate;
+
+    #[test]
+    fn excerpts_hold_the_likeliest_answer_in_whole_sentences_and_exact_spans() {
+        let text: String = (0..40).map(|i| format!("Dette er sætning nummer {i:02} i referatet. ")).collect();
+        let text = text.trim_end().to_string();
+        let hit = Hit {
+            chunk_id: "c".into(),
+            doc_id: "d".into(),
+            title: "Referat".into(),
+            kind: byraad_core::Kind::Referat,
+            body: String::new(),
+            date: None,
+            item: None,
+            case: None,
+            page: None,
+            heading: String::new(),
+            source: String::new(),
+            text: text.clone(),
+            snippet: String::new(),
+            score: 1.0,
+            span: Span::new(1000, 1000 + text.len()),
+            retrievers: Vec::new(),
+            merged: Vec::new(),
+        };
+        let at = text.find("nummer 30").unwrap();
+        let candidates = vec![
+            Candidate { hit: 0, rank: 0, range: 0..10, parts: 1, held: Vec::new(), features: Default::default() },
+            Candidate { hit: 0, rank: 0, range: at..at + 10, parts: 1, held: Vec::new(), features: Default::default() },
+        ];
+        let prepared = Prepared { question: Question::new("x", |t: &[String]| Ok::<_, ()>(vec![1.0; t.len()])).unwrap(), hits: vec![hit], named: 0, candidates, warning: None };
+        let cut = &excerpts(&prepared, &[0.1, 0.9], 200)[0];
+        assert!(cut.text.len() <= 200 && cut.text.contains("nummer 30"), "{:?}", cut.text);
+        assert!(cut.text.starts_with("Dette er") && cut.text.ends_with("referatet."), "whole sentences: {:?}", cut.text);
+        assert_eq!(&text[cut.span.start - 1000..cut.span.end - 1000], cut.text, "its span is its text");
+        assert_eq!(excerpts(&prepared, &[0.1, 0.9], 0)[0].text, text, "0 keeps whole passages");
+    }
 }

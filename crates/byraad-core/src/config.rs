@@ -209,6 +209,9 @@ pub struct LlmConfig {
     pub temperature: f32,
     /// Least share of a written sentence's content words its cited sources must hold.
     pub min_support: f32,
+    /// Longest excerpt of a passage the model reads, in bytes (the sentences around the passage's
+    /// likeliest answer); 0: whole passages. Small models on CPUs read slowly.
+    pub source_chars: usize,
 }
 
 /// How the language model's API key is sent.

@@ -398,14 +398,14 @@ fn search(config: &Config, query: String, limit: Option<usize>, json: bool, mode
 /// How answers are selected, from the configuration.
 fn answer_settings(config: &Config) -> AnswerConfig {
     let a = &config.answer;
-    AnswerConfig { passages: a.passages, max_sentences: a.max_sentences, min_support: config.llm.min_support }
+    AnswerConfig { passages: a.passages, max_sentences: a.max_sentences, min_support: config.llm.min_support, source_chars: config.llm.source_chars }
 }
 
 /// The answer scorer the configuration names (the built-in one when it names none).
 fn scorer(config: &Config) -> anyhow::Result<byraad_answer::Scorer> {
     let path = &config.answer.scorer;
     if path.as_os_str().is_empty() {
-        return Ok(byraad_answer::Scorer::builtin());
+        return Ok(byraad_answer::Scorer::builtin()?);
     }
     Ok(byraad_answer::Scorer::load(path)?)
 }
@@ -414,7 +414,7 @@ fn scorer(config: &Config) -> anyhow::Result<byraad_answer::Scorer> {
 /// model.
 fn answerer(config: &Config, retriever: Arc<byraad_index::Retriever>) -> anyhow::Result<Answerer> {
     let a = &config.answer;
-    let answerer = Answerer::new(retriever, answer_settings(config)).with_scorer(scorer(config)?);
+    let answerer = Answerer::new(retriever, answer_settings(config), scorer(config)?);
     if a.mode == byraad_core::AnswerMode::Llm {
         let llm = byraad_answer::LlmClient::new(&config.llm)?;
         tracing::info!(url = llm.url(), model = %config.llm.model, "answers written by a language model");
@@ -525,7 +525,8 @@ fn train_answerer(config: &Config, questions: &Path, options: &byraad_answer::tr
     if let Some(w) = retriever.dense_warning() {
         eprintln!("byraad: warning: dense retrieval is off ({w}); the scorer is fit on lexical passages");
     }
-    let answerer = Answerer::new(retriever.clone(), answer_settings(config)).with_rules(rules(config, retriever));
+    // Questions are prepared (retrieved, split, measured) without scoring them.
+    let answerer = Answerer::new(retriever.clone(), answer_settings(config), byraad_answer::Scorer::untrained()).with_rules(rules(config, retriever));
     let started = std::time::Instant::now();
     let examples: Vec<Example> = labelled
         .into_iter()
@@ -592,7 +593,7 @@ fn serve(config: &Config) -> anyhow::Result<ExitCode> {
     let rules = rules(config, retriever.clone());
     let answerer = Arc::new(answerer(config, retriever.clone())?.with_rules(rules.clone()));
     // Drafts look for answers extractively: they list what the archive says, quoted.
-    let extractive = Arc::new(Answerer::new(retriever.clone(), answer_settings(config)).with_scorer(scorer(config)?).with_rules(rules.clone()));
+    let extractive = Arc::new(Answerer::new(retriever.clone(), answer_settings(config), scorer(config)?).with_rules(rules.clone()));
     let drafter = drafter(config, retriever.clone(), extractive)?;
     let state = byraad_server::AppState::new(retriever, config).with_auth(auth).with_chat(answerer).with_rules(rules).with_inquiries(Arc::new(drafter));
     tracing::info!(auth_required = config.auth.required, tokens = config.auth.tokens.len(), oidc = config.auth.oidc.enabled(), audit = %state.audit.dir().display(), "access control");
