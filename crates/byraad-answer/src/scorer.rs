@@ -15,6 +15,8 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+pub use byraad_learn::Linear;
+
 use crate::features::{self, Features};
 
 /// The version of the weights file's format this build reads.
@@ -60,46 +62,6 @@ pub struct Measured {
     pub false_abstain: f32,
 }
 
-/// A linear model over standardised inputs: `weights · (x - mean) / scale + intercept`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Linear {
-    /// The inputs, by name, in order.
-    pub inputs: Vec<String>,
-    /// Each input's mean on the training data.
-    pub mean: Vec<f32>,
-    /// Its standard deviation (1 where it does not vary).
-    pub scale: Vec<f32>,
-    /// The weights of the standardised inputs.
-    pub weights: Vec<f32>,
-    /// The intercept (0 for the ranker: a question's candidates share it).
-    pub intercept: f32,
-    /// The L2 penalty it was fit with.
-    pub alpha: f32,
-}
-
-impl Linear {
-    /// The model's value at `x`.
-    pub fn value(&self, x: &[f32]) -> f32 {
-        self.intercept + x.iter().enumerate().map(|(i, v)| self.weights[i] * (v - self.mean[i]) / self.scale[i]).sum::<f32>()
-    }
-
-    fn check(&self, what: &str, names: &[&str]) -> Result<(), String> {
-        if self.inputs != names {
-            return Err(format!("its {what} reads {:?}, this build computes {names:?}: regenerate it with `make train-answerer`", self.inputs));
-        }
-        let n = names.len();
-        if self.mean.len() != n || self.scale.len() != n || self.weights.len() != n {
-            return Err(format!("the {what}'s mean, scale and weights must have {n} values each"));
-        }
-        let finite = |x: &f32| x.is_finite();
-        if !(self.mean.iter().all(finite) && self.scale.iter().all(|s| s.is_finite() && *s > 0.0) && self.weights.iter().all(finite) && self.intercept.is_finite()) {
-            return Err(format!("the {what}'s weights must be finite and its scales positive"));
-        }
-        Ok(())
-    }
-}
-
 /// The weights file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -136,19 +98,11 @@ impl Scorer {
     /// A scorer that has learned nothing: every candidate ranks alike and every question is
     /// answered. What questions are prepared with for training.
     pub fn untrained() -> Self {
-        let linear = |names: &[&str]| Linear {
-            inputs: names.iter().map(|n| (*n).to_string()).collect(),
-            mean: vec![0.0; names.len()],
-            scale: vec![1.0; names.len()],
-            weights: vec![0.0; names.len()],
-            intercept: 0.0,
-            alpha: 0.0,
-        };
         Self {
             weights: Weights {
                 format: FORMAT,
-                ranker: linear(&features::NAMES),
-                answerability: linear(&QUESTION_NAMES),
+                ranker: Linear::zero(&features::NAMES, 0.0),
+                answerability: Linear::zero(&QUESTION_NAMES, 0.0),
                 answer_threshold: 0.0,
                 companion_threshold: 1.0,
                 measured: Measured::default(),
@@ -174,8 +128,9 @@ impl Scorer {
         if weights.format != FORMAT {
             return Err(format!("format {} where {FORMAT} is read: regenerate it with `make train-answerer`", weights.format));
         }
-        weights.ranker.check("ranker", &features::NAMES)?;
-        weights.answerability.check("answerability model", &QUESTION_NAMES)?;
+        let regenerate = |e: String| format!("{e} with `make train-answerer`");
+        weights.ranker.check("ranker", &features::NAMES).map_err(regenerate)?;
+        weights.answerability.check("answerability model", &QUESTION_NAMES).map_err(regenerate)?;
         for (name, t) in [("answer_threshold", weights.answer_threshold), ("companion_threshold", weights.companion_threshold)] {
             if !(0.0..=1.0).contains(&t) {
                 return Err(format!("{name} must be within 0..1, not {t}"));
@@ -192,8 +147,7 @@ impl Scorer {
     /// The probability that a question whose candidates have `scores` (by [`Self::score`]) and
     /// `features` is answered by them.
     pub fn answerability(&self, scores: &[f32], features: &[&Features]) -> f32 {
-        let x = question_features(scores, features);
-        1.0 / (1.0 + (-self.weights.answerability.value(&x)).exp())
+        self.weights.answerability.probability(&question_features(scores, features))
     }
 
     /// Least answerability for a question to be answered.
@@ -260,13 +214,6 @@ mod tests {
         w.answerability.scale[0] = 0.0;
         assert!(Scorer::new(w).unwrap_err().contains("positive"));
         assert!(matches!(Scorer::from_json("{", "x.json"), Err(ScorerError::Invalid { .. })));
-    }
-
-    #[test]
-    fn a_linear_model_standardises_its_inputs() {
-        let m = Linear { inputs: vec!["a".into(), "b".into()], mean: vec![0.5, 0.0], scale: vec![0.25, 1.0], weights: vec![2.0, 0.0], intercept: -1.0, alpha: 1.0 };
-        // -1 + 2 * (0.75 - 0.5) / 0.25 = 1
-        assert!((m.value(&[0.75, 9.0]) - 1.0).abs() < 1e-6);
     }
 
     #[test]

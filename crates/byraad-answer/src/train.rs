@@ -14,9 +14,7 @@
 use std::collections::BTreeMap;
 
 use byraad_core::ChatResponse;
-use linfa::prelude::*;
-use linfa_logistic::LogisticRegression;
-use ndarray::{Array1, Array2};
+use byraad_learn::{Group, folds, fit_listwise, fit_logistic};
 use serde::{Deserialize, Serialize};
 
 use crate::candidates::fold;
@@ -222,28 +220,6 @@ pub struct Report {
     pub answers: BTreeMap<String, ChatResponse>,
 }
 
-/// Each of `ids`' fold among `k`, shuffled by `seed`: a question's fold depends on its id and
-/// the seed only, and the folds differ in size by one at most.
-pub fn folds(ids: &[&str], k: usize, seed: u64) -> Vec<usize> {
-    let mut keyed: Vec<(u64, usize)> = ids.iter().enumerate().map(|(i, id)| (mix(seed, id), i)).collect();
-    keyed.sort();
-    let mut fold = vec![0; ids.len()];
-    for (n, (_, i)) in keyed.into_iter().enumerate() {
-        fold[i] = n % k.max(1);
-    }
-    fold
-}
-
-/// A hash of `id` under `seed` (FNV-1a): stable across runs and platforms.
-fn mix(seed: u64, id: &str) -> u64 {
-    let mut h = 0xcbf2_9ce4_8422_2325u64 ^ seed;
-    for b in id.bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    h
-}
-
 fn ids<'a>(examples: &[&'a Example]) -> Vec<&'a str> {
     examples.iter().map(|e| e.labelled.id.as_str()).collect()
 }
@@ -363,7 +339,7 @@ fn choose_and_fit(examples: &[&Example], options: &Options, mask: &[bool; COUNT]
             let model = fit_answerability(&train, alpha)?;
             for (i, (o, r)) in ranked.iter().enumerate() {
                 if *o == f {
-                    let p = 1.0 / (1.0 + (-model.value(&r.question)).exp());
+                    let p = model.probability(&r.question);
                     probability[i] = p;
                     let p = f64::from(p).clamp(1e-6, 1.0 - 1e-6);
                     loss -= if r.right { p.ln() } else { (1.0 - p).ln() };
@@ -425,106 +401,14 @@ fn companion_threshold(ranked: &[&Ranked], most: usize) -> f32 {
     best.1
 }
 
-/// Means and standard deviations of the columns of `rows` (1 where a column does not vary).
-fn standardisation(rows: &[Vec<f32>], n: usize) -> (Vec<f64>, Vec<f64>) {
-    let count = rows.len().max(1) as f64;
-    let mut mean = vec![0.0f64; n];
-    let mut var = vec![0.0f64; n];
-    for x in rows {
-        for j in 0..n {
-            mean[j] += f64::from(x[j]) / count;
-        }
-    }
-    for x in rows {
-        for j in 0..n {
-            var[j] += (f64::from(x[j]) - mean[j]).powi(2) / count;
-        }
-    }
-    (mean, var.iter().map(|v| if v.sqrt() > 1e-9 { v.sqrt() } else { 1.0 }).collect())
-}
-
-/// The conditional logit over each question's candidates: minus the log of the softmax weight of
-/// its right candidates, summed over the questions that have one, plus `alpha / 2 · |w|²`.
-struct Listwise {
-    /// Each question's standardised candidate features and which are right.
-    groups: Vec<(Array2<f64>, Vec<bool>)>,
-    alpha: f64,
-}
-
-impl Listwise {
-    fn loss_and_gradient(&self, w: &Array1<f64>) -> (f64, Array1<f64>) {
-        let mut loss = 0.5 * self.alpha * w.dot(w);
-        let mut gradient = w * self.alpha;
-        for (z, right) in &self.groups {
-            let s = z.dot(w);
-            let top = s.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-            let e = s.mapv(|v| (v - top).exp());
-            let total = e.sum();
-            let p = e / total;
-            let pr: f64 = p.iter().zip(right).filter(|(_, r)| **r).map(|(v, _)| v).sum();
-            loss -= pr.max(1e-300).ln();
-            // d(-ln Σ_right p)/dw = Σ_all p z - Σ_right p z / Σ_right p
-            for (i, row) in z.rows().into_iter().enumerate() {
-                let mut g = p[i];
-                if right[i] {
-                    g -= p[i] / pr.max(1e-300);
-                }
-                gradient.scaled_add(g, &row);
-            }
-        }
-        (loss, gradient)
-    }
-}
-
-impl argmin::core::CostFunction for Listwise {
-    type Param = Array1<f64>;
-    type Output = f64;
-    fn cost(&self, w: &Self::Param) -> Result<f64, argmin::core::Error> {
-        Ok(self.loss_and_gradient(w).0)
-    }
-}
-
-impl argmin::core::Gradient for Listwise {
-    type Param = Array1<f64>;
-    type Gradient = Array1<f64>;
-    fn gradient(&self, w: &Self::Param) -> Result<Array1<f64>, argmin::core::Error> {
-        Ok(self.loss_and_gradient(w).1)
-    }
-}
-
 /// The ranker fit on the answerable questions of `examples` that have a right candidate.
 fn fit_ranker(examples: &[&Example], alpha: f32, mask: &[bool; COUNT]) -> Result<Linear, String> {
-    let used: Vec<&Example> = examples.iter().copied().filter(|e| e.answerable() && e.holds.iter().any(|&h| h)).collect();
-    if used.is_empty() {
-        return Err("the training questions need candidates that answer them".into());
-    }
-    let rows: Vec<Vec<f32>> = used.iter().flat_map(|e| e.features(mask)).map(|x| x.to_vec()).collect();
-    let (mean, scale) = standardisation(&rows, COUNT);
-    let groups = used
+    let groups: Vec<Group> = examples
         .iter()
-        .map(|e| {
-            let features = e.features(mask);
-            let z = Array2::from_shape_fn((features.len(), COUNT), |(i, j)| (f64::from(features[i][j]) - mean[j]) / scale[j]);
-            (z, e.holds.clone())
-        })
+        .filter(|e| e.answerable())
+        .map(|e| Group { rows: e.features(mask).iter().map(|x| x.to_vec()).collect(), right: e.holds.clone() })
         .collect();
-    let problem = Listwise { groups, alpha: f64::from(alpha) };
-    let solver = argmin::solver::quasinewton::LBFGS::new(argmin::solver::linesearch::MoreThuenteLineSearch::new(), 7)
-        .with_tolerance_grad(1e-6)
-        .map_err(|e| e.to_string())?;
-    let result = argmin::core::Executor::new(problem, solver)
-        .configure(|state| state.param(Array1::zeros(COUNT)).max_iters(200))
-        .run()
-        .map_err(|e| format!("the ranker could not be fit: {e}"))?;
-    let w = result.state().best_param.clone().ok_or("the ranker's fit found no weights")?;
-    Ok(Linear {
-        inputs: NAMES.iter().map(|n| (*n).to_string()).collect(),
-        mean: mean.iter().map(|&m| m as f32).collect(),
-        scale: scale.iter().map(|&s| s as f32).collect(),
-        weights: w.iter().map(|&v| v as f32).collect(),
-        intercept: 0.0,
-        alpha,
-    })
+    fit_listwise(&groups, &NAMES, alpha).map_err(|e| format!("the ranker: {e}"))
 }
 
 /// The answerability model: a logistic regression (L2 penalty `alpha`) of whether the ranking's
@@ -532,59 +416,12 @@ fn fit_ranker(examples: &[&Example], alpha: f32, mask: &[bool; COUNT]) -> Result
 fn fit_answerability(ranked: &[&Ranked], alpha: f32) -> Result<Linear, String> {
     let rows: Vec<Vec<f32>> = ranked.iter().map(|r| r.question.to_vec()).collect();
     let labels: Vec<bool> = ranked.iter().map(|r| r.right).collect();
-    if !labels.iter().any(|&l| l) || labels.iter().all(|&l| l) {
-        return Err("the training questions need rankings whose best is right and rankings whose best is not".into());
-    }
-    let (mean, scale) = standardisation(&rows, QUESTION_COUNT);
-    let x = Array2::from_shape_fn((rows.len(), QUESTION_COUNT), |(i, j)| (f64::from(rows[i][j]) - mean[j]) / scale[j]);
-    let y: Array1<bool> = labels.into_iter().collect();
-    let fitted = LogisticRegression::default()
-        .alpha(f64::from(alpha))
-        .max_iterations(500)
-        .fit(&Dataset::new(x, y))
-        .map_err(|e| format!("the answerability model could not be fit: {e}"))?;
-    // linfa's "positive" class is the first label it meets: weigh towards "right" either way.
-    let sign = if fitted.labels().pos.class { 1.0 } else { -1.0 };
-    Ok(Linear {
-        inputs: QUESTION_NAMES.iter().map(|n| (*n).to_string()).collect(),
-        mean: mean.iter().map(|&m| m as f32).collect(),
-        scale: scale.iter().map(|&s| s as f32).collect(),
-        weights: fitted.params().iter().map(|&w| (sign * w) as f32).collect(),
-        intercept: (sign * fitted.intercept()) as f32,
-        alpha,
-    })
+    fit_logistic(&rows, &labels, &QUESTION_NAMES, alpha).map_err(|e| format!("the answerability model: {e}"))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn folds_are_balanced_and_stable() {
-        let owned: Vec<String> = (0..23).map(|i| format!("q{i}")).collect();
-        let ids: Vec<&str> = owned.iter().map(String::as_str).collect();
-        let a = folds(&ids, 5, 7);
-        assert_eq!(a, folds(&ids, 5, 7));
-        assert_ne!(a, folds(&ids, 5, 8));
-        let sizes: Vec<usize> = (0..5).map(|f| a.iter().filter(|&&x| x == f).count()).collect();
-        assert!(sizes.iter().all(|&s| s == 4 || s == 5), "{sizes:?}");
-    }
-
-    #[test]
-    fn the_listwise_gradient_is_the_loss_derivative() {
-        let z = Array2::from_shape_vec((3, 2), vec![1.0, 0.0, 0.0, 1.0, 0.5, 0.5]).unwrap();
-        let problem = Listwise { groups: vec![(z, vec![false, true, false])], alpha: 0.1 };
-        let w = Array1::from(vec![0.3, -0.2]);
-        let (_, g) = problem.loss_and_gradient(&w);
-        for j in 0..2 {
-            let mut up = w.clone();
-            up[j] += 1e-6;
-            let mut down = w.clone();
-            down[j] -= 1e-6;
-            let numeric = (problem.loss_and_gradient(&up).0 - problem.loss_and_gradient(&down).0) / 2e-6;
-            assert!((numeric - g[j]).abs() < 1e-5, "{numeric} vs {}", g[j]);
-        }
-    }
 
     /// A synthetic question: `n` candidates in one passage, the one at `right` holding the answer
     /// (or none), its "own" coverage high and every other feature noise.
