@@ -161,6 +161,11 @@ pub struct RulesConfig {
     pub default_limit: usize,
     /// Other names of laws → the law's short name (its title before the parenthesis).
     pub aliases: std::collections::BTreeMap<String, String>,
+    /// The thesaurus bridging members' words to the law's; empty: `config/thesaurus.toml`, built in.
+    pub thesaurus: PathBuf,
+    /// The rules ranker's weights file (`byraad train-rules` writes one); empty:
+    /// `config/rules.json`, built in.
+    pub ranker: PathBuf,
 }
 
 /// `[answer]`: how answers are written.

@@ -162,6 +162,11 @@ impl LexicalIndex {
         Ok(doc)
     }
 
+    /// The generation of the index searches read now: it changes with every commit made visible.
+    pub fn generation(&self) -> u64 {
+        self.reader.searcher().generation().generation_id()
+    }
+
     /// Makes the last commit visible to searches now (tests, the CLI after ingest).
     pub fn reload(&self) -> Result<()> {
         Ok(self.reader.reload()?)

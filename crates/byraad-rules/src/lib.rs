@@ -3,19 +3,39 @@
 //! topic ("habilitet", "hvornår skal dagsordenen sendes ud").
 //!
 //! Rules documents are segmented at ingest by structure (Kapitel → § → Stk.); each section
-//! carries its provision as `item` ("§ 20, stk. 6"). A reference names a provision exactly; a
-//! topic is searched (hybrid, restricted to rules documents) and each hit read as the
-//! provision it falls in.
+//! carries its provision as `item` ("§ 20, stk. 6"). A reference names a provision exactly. A
+//! question in a member's own words is matched against every provision the asker may read
+//! ([`provisions`]): its words as written and with compounds split ([`terms`]), the law's own
+//! words for the everyday phrases it holds ([`thesaurus`]), the provision's context (its
+//! paragraph's opening, headings, what it points at) and e5's closeness; a learned ranker
+//! ([`ranker`], fit and cross-validated by `byraad train-rules`) weighs them ([`features`]).
 #![warn(missing_docs)]
 
-use std::collections::HashMap;
-use std::sync::{Arc, LazyLock};
+pub mod features;
+pub mod provisions;
+pub mod ranker;
+pub mod terms;
+pub mod thesaurus;
+pub mod train;
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, LazyLock, Mutex};
 
 use byraad_core::{Clearance, Document, Filters, Hit, Kind, SearchRequest, Span};
 use byraad_index::Retriever;
 use regex::Regex;
 use serde::Serialize;
 use utoipa::ToSchema;
+
+pub use ranker::Ranker;
+pub use thesaurus::Thesaurus;
+
+use features::{Closeness, Features};
+use provisions::Index;
+use terms::Terms;
+
+/// Rules-text chunks dense retrieval ranks per question.
+const DENSE_LIMIT: usize = 60;
 
 /// The kinds of documents that hold rules.
 pub const RULE_KINDS: [Kind; 2] = [Kind::Lov, Kind::Haandbog];
@@ -99,36 +119,47 @@ pub struct Rules {
     retriever: Arc<Retriever>,
     /// Other names of laws (lowercase) → their short names ("kl" → "kommunestyrelsesloven").
     aliases: HashMap<String, String>,
+    thesaurus: Thesaurus,
+    ranker: Ranker,
+    /// The provisions of every rules document, for the index generation they were read from.
+    index: Mutex<Option<(u64, Arc<Index>)>>,
+}
+
+/// A question made ready to rank: the provisions it may be answered from, measured.
+pub struct Prepared {
+    /// Every provision of the rules documents.
+    pub index: Arc<Index>,
+    /// The provisions the asker may read (indices into `index.entries`).
+    pub readable: Vec<usize>,
+    /// Their features, in the order of `readable`.
+    pub features: Vec<Features>,
 }
 
 impl Rules {
     /// Rules in the documents `retriever` searches; `aliases` map other names of a law to its
-    /// short name.
-    pub fn new(retriever: Arc<Retriever>, aliases: HashMap<String, String>) -> Self {
+    /// short name; `thesaurus` bridges members' words to the law's; `ranker` weighs the features.
+    pub fn new(retriever: Arc<Retriever>, aliases: HashMap<String, String>, thesaurus: Thesaurus, ranker: Ranker) -> Self {
         let aliases = aliases.into_iter().map(|(k, v)| (k.to_lowercase(), v.to_lowercase())).collect();
-        Self { retriever, aliases }
+        Self { retriever, aliases, thesaurus, ranker, index: Mutex::new(None) }
     }
 
     /// The provisions `query` names or is about, best first: a named provision first, then,
-    /// when the query says more than the reference, the provisions about it. Only rules
-    /// documents `clearance` may read are looked in.
+    /// when the query says more than the reference, the provisions about it, by the ranker. Only
+    /// rules documents `clearance` may read are looked in.
     pub fn lookup(&self, query: &str, limit: usize, clearance: &Clearance) -> byraad_index::Result<Vec<Provision>> {
         let docs = self.documents(clearance)?;
         let (mut out, topic) = self.named_in(query, &docs);
         // The provisions about the topic: the query without its reference, when it says more.
         let says_more = !byraad_index::analysis::content_words(&topic).is_empty();
         if out.len() < limit && says_more {
-            let search = SearchRequest {
-                query: topic.trim().to_string(),
-                limit: Some(limit * 3),
-                filters: Filters { kind: RULE_KINDS.to_vec(), ..Filters::default() },
-                mode: None,
-                clearance: clearance.clone(),
-            };
-            for hit in self.retriever.search(&search)?.hits {
-                let Some(doc) = docs.iter().find(|d| d.meta.doc_id == hit.doc_id) else { continue };
-                let Some(item) = section_item(doc, hit.span.start) else { continue };
-                if let Some(p) = provision(doc, &item, false)
+            let prepared = self.prepare(topic.trim(), clearance)?;
+            let scores: Vec<f32> = prepared.features.iter().map(|f| self.ranker.score(f)).collect();
+            let mut order: Vec<usize> = (0..prepared.readable.len()).collect();
+            order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]).then(a.cmp(&b)));
+            for k in order {
+                let entry = &prepared.index.entries[prepared.readable[k]];
+                let doc = &prepared.index.docs[entry.doc];
+                if let Some(p) = provision(doc, &entry.item, false)
                     && !out.iter().any(|o| o.doc_id == p.doc_id && o.span == p.span)
                 {
                     out.push(p);
@@ -140,6 +171,57 @@ impl Rules {
         }
         out.truncate(limit);
         Ok(out)
+    }
+
+    /// `query` (a question in a member's words) made ready to rank against the provisions
+    /// `clearance` may read.
+    pub fn prepare(&self, query: &str, clearance: &Clearance) -> byraad_index::Result<Prepared> {
+        let index = self.index()?;
+        let readable_docs: HashSet<String> = self.retriever.lexical().documents_of_kind(&RULE_KINDS, clearance)?.into_iter().collect();
+        let readable: Vec<usize> = (0..index.entries.len()).filter(|&i| readable_docs.contains(&index.docs[index.entries[i].doc].meta.doc_id)).collect();
+        let terms = Terms::of(query, &index.vocabulary);
+        let expanded = self.thesaurus.expand(&terms);
+        let dense = self.closeness(&index, query, clearance)?;
+        let features = features::features(&index, &readable, &terms, &expanded, &dense);
+        Ok(Prepared { index, readable, features })
+    }
+
+    /// How close e5 puts `query` to the provisions (by entry index): their best chunk's cosine
+    /// and rank among the rules texts' chunks `clearance` may read. Empty without dense
+    /// retrieval, or when it fails (the ranker then reads the words alone).
+    fn closeness(&self, index: &Index, query: &str, clearance: &Clearance) -> byraad_index::Result<HashMap<usize, Closeness>> {
+        let mut out = HashMap::new();
+        let Some(dense) = self.retriever.dense() else { return Ok(out) };
+        let filters = Filters { kind: RULE_KINDS.to_vec(), ..Filters::default() };
+        let found = match dense.search(query, &filters, clearance, DENSE_LIMIT) {
+            Ok(found) => found,
+            Err(e) => {
+                tracing::warn!(error = %e, "dense search of the rules failed; ranking by words alone");
+                return Ok(out);
+            }
+        };
+        let ids: Vec<(String, f32)> = found.into_iter().map(|h| (h.chunk_id, h.score)).collect();
+        let req = SearchRequest { query: query.to_string(), filters, clearance: clearance.clone(), ..SearchRequest::default() };
+        for (rank, hit) in self.retriever.lexical().hits_for_chunks(&req, &ids, "dense")?.into_iter().enumerate() {
+            if let Some(e) = index.at(&hit.doc_id, hit.span.start) {
+                out.entry(e).or_insert(Closeness { cosine: hit.score, rank });
+            }
+        }
+        Ok(out)
+    }
+
+    /// The provisions of every rules document, read once per index generation.
+    fn index(&self) -> byraad_index::Result<Arc<Index>> {
+        let generation = self.retriever.lexical().generation();
+        let mut cached = self.index.lock().map_err(|_| byraad_index::Error::Corrupt("rules index lock poisoned".into()))?;
+        if let Some((g, index)) = cached.as_ref()
+            && *g == generation
+        {
+            return Ok(index.clone());
+        }
+        let index = Arc::new(Index::build(self.documents(&Clearance::everything())?));
+        *cached = Some((generation, index.clone()));
+        Ok(index)
     }
 
     /// The provisions `text` names by reference (none when it names none), as search hits: what
@@ -239,11 +321,6 @@ pub fn short_name(title: &str) -> String {
     title.split(" (").next().unwrap_or(title).trim().to_lowercase()
 }
 
-/// The item of the innermost section of `doc` holding byte `at` (a section with an item).
-fn section_item(doc: &Document, at: usize) -> Option<String> {
-    doc.sections.iter().rfind(|s| s.span.start <= at && at < s.span.end && s.item.is_some()).and_then(|s| s.item.clone())
-}
-
 /// Item `nr` ("2) ...") of the stk. `p`: its text up to the next item or the end.
 fn numbered(doc: &Document, mut p: Provision, nr: u32) -> Option<Provision> {
     let opens = |n: u32| Regex::new(&format!(r"(?:^|\s){n}\) ")).ok();
@@ -264,7 +341,7 @@ fn numbered(doc: &Document, mut p: Provision, nr: u32) -> Option<Provision> {
 }
 
 /// The provision `item` of `doc`; `whole`: a paragraph with all its stk.
-fn provision(doc: &Document, item: &str, whole: bool) -> Option<Provision> {
+pub(crate) fn provision(doc: &Document, item: &str, whole: bool) -> Option<Provision> {
     let first = doc.sections.iter().position(|s| s.item.as_deref() == Some(item))?;
     let paragraph = item.split(", stk.").next().unwrap_or(item).to_string();
     let mut end = doc.sections[first].span.end;

@@ -130,6 +130,29 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         candidates: Option<PathBuf>,
     },
+    /// Fit the rules ranker on questions in members' words with their governing provisions and
+    /// print its cross-validated top-1/top-3; with --out, write its weights (what
+    /// `rules.ranker` reads; config/rules.json is built in).
+    TrainRules {
+        /// Questions, JSON lines: {"id", "question", "expected": ["§ 8, stk. 4", ...]}.
+        #[arg(long, value_name = "FILE")]
+        questions: PathBuf,
+        /// Folds of the cross-validation (by question).
+        #[arg(long, default_value_t = 5)]
+        folds: usize,
+        /// Seed of the questions' assignment to folds.
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+        /// Leave out a feature (repeatable).
+        #[arg(long, value_name = "FEATURE")]
+        without: Vec<String>,
+        /// Also cross-validate with each feature left out in turn.
+        #[arg(long)]
+        ablate: bool,
+        /// Write the weights file here.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
     /// Print audit log entries (JSON lines): who saw a document, what a member asked.
     Audit {
         /// Only this principal's requests.
@@ -200,6 +223,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             config.validate()?;
             let options = byraad_answer::train::Options { folds, seed, without, most: config.answer.max_sentences, ..Default::default() };
             train_answerer(&config, &questions, &options, ablate, [out.as_deref(), answers.as_deref(), candidates.as_deref()])
+        }
+        Command::TrainRules { questions, folds, seed, without, ablate, out } => {
+            config.validate()?;
+            let options = byraad_rules::train::Options { folds, seed, without, ..Default::default() };
+            train_rules(&config, &questions, &options, ablate, out.as_deref())
         }
         Command::Audit { principal, since, doc } => {
             config.validate()?;
@@ -441,7 +469,7 @@ fn draft_inquiry(config: &Config, req: &byraad_inquiry::DraftRequest, docx: Opti
         }
     };
     let retriever = Arc::new(open_retriever(config)?);
-    let answerer = Arc::new(answerer(config, retriever.clone())?.with_rules(rules(config, retriever.clone())));
+    let answerer = Arc::new(answerer(config, retriever.clone())?.with_rules(rules(config, retriever.clone())?));
     let resp = drafter(config, retriever, answerer)?.draft(req, date)?;
     if let Some(path) = docx {
         let bytes = byraad_inquiry::docx::docx(&resp.draft, &resp.related).map_err(anyhow::Error::msg)?;
@@ -458,9 +486,13 @@ fn draft_inquiry(config: &Config, req: &byraad_inquiry::DraftRequest, docx: Opti
     Ok(ExitCode::SUCCESS)
 }
 
-/// Rules look-up over the retriever's rules documents.
-fn rules(config: &Config, retriever: Arc<byraad_index::Retriever>) -> Arc<byraad_rules::Rules> {
-    Arc::new(byraad_rules::Rules::new(retriever, config.rules.aliases.clone().into_iter().collect()))
+/// Rules look-up over the retriever's rules documents, with the configured thesaurus and ranker
+/// (the built-in ones when none is named).
+fn rules(config: &Config, retriever: Arc<byraad_index::Retriever>) -> anyhow::Result<Arc<byraad_rules::Rules>> {
+    let r = &config.rules;
+    let thesaurus = if r.thesaurus.as_os_str().is_empty() { byraad_rules::Thesaurus::builtin() } else { byraad_rules::Thesaurus::load(&r.thesaurus) }.map_err(anyhow::Error::msg)?;
+    let ranker = if r.ranker.as_os_str().is_empty() { byraad_rules::Ranker::builtin() } else { byraad_rules::Ranker::load(&r.ranker) }.map_err(anyhow::Error::msg)?;
+    Ok(Arc::new(byraad_rules::Rules::new(retriever, r.aliases.clone().into_iter().collect(), thesaurus, ranker)))
 }
 
 /// Prints an answer's text as it arrives.
@@ -481,7 +513,7 @@ impl byraad_answer::Sink for Printer {
 
 fn ask(config: &Config, question: String, json: bool, clearance: Clearance) -> anyhow::Result<ExitCode> {
     let retriever = Arc::new(open_retriever(config)?);
-    let answerer = answerer(config, retriever.clone())?.with_rules(rules(config, retriever));
+    let answerer = answerer(config, retriever.clone())?.with_rules(rules(config, retriever)?);
     let req = byraad_core::ChatRequest { clearance, ..byraad_core::ChatRequest::question(&question) };
     if json {
         let resp = answerer.answer(&req)?;
@@ -526,7 +558,7 @@ fn train_answerer(config: &Config, questions: &Path, options: &byraad_answer::tr
         eprintln!("byraad: warning: dense retrieval is off ({w}); the scorer is fit on lexical passages");
     }
     // Questions are prepared (retrieved, split, measured) without scoring them.
-    let answerer = Answerer::new(retriever.clone(), answer_settings(config), byraad_answer::Scorer::untrained()).with_rules(rules(config, retriever));
+    let answerer = Answerer::new(retriever.clone(), answer_settings(config), byraad_answer::Scorer::untrained()).with_rules(rules(config, retriever)?);
     let started = std::time::Instant::now();
     let examples: Vec<Example> = labelled
         .into_iter()
@@ -581,6 +613,57 @@ fn train_answerer(config: &Config, questions: &Path, options: &byraad_answer::tr
     Ok(ExitCode::SUCCESS)
 }
 
+/// Fits the rules ranker on the questions in `questions`, prints what cross-validation
+/// measured (and, with `ablate`, with each feature left out), and writes the weights to `out`.
+fn train_rules(config: &Config, questions: &Path, options: &byraad_rules::train::Options, ablate: bool, out: Option<&Path>) -> anyhow::Result<ExitCode> {
+    use byraad_rules::train::{self, Example, Labelled};
+    let text = std::fs::read_to_string(questions).with_context(|| format!("cannot read {}", questions.display()))?;
+    let labelled: Vec<Labelled> = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(n, l)| serde_json::from_str(l).with_context(|| format!("{}:{}: not a rules question", questions.display(), n + 1)))
+        .collect::<anyhow::Result<_>>()?;
+    let retriever = Arc::new(open_retriever(config)?);
+    if let Some(w) = retriever.dense_warning() {
+        eprintln!("byraad: warning: dense retrieval is off ({w}); the ranker is fit without e5's closeness");
+    }
+    let thesaurus = if config.rules.thesaurus.as_os_str().is_empty() { byraad_rules::Thesaurus::builtin() } else { byraad_rules::Thesaurus::load(&config.rules.thesaurus) }.map_err(anyhow::Error::msg)?;
+    // Questions are prepared (matched, measured) without ranking them.
+    let rules = byraad_rules::Rules::new(retriever, config.rules.aliases.clone().into_iter().collect(), thesaurus, byraad_rules::Ranker::untrained());
+    let examples: Vec<Example> = labelled
+        .into_iter()
+        .map(|l| {
+            let prepared = rules.prepare(&l.question, &Clearance::public())?;
+            Ok(Example::new(l, &prepared))
+        })
+        .collect::<anyhow::Result<_>>()?;
+    let unmatched = examples.iter().filter(|e| !e.right.iter().any(|&r| r)).count();
+    if unmatched > 0 {
+        eprintln!("byraad: warning: {unmatched} questions name no provision of the rules texts");
+    }
+    let report = train::train(&examples, options).map_err(anyhow::Error::msg)?;
+    let n = report.questions.max(1) as f32;
+    println!("cross-validated ({}-fold by question): questions={} top1={:.3} top3={:.3}", options.folds, report.questions, report.top1 as f32 / n, report.top3 as f32 / n);
+    let w = &report.weights.ranker;
+    println!("fit on all: alpha={}", w.alpha);
+    for (name, weight) in w.inputs.iter().zip(&w.weights) {
+        println!("  {name:<12} {weight:+.3}");
+    }
+    if ablate {
+        for name in byraad_rules::features::NAMES {
+            let without = byraad_rules::train::Options { without: [options.without.clone(), vec![name.to_string()]].concat(), ..options.clone() };
+            let r = train::train(&examples, &without).map_err(anyhow::Error::msg)?;
+            println!("without {name:<12} top1={:.3} top3={:.3}", r.top1 as f32 / n, r.top3 as f32 / n);
+        }
+    }
+    if let Some(path) = out {
+        std::fs::write(path, serde_json::to_string_pretty(&report.weights)? + "\n").with_context(|| format!("cannot write {}", path.display()))?;
+        eprintln!("byraad: wrote {}", path.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 fn serve(config: &Config) -> anyhow::Result<ExitCode> {
     let addr = config.server.addr;
     if !addr.ip().is_loopback() && !config.auth.required {
@@ -590,7 +673,7 @@ fn serve(config: &Config) -> anyhow::Result<ExitCode> {
     let retriever = open_retriever(config)?;
     let stats = retriever.lexical().stats(&Clearance::everything())?;
     let retriever = Arc::new(retriever);
-    let rules = rules(config, retriever.clone());
+    let rules = rules(config, retriever.clone())?;
     let answerer = Arc::new(answerer(config, retriever.clone())?.with_rules(rules.clone()));
     // Drafts look for answers extractively: they list what the archive says, quoted.
     let extractive = Arc::new(Answerer::new(retriever.clone(), answer_settings(config), scorer(config)?).with_rules(rules.clone()));

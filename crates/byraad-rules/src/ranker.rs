@@ -1,0 +1,104 @@
+//! The rules ranker: a linear score of a provision's features for a query, fit as a listwise
+//! ranker on questions in members' words with their governing provision (`byraad train-rules`,
+//! cross-validated by question). Read from `config/rules.json` (built in) or `rules.ranker`.
+
+use std::path::Path;
+
+use byraad_learn::Linear;
+use serde::{Deserialize, Serialize};
+
+use crate::features::{self, Features};
+
+/// The version of the weights file's format this build reads.
+pub const FORMAT: u32 = 1;
+
+/// The weights file built in.
+const BUILTIN: &str = include_str!("../../../config/rules.json");
+
+/// What cross-validation measured for the weights, for the record.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Measured {
+    /// Questions fit on.
+    pub questions: usize,
+    /// Folds of the cross-validation.
+    pub folds: usize,
+    /// Questions whose provision came first, held out.
+    pub top1: f32,
+    /// Questions whose provision was among the first three, held out.
+    pub top3: f32,
+}
+
+/// The weights file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Weights {
+    /// [`FORMAT`].
+    pub format: u32,
+    /// The ranker ([`features::NAMES`]).
+    pub ranker: Linear,
+    /// What cross-validation measured.
+    #[serde(default)]
+    pub measured: Measured,
+}
+
+/// Scores provisions for a query.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ranker {
+    weights: Weights,
+}
+
+impl Ranker {
+    /// The ranker built in (`config/rules.json` as shipped).
+    pub fn builtin() -> Result<Self, String> {
+        Self::from_json(BUILTIN).map_err(|e| format!("config/rules.json (built in): {e}"))
+    }
+
+    /// The ranker in the weights file at `path`.
+    pub fn load(path: &Path) -> Result<Self, String> {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read the rules ranker {}: {e}", path.display()))?;
+        Self::from_json(&text).map_err(|e| format!("the rules ranker {}: {e}", path.display()))
+    }
+
+    fn from_json(json: &str) -> Result<Self, String> {
+        Self::new(serde_json::from_str(json).map_err(|e| e.to_string())?)
+    }
+
+    /// A ranker of `weights`, checked against this build's features.
+    pub fn new(weights: Weights) -> Result<Self, String> {
+        if weights.format != FORMAT {
+            return Err(format!("format {} where {FORMAT} is read: regenerate it with `make train-rules`", weights.format));
+        }
+        weights.ranker.check("ranker", &features::NAMES).map_err(|e| format!("{e} with `make train-rules`"))?;
+        Ok(Self { weights })
+    }
+
+    /// A ranker that has learned nothing (every provision alike): what questions are prepared
+    /// with for training.
+    pub fn untrained() -> Self {
+        Self { weights: Weights { format: FORMAT, ranker: Linear::zero(&features::NAMES, 0.0), measured: Measured::default() } }
+    }
+
+    /// A provision's score.
+    pub fn score(&self, features: &Features) -> f32 {
+        self.weights.ranker.value(features)
+    }
+
+    /// The weights.
+    pub fn weights(&self) -> &Weights {
+        &self.weights
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_shipped_ranker_fits_this_build() {
+        let r = Ranker::builtin().unwrap();
+        assert!(r.weights().measured.folds >= 2, "the shipped weights say how they were cross-validated");
+        let mut w = r.weights().clone();
+        w.ranker.inputs.pop();
+        assert!(Ranker::new(w).unwrap_err().contains("make train-rules"));
+    }
+}
