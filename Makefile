@@ -12,7 +12,7 @@ E5_DIR := models/multilingual-e5-small
 EVAL ?= ../shared/eval
 LLM_GGUF := models/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf
 
-.PHONY: setup model llm-model e5-fixture build run ingest serve test test-qdrant test-llm test-llm-local train-answerer score-drafts bench bench-search bench-answer score score-llm clean
+.PHONY: setup model llm-model e5-fixture build run ingest serve test test-qdrant test-llm test-llm-local train-answerer train-rules score-drafts bench bench-search bench-answer bench-rules score score-llm clean
 
 ## Install what the build, the ingesters, the embedder and the LLM-mode tests need (idempotent).
 setup: model $(VENV)/.llm
@@ -95,6 +95,12 @@ test-llm-local: setup $(LLM_GGUF)
 train-answerer: ingest
 	$(BIN) train-answerer --data $(DATA) --questions $(EVAL)/dev.jsonl --out config/answerer.json $(if $(ABLATE),--ablate)
 
+## Fit the rules ranker on the dev rules questions ($(EVAL)/rules-dev.jsonl), print its
+## cross-validated top-1/top-3 (ABLATE=1: also with each feature left out), and write
+## config/rules.json (built into the next build).
+train-rules: ingest
+	$(BIN) train-rules --data $(DATA) --questions $(EVAL)/rules-dev.jsonl --out config/rules.json $(if $(ABLATE),--ablate)
+
 ## Ten dev questions answered in LLM mode by Qwen2.5-Coder-1.5B-Instruct (three unanswerable):
 ## what the verifier kept, cut or turned into an abstention.
 score-llm: build $(LLM_GGUF)
@@ -114,6 +120,10 @@ bench: setup
 ## Extractive answer latency (p50/p95) on the bundled corpus, in process.
 bench-answer: setup
 	$(CARGO) bench --locked -p byraad-answer --bench answer
+
+## Rules look-up latency (p50/p95) on the bundled corpus, in process.
+bench-rules: setup
+	$(CARGO) bench --locked -p byraad-rules --bench lookup
 
 ## Search latency per mode and memory of a running service (`make run` in another shell).
 bench-search:

@@ -5,7 +5,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::provisions::Index;
+use crate::provisions::{Counts, Field, Index};
 use crate::terms::Terms;
 
 /// The features' names, in order.
@@ -31,10 +31,11 @@ pub fn features(index: &Index, readable: &[usize], terms: &Terms, expanded: &[St
     let own: Vec<&String> = terms.stems.iter().collect();
     let all: Vec<&String> = terms.all().collect();
     let wide: Vec<&String> = expanded.iter().collect();
-    let text = bm25(&own, &entries.iter().map(|e| e.text.stems.iter().collect()).collect::<Vec<_>>());
-    let parts = bm25(&all, &entries.iter().map(|e| e.text.all().collect()).collect::<Vec<_>>());
-    let context = bm25(&all, &entries.iter().map(|e| e.context.all().collect()).collect::<Vec<_>>());
-    let thesaurus = bm25(&wide, &entries.iter().map(|e| e.text.all().chain(e.context.all()).collect()).collect::<Vec<_>>());
+    let field = |f: Field| -> Vec<&Counts> { entries.iter().map(|e| &e.counts[f as usize]).collect() };
+    let text = bm25(&own, &field(Field::Text));
+    let parts = bm25(&all, &field(Field::Parts));
+    let context = bm25(&all, &field(Field::Context));
+    let thesaurus = bm25(&wide, &field(Field::Wide));
     entries
         .iter()
         .enumerate()
@@ -56,36 +57,20 @@ pub fn features(index: &Index, readable: &[usize], terms: &Terms, expanded: &[St
 
 /// BM25 (k1 1.2, b 0.75) of `query` over `fields`, with document frequencies among `fields`,
 /// scaled so the best is 1 (all 0 when nothing matches).
-fn bm25(query: &[&String], fields: &[Vec<&String>]) -> Vec<f32> {
+fn bm25(query: &[&String], fields: &[&Counts]) -> Vec<f32> {
     let n = fields.len() as f32;
-    let avg = fields.iter().map(Vec::len).sum::<usize>() as f32 / n.max(1.0);
+    let avg = (fields.iter().map(|f| f.len).sum::<f32>() / n.max(1.0)).max(1.0);
     let unique: HashSet<&String> = query.iter().copied().collect();
-    let mut df: HashMap<&String, f32> = HashMap::new();
-    for field in fields {
-        let terms: HashSet<&String> = field.iter().copied().collect();
-        for q in &unique {
-            if terms.contains(q) {
-                *df.entry(*q).or_default() += 1.0;
-            }
-        }
-    }
+    let idf: Vec<(&String, f32)> = unique
+        .into_iter()
+        .map(|q| {
+            let df = fields.iter().filter(|f| f.tf.contains_key(q)).count() as f32;
+            (q, (1.0 + (n - df + 0.5) / (df + 0.5)).ln())
+        })
+        .collect();
     let scores: Vec<f32> = fields
         .iter()
-        .map(|field| {
-            let len = field.len() as f32;
-            unique
-                .iter()
-                .map(|q| {
-                    let tf = field.iter().filter(|t| *t == q).count() as f32;
-                    if tf == 0.0 {
-                        return 0.0;
-                    }
-                    let d = df.get(q).copied().unwrap_or(0.0);
-                    let idf = (1.0 + (n - d + 0.5) / (d + 0.5)).ln();
-                    idf * tf * 2.2 / (tf + 1.2 * (0.25 + 0.75 * len / avg.max(1.0)))
-                })
-                .sum()
-        })
+        .map(|f| idf.iter().filter_map(|(q, idf)| f.tf.get(*q).map(|tf| idf * tf * 2.2 / (tf + 1.2 * (0.25 + 0.75 * f.len / avg)))).sum())
         .collect();
     let best = scores.iter().copied().fold(0.0f32, f32::max);
     if best > 0.0 { scores.iter().map(|s| s / best).collect() } else { scores }
@@ -98,10 +83,19 @@ mod tests {
     #[test]
     fn bm25_prefers_rare_words_and_scales_to_one() {
         let (a, b, c) = ("habil".to_string(), "medlem".to_string(), "møde".to_string());
-        let fields = vec![vec![&b, &c], vec![&a, &b], vec![&b, &c, &c]];
-        let s = bm25(&[&a, &b], &fields);
+        let counts = |terms: &[&String]| {
+            let mut c = Counts::default();
+            for t in terms {
+                *c.tf.entry((*t).clone()).or_default() += 1.0;
+                c.len += 1.0;
+            }
+            c
+        };
+        let fields = [counts(&[&b, &c]), counts(&[&a, &b]), counts(&[&b, &c, &c])];
+        let refs: Vec<&Counts> = fields.iter().collect();
+        let s = bm25(&[&a, &b], &refs);
         assert_eq!(s[1], 1.0, "the only field holding the rare word is best");
         assert!(s[0] < 0.5 && s[2] < 0.5, "{s:?}");
-        assert_eq!(bm25(&[], &fields), vec![0.0; 3]);
+        assert_eq!(bm25(&[], &refs), vec![0.0; 3]);
     }
 }

@@ -21,7 +21,7 @@ pub mod train;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, LazyLock, Mutex};
 
-use byraad_core::{Clearance, Document, Filters, Hit, Kind, SearchRequest, Span};
+use byraad_core::{Clearance, Document, Filters, Hit, Kind, Span};
 use byraad_index::Retriever;
 use regex::Regex;
 use serde::Serialize;
@@ -200,10 +200,8 @@ impl Rules {
                 return Ok(out);
             }
         };
-        let ids: Vec<(String, f32)> = found.into_iter().map(|h| (h.chunk_id, h.score)).collect();
-        let req = SearchRequest { query: query.to_string(), filters, clearance: clearance.clone(), ..SearchRequest::default() };
-        for (rank, hit) in self.retriever.lexical().hits_for_chunks(&req, &ids, "dense")?.into_iter().enumerate() {
-            if let Some(e) = index.at(&hit.doc_id, hit.span.start) {
+        for (rank, hit) in found.into_iter().enumerate() {
+            if let Some(&e) = index.chunks.get(&hit.chunk_id) {
                 out.entry(e).or_insert(Closeness { cosine: hit.score, rank });
             }
         }
@@ -219,7 +217,9 @@ impl Rules {
         {
             return Ok(index.clone());
         }
-        let index = Arc::new(Index::build(self.documents(&Clearance::everything())?));
+        let docs = self.documents(&Clearance::everything())?;
+        let ids: Vec<String> = docs.iter().map(|d| d.meta.doc_id.clone()).collect();
+        let index = Arc::new(Index::build(docs, &self.retriever.lexical().chunk_spans(&ids)?));
         *cached = Some((generation, index.clone()));
         Ok(index)
     }

@@ -30,6 +30,42 @@ pub struct Entry {
     pub context: Terms,
     /// Its length in words.
     pub words: usize,
+    /// How often each term occurs, per field the ranker matches ([`Field`]).
+    pub counts: [Counts; 4],
+}
+
+/// Term counts of one field of a provision, and its length.
+#[derive(Debug, Clone, Default)]
+pub struct Counts {
+    /// Term → occurrences.
+    pub tf: HashMap<String, f32>,
+    /// Terms in all.
+    pub len: f32,
+}
+
+impl Counts {
+    fn of<'a>(terms: impl Iterator<Item = &'a String>) -> Self {
+        let mut tf: HashMap<String, f32> = HashMap::new();
+        let mut len = 0.0;
+        for t in terms {
+            *tf.entry(t.clone()).or_default() += 1.0;
+            len += 1.0;
+        }
+        Self { tf, len }
+    }
+}
+
+/// The fields of a provision the ranker matches a query against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    /// Its own words as written.
+    Text = 0,
+    /// Its own words with the parts of compounds.
+    Parts = 1,
+    /// Its context, with parts.
+    Context = 2,
+    /// Its own words and its context, with parts.
+    Wide = 3,
 }
 
 /// Every provision of a set of rules documents.
@@ -41,6 +77,8 @@ pub struct Index {
     pub entries: Vec<Entry>,
     /// The words of their texts, for splitting compounds.
     pub vocabulary: Vocabulary,
+    /// Their chunks' ids → the provision each begins in.
+    pub chunks: HashMap<String, usize>,
 }
 
 /// "stk. 3", "§ 24, stk. 1", "§ 9 b": what a provision points at.
@@ -50,8 +88,8 @@ static POINTS_AT: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 impl Index {
-    /// The provisions of `docs`.
-    pub fn build(docs: Vec<Arc<Document>>) -> Self {
+    /// The provisions of `docs`, whose chunks are `chunks` (id, document id, span).
+    pub fn build(docs: Vec<Arc<Document>>, chunks: &[(String, String, byraad_core::Span)]) -> Self {
         let vocabulary = Vocabulary::of(docs.iter().map(|d| d.text.as_str()));
         let mut entries = Vec::new();
         for (d, doc) in docs.iter().enumerate() {
@@ -86,19 +124,15 @@ impl Index {
                         context.push_str(text);
                     }
                 }
-                entries.push(Entry {
-                    doc: d,
-                    item: item.to_string(),
-                    paragraph,
-                    stk,
-                    start: p.span.start,
-                    words: p.text.split_whitespace().count(),
-                    text: Terms::of(&p.text, &vocabulary),
-                    context: Terms::of(&context, &vocabulary),
-                });
+                let text = Terms::of(&p.text, &vocabulary);
+                let context = Terms::of(&context, &vocabulary);
+                let counts = [Counts::of(text.stems.iter()), Counts::of(text.all()), Counts::of(context.all()), Counts::of(text.all().chain(context.all()))];
+                entries.push(Entry { doc: d, item: item.to_string(), paragraph, stk, start: p.span.start, words: p.text.split_whitespace().count(), text, context, counts });
             }
         }
-        Self { docs, entries, vocabulary }
+        let mut index = Self { docs, entries, vocabulary, chunks: HashMap::new() };
+        index.chunks = chunks.iter().filter_map(|(id, doc, span)| index.at(doc, span.start).map(|e| (id.clone(), e))).collect();
+        index
     }
 
     /// The provision holding byte `at` of document `doc_id`: the last starting at or before it.
