@@ -182,3 +182,56 @@ fn a_handbook_in_html_is_looked_up_by_provision() {
     let topic = get("hvordan foregår afstemning");
     assert_eq!(topic[0]["paragraph"], "§ 3", "{topic:?}");
 }
+
+/// The law and a council's rules of procedure number their paragraphs alike: "forretningsordenens
+/// § 5" and "kommunestyrelseslovens § 5" are different provisions, and a question or the `law`
+/// parameter says which text it means. The forretningsorden is a fixture written for this test
+/// (tests/fixtures/rules/), not a real document.
+#[test]
+fn two_rules_texts_with_the_same_numbers_stay_apart() {
+    let fixtures = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/rules");
+    let law = std::fs::read_to_string(common::corpus().join("love/kommunestyrelsesloven-lbk-2026-13.md")).unwrap();
+    let order = std::fs::read_to_string(fixtures.join("forretningsorden.md")).unwrap();
+    let manifest = format!(
+        "{}\n[[document]]\npath = \"kommunestyrelsesloven.md\"\ntitle = \"Kommunestyrelsesloven (LBK nr. 13 af 5. januar 2026)\"\nkind = \"lov\"\nbody = \"Folketinget\"\ndate = \"2026-01-05\"\n",
+        std::fs::read_to_string(fixtures.join("manifest.toml")).unwrap()
+    );
+    let corpus = common::write_corpus(&[("manifest.toml", &manifest), ("kommunestyrelsesloven.md", &law), ("forretningsorden.md", &order)]);
+    let data = tempfile::tempdir().unwrap();
+    let out = common::byraad(data.path(), &["ingest", "--corpus", corpus.path().to_str().unwrap()]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let server = Server::start(data);
+    let get = |params: &[(&str, &str)]| -> (u16, Value) {
+        let encode = |v: &str| v.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect::<String>();
+        let query: Vec<String> = params.iter().map(|(k, v)| format!("{k}={}", encode(v))).collect();
+        let r = common::http().get(server.url(&format!("/v1/rules/lookup?{}", query.join("&")))).send().unwrap();
+        (r.status().as_u16(), r.json().unwrap())
+    };
+    let citations = |v: &Value| -> Vec<String> { v["results"].as_array().unwrap().iter().map(|r| r["citation"].as_str().unwrap().to_string()).collect() };
+    const ORDER: &str = "forretningsorden for aarhus byråd";
+
+    let (_, v) = get(&[("q", "forretningsordenens § 5")]);
+    assert_eq!(citations(&v)[0], format!("{ORDER} § 5"), "{v}");
+    assert!(v["results"][0]["text"].as_str().unwrap().contains("ændringsforslag"), "{v}");
+    let (_, v) = get(&[("q", "kommunestyrelseslovens § 5")]);
+    assert_eq!(citations(&v)[0], "kommunestyrelsesloven § 5", "{v}");
+    assert!(v["results"][0]["text"].as_str().unwrap().contains("medlemstal"), "{v}");
+    // Named by number alone, both come, each with its own text's name.
+    let (_, v) = get(&[("q", "§ 5"), ("limit", "5")]);
+    let both = citations(&v);
+    assert!(both.contains(&"kommunestyrelsesloven § 5".to_string()) && both.contains(&format!("{ORDER} § 5")), "{both:?}");
+    // The law parameter, or the question itself, chooses the text.
+    let (_, v) = get(&[("q", "hvor lang taletid har en ordfører"), ("law", "forretningsorden"), ("limit", "3")]);
+    let only = citations(&v);
+    assert!(!only.is_empty() && only.iter().all(|c| c.starts_with(ORDER)), "{only:?}");
+    assert_eq!(only[0], format!("{ORDER} § 4, stk. 2"), "{only:?}");
+    let (_, v) = get(&[("q", "Hvor lang taletid har jeg ifølge forretningsordenen?"), ("limit", "3")]);
+    assert!(citations(&v).iter().all(|c| c.starts_with(ORDER)), "{v}");
+    let (_, v) = get(&[("q", "habilitet"), ("law", "KL"), ("limit", "3")]);
+    assert!(citations(&v).iter().all(|c| c.starts_with("kommunestyrelsesloven")), "{v}");
+    // An unknown text is refused, naming those there are.
+    let (status, v) = get(&[("q", "taletid"), ("law", "ordensreglementet")]);
+    assert_eq!(status, 400, "{v}");
+    let message = v["error"]["message"].as_str().unwrap();
+    assert!(message.contains("law") && message.contains("kommunestyrelsesloven") && message.contains(ORDER), "{message}");
+}

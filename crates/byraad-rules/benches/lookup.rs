@@ -37,13 +37,13 @@ fn main() {
     let rules = Rules::new(retriever, Default::default(), Thesaurus::builtin().expect("thesaurus"), Ranker::builtin().expect("ranker"));
     let clearance = Clearance::public();
     let t = Instant::now();
-    rules.lookup(&questions[0], 5, &clearance).expect("lookup");
+    rules.lookup(&questions[0], 5, None, &clearance).expect("lookup");
     let first = t.elapsed();
     let mut lookups: Vec<Duration> = Vec::new();
     for _ in 0..5 {
         for q in &questions {
             let t = Instant::now();
-            std::hint::black_box(rules.lookup(q, 5, &clearance).expect("lookup"));
+            std::hint::black_box(rules.lookup(q, 5, None, &clearance).expect("lookup"));
             lookups.push(t.elapsed());
         }
     }

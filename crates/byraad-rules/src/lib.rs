@@ -146,13 +146,25 @@ impl Rules {
     /// The provisions `query` names or is about, best first: a named provision first, then,
     /// when the query says more than the reference, the provisions about it, by the ranker. Only
     /// rules documents `clearance` may read are looked in.
-    pub fn lookup(&self, query: &str, limit: usize, clearance: &Clearance) -> byraad_index::Result<Vec<Provision>> {
-        let docs = self.documents(clearance)?;
+    pub fn lookup(&self, query: &str, limit: usize, law: Option<&str>, clearance: &Clearance) -> byraad_index::Result<Vec<Provision>> {
+        let mut docs = self.documents(clearance)?;
+        // The rules text asked for, by the caller or by the question itself ("ifølge
+        // forretningsordenen"): two texts number their paragraphs alike.
+        let source = match law {
+            Some(l) => Some(self.law_named(&l.to_lowercase(), &docs).ok_or_else(|| {
+                let names: Vec<String> = docs.iter().map(|d| short_name(&d.meta.title)).collect();
+                byraad_core::Error::invalid("law", format!("no rules text {l:?}; there are: {}", names.join(", ")))
+            })?),
+            None => self.source_named(query, &docs),
+        };
+        if let Some(name) = &source {
+            docs.retain(|d| short_name(&d.meta.title) == *name);
+        }
         let (mut out, topic) = self.named_in(query, &docs);
         // The provisions about the topic: the query without its reference, when it says more.
         let says_more = !byraad_index::analysis::content_words(&topic).is_empty();
         if out.len() < limit && says_more {
-            let prepared = self.prepare(topic.trim(), clearance)?;
+            let prepared = self.prepare(topic.trim(), source.as_deref(), clearance)?;
             let scores: Vec<f32> = prepared.features.iter().map(|f| self.ranker.score(f)).collect();
             let mut order: Vec<usize> = (0..prepared.readable.len()).collect();
             order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]).then(a.cmp(&b)));
@@ -174,10 +186,13 @@ impl Rules {
     }
 
     /// `query` (a question in a member's words) made ready to rank against the provisions
-    /// `clearance` may read.
-    pub fn prepare(&self, query: &str, clearance: &Clearance) -> byraad_index::Result<Prepared> {
+    /// `clearance` may read (of the rules text named `source` only, when given).
+    pub fn prepare(&self, query: &str, source: Option<&str>, clearance: &Clearance) -> byraad_index::Result<Prepared> {
         let index = self.index()?;
-        let readable_docs: HashSet<String> = self.retriever.lexical().documents_of_kind(&RULE_KINDS, clearance)?.into_iter().collect();
+        let mut readable_docs: HashSet<String> = self.retriever.lexical().documents_of_kind(&RULE_KINDS, clearance)?.into_iter().collect();
+        if let Some(name) = source {
+            readable_docs.retain(|id| index.docs.iter().any(|d| d.meta.doc_id == *id && short_name(&d.meta.title) == name));
+        }
         let readable: Vec<usize> = (0..index.entries.len()).filter(|&i| readable_docs.contains(&index.docs[index.entries[i].doc].meta.doc_id)).collect();
         let terms = Terms::of(query, &index.vocabulary);
         let expanded = self.thesaurus.expand(&terms);
@@ -296,6 +311,12 @@ impl Rules {
         (out, rest)
     }
 
+    /// The rules text a question names in so many words ("ifølge forretningsordenen",
+    /// "styrelsesvedtægtens regler"), when it names one of `docs`.
+    fn source_named(&self, query: &str, docs: &[Arc<Document>]) -> Option<String> {
+        byraad_index::analysis::words(query).iter().filter(|w| names_a_law(&w.lower) || self.aliases.contains_key(&w.lower)).find_map(|w| self.law_named(&w.lower, docs))
+    }
+
     /// The short name of the law `word` names: an alias, the name itself or its genitive.
     fn law_named(&self, word: &str, docs: &[Arc<Document>]) -> Option<String> {
         if let Some(name) = self.aliases.get(word) {
@@ -303,7 +324,7 @@ impl Rules {
         }
         let names: Vec<String> = docs.iter().map(|d| short_name(&d.meta.title)).collect();
         // "forretningsordenens" names "Forretningsorden for Aarhus Byråd".
-        let forms = [Some(word), word.strip_suffix('s'), word.strip_suffix("ens").map(|w| w.trim_end_matches('e')), word.strip_suffix("en")];
+        let forms = [Some(word), word.strip_suffix('s'), word.strip_suffix("ens").map(|w| w.trim_end_matches('e')), word.strip_suffix("en"), word.strip_suffix("ens"), word.strip_suffix("ns"), word.strip_suffix('n')];
         names.into_iter().find(|n| forms.iter().flatten().any(|w| n == w || n.starts_with(&format!("{w} "))))
     }
 }

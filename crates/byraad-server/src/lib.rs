@@ -87,13 +87,13 @@ impl ChatService for byraad_answer::Answerer {
 /// What the API needs to look up rules.
 pub trait RulesService: Send + Sync + 'static {
     /// The provisions `query` names or is about, best first, among rules readable with
-    /// `clearance`.
-    fn lookup(&self, query: &str, limit: usize, clearance: &Clearance) -> byraad_index::Result<Vec<byraad_rules::Provision>>;
+    /// `clearance` (of the rules text `law` only, when given).
+    fn lookup(&self, query: &str, limit: usize, law: Option<&str>, clearance: &Clearance) -> byraad_index::Result<Vec<byraad_rules::Provision>>;
 }
 
 impl RulesService for byraad_rules::Rules {
-    fn lookup(&self, query: &str, limit: usize, clearance: &Clearance) -> byraad_index::Result<Vec<byraad_rules::Provision>> {
-        byraad_rules::Rules::lookup(self, query, limit, clearance)
+    fn lookup(&self, query: &str, limit: usize, law: Option<&str>, clearance: &Clearance) -> byraad_index::Result<Vec<byraad_rules::Provision>> {
+        byraad_rules::Rules::lookup(self, query, limit, law, clearance)
     }
 }
 

@@ -347,6 +347,9 @@ pub struct RulesQuery {
     q: Option<String>,
     /// Most provisions returned.
     limit: Option<usize>,
+    /// Only this rules text, by name ("kommunestyrelsesloven", "KL", "forretningsorden"); an
+    /// unknown name is a 400 naming the rules texts there are.
+    law: Option<String>,
 }
 
 /// Provisions found.
@@ -381,7 +384,8 @@ async fn rules_lookup(
     };
     let clearance = principal.clearance();
     let asked = q.clone();
-    let results = blocking(move || Ok(rules.lookup(&q, limit, &clearance)?)).await?;
+    let law = params.law.as_deref().map(str::trim).filter(|l| !l.is_empty()).map(str::to_string);
+    let results = blocking(move || Ok(rules.lookup(&q, limit, law.as_deref(), &clearance)?)).await?;
     let info = AuditInfo::query(asked).returned(results.iter().map(|p| p.doc_id.as_str()));
     Ok(audited(info, Json(RulesResponse { results })))
 }

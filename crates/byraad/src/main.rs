@@ -634,7 +634,7 @@ fn train_rules(config: &Config, questions: &Path, options: &byraad_rules::train:
     let examples: Vec<Example> = labelled
         .into_iter()
         .map(|l| {
-            let prepared = rules.prepare(&l.question, &Clearance::public())?;
+            let prepared = rules.prepare(&l.question, None, &Clearance::public())?;
             Ok(Example::new(l, &prepared))
         })
         .collect::<anyhow::Result<_>>()?;
