@@ -131,6 +131,27 @@ fn topics_find_the_provisions_that_govern_them() {
 }
 
 #[test]
+fn a_provision_comes_with_the_stk_that_complete_it() {
+    // § 14, stk. 3 applies "jf. stk. 1": it completes stk. 1.
+    let p = &lookup("§ 14, stk. 1", 1)[0];
+    assert_eq!(p["lead"], "Reglen står i kommunestyrelseslovens § 14.");
+    let completed: Vec<&str> = p["completed_by"].as_array().unwrap().iter().map(|c| c["citation"].as_str().unwrap()).collect();
+    assert!(completed.contains(&"kommunestyrelsesloven § 14, stk. 3"), "{p}");
+    for c in p["completed_by"].as_array().unwrap() {
+        let (_, doc) = server().get(&format!("/v1/documents/{}", p["doc_id"].as_str().unwrap()));
+        let (s, e) = (c["span"]["start"].as_u64().unwrap() as usize, c["span"]["end"].as_u64().unwrap() as usize);
+        assert_eq!(&doc["text"].as_str().unwrap()[s..e], c["text"].as_str().unwrap());
+    }
+    // A whole paragraph holds its stk. already.
+    assert!(lookup("§ 14", 1)[0].get("completed_by").is_none());
+    // Asked about stk. 1 in chat, the answer quotes stk. 3 too.
+    let (status, v) = server().post("/v1/chat", &serde_json::json!({"messages": [{"role": "user", "content": "Hvad siger § 14, stk. 1?"}]}));
+    assert_eq!(status, 200, "{v}");
+    let items: Vec<&str> = v["citations"].as_array().unwrap().iter().map(|c| c["item"].as_str().unwrap()).collect();
+    assert_eq!(items, ["§ 14", "§ 14, stk. 3"], "{v}");
+}
+
+#[test]
 fn bad_lookups_are_named() {
     let http = common::http();
     for (query, word) in [(vec![], "q"), (vec![("q", "  ")], "q"), (vec![("q", "§ 1"), ("limit", "0")], "limit"), (vec![("q", "§ 1"), ("limit", "x")], "limit"), (vec![("q", "§ 1"), ("mode", "x")], "mode")] {
@@ -149,7 +170,9 @@ fn chat_quotes_the_provision_a_question_names() {
         assert_eq!(v["abstained"], false, "{v}");
         let c = &v["citations"][0];
         assert_eq!(c["item"], item, "{question}: {v}");
-        assert!(v["answer"].as_str().unwrap().starts_with(&format!("Ifølge Kommunestyrelsesloven (LBK nr. 13 af 5. januar 2026), {item}: »")), "{v}");
+        let answer = v["answer"].as_str().unwrap();
+        assert!(answer.starts_with(&format!("Reglen står i kommunestyrelseslovens {item}.\n\nIfølge Kommunestyrelsesloven (LBK nr. 13 af 5. januar 2026)")), "{v}");
+        assert!(answer.contains(&format!("{item}: »")), "{v}");
         let (_, doc) = server().get(&format!("/v1/documents/{}", c["doc_id"].as_str().unwrap()));
         let (s, e) = (c["span"]["start"].as_u64().unwrap() as usize, c["span"]["end"].as_u64().unwrap() as usize);
         assert_eq!(&doc["text"].as_str().unwrap()[s..e], c["quote"].as_str().unwrap());

@@ -50,7 +50,13 @@ pub fn respond(prepared: &Prepared, scorer: &Scorer, most: usize) -> ChatRespons
         let nearest = order.iter().map(|&i| &prepared.candidates[i]).find(about);
         return ChatResponse { answer: abstention(nearest, hits, hits), abstained: true, mode: AnswerMode::Extractive, citations: Vec::new(), related: hits.clone(), warning: prepared.warning.clone() };
     }
-    let (answer, citations) = compose(&chosen.iter().collect::<Vec<_>>(), hits);
+    let (mut answer, citations) = compose(&chosen.iter().collect::<Vec<_>>(), hits);
+    // A provision the question names is introduced in plain words before it is quoted.
+    if prepared.named > 0
+        && let Some(item) = &hits[0].item
+    {
+        answer = format!("{}\n\n{answer}", byraad_rules::lead(&byraad_rules::short_name(&hits[0].title), item));
+    }
     let cited: HashSet<&str> = citations.iter().map(|c| c.chunk_id.as_str()).collect();
     let related = hits.iter().filter(|h| !cited.contains(h.chunk_id.as_str())).cloned().collect();
     ChatResponse { answer, abstained: false, mode: AnswerMode::Extractive, citations, related, warning: prepared.warning.clone() }

@@ -112,6 +112,79 @@ pub struct Provision {
     pub doc_id: String,
     /// The provision's bytes in the document text.
     pub span: Span,
+    /// A plain-Danish lead for an answer quoting it: "Reglen står i kommunestyrelseslovens § 14,
+    /// stk. 1."
+    pub lead: String,
+    /// The stk. of the same paragraph that complete it: those that point at it ("jf. stk. 1"),
+    /// the one after it when that makes an exception ("Stk. 2. ... dog ..."), and those it points
+    /// at. Empty for a whole paragraph.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub completed_by: Vec<Completion>,
+}
+
+/// A stk. that completes a provision.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Completion {
+    /// "kommunestyrelsesloven § 14, stk. 2".
+    pub citation: String,
+    /// Its stk.
+    pub stk: u32,
+    /// Its text, exactly the document's text at `span`.
+    pub text: String,
+    /// Its bytes in the document text.
+    pub span: Span,
+}
+
+/// Most stk. completing one provision.
+const MOST_COMPLETIONS: usize = 2;
+
+/// Words that make a stk. an exception to the one before it.
+const EXCEPTIONS: &[&str] = &["dog", "uanset", "medmindre", "undtagelse", "undtaget", "bortset"];
+
+/// The stk. of `p`'s paragraph in `doc` that complete it.
+fn completions(doc: &Document, p: &Provision) -> Vec<Completion> {
+    let Some(n) = p.stk else { return Vec::new() };
+    static STK: LazyLock<Regex> = LazyLock::new(|| {
+        #[allow(clippy::expect_used)] // constant pattern
+        Regex::new(r"\bstk\.\s*(\d+)").expect("valid regex")
+    });
+    // "stk. N" not preceded by "§ M," (another paragraph's stk.).
+    let points_at = |text: &str| -> Vec<u32> {
+        STK.captures_iter(text)
+            .filter(|c| !text[..c.get(0).map_or(0, |m| m.start())].trim_end().ends_with(','))
+            .filter_map(|c| c[1].parse().ok())
+            .collect()
+    };
+    let mine = points_at(&p.text);
+    let mut out = Vec::new();
+    for m in 1..=50u32 {
+        if m == n {
+            continue;
+        }
+        let item = if m == 1 { p.paragraph.clone() } else { format!("{}, stk. {m}", p.paragraph) };
+        let Some(sibling) = provision(doc, &item, false) else {
+            if m > n {
+                break;
+            }
+            continue;
+        };
+        let words = byraad_index::analysis::words(&sibling.text);
+        let exception = m == n + 1 && words.iter().any(|w| EXCEPTIONS.contains(&w.lower.as_str()));
+        if points_at(&sibling.text).contains(&n) || exception || mine.contains(&m) {
+            out.push(Completion { citation: sibling.citation, stk: m, text: sibling.text, span: sibling.span });
+        }
+        if out.len() >= MOST_COMPLETIONS {
+            break;
+        }
+    }
+    out
+}
+
+/// "Reglen står i kommunestyrelseslovens § 14, stk. 1." for `law` (a short name) and the
+/// provision's place in it.
+pub fn lead(law: &str, place: &str) -> String {
+    let genitive = if law.ends_with(['s', 'x', 'z']) { law.to_string() } else { format!("{law}s") };
+    format!("Reglen står i {genitive} {place}.")
 }
 
 /// Looks up provisions.
@@ -182,6 +255,11 @@ impl Rules {
             }
         }
         out.truncate(limit);
+        for p in &mut out {
+            if let Some(doc) = docs.iter().find(|d| d.meta.doc_id == p.doc_id) {
+                p.completed_by = completions(doc, p);
+            }
+        }
         Ok(out)
     }
 
@@ -243,7 +321,22 @@ impl Rules {
     /// answers quote when a member asks about "§ 20, stk. 6".
     pub fn named(&self, text: &str, clearance: &Clearance) -> byraad_index::Result<Vec<Hit>> {
         let docs = self.documents(clearance)?;
-        let (provisions, _) = self.named_in(text, &docs);
+        let (named, _) = self.named_in(text, &docs);
+        // Each provision, then the stk. that complete it.
+        let mut provisions: Vec<Provision> = Vec::new();
+        for p in named {
+            let more: Vec<Provision> = docs
+                .iter()
+                .find(|d| d.meta.doc_id == p.doc_id)
+                .map(|doc| completions(doc, &p).into_iter().filter_map(|c| provision(doc, &if c.stk == 1 { p.paragraph.clone() } else { format!("{}, stk. {}", p.paragraph, c.stk) }, false)).collect())
+                .unwrap_or_default();
+            provisions.push(p);
+            for m in more {
+                if !provisions.iter().any(|o| o.span == m.span) {
+                    provisions.push(m);
+                }
+            }
+        }
         Ok(provisions
             .into_iter()
             .filter_map(|p| {
@@ -354,6 +447,7 @@ fn numbered(doc: &Document, mut p: Provision, nr: u32) -> Option<Provision> {
     debug_assert_eq!(&doc.text[p.span.start..p.span.end], text);
     p.text = text.to_string();
     p.citation = format!("{}, nr. {nr}", p.citation);
+    p.lead = format!("{}, nr. {nr}.", p.lead.trim_end_matches('.'));
     if p.stk.is_none() {
         p.stk = Some(1);
     }
@@ -387,7 +481,8 @@ pub(crate) fn provision(doc: &Document, item: &str, whole: bool) -> Option<Provi
         Some(n) if n > 1 => format!("{law} {paragraph}, stk. {n}"),
         _ => format!("{law} {paragraph}"),
     };
-    Some(Provision { law, title: doc.meta.title.clone(), paragraph, stk, nr: None, citation, text: body.to_string(), doc_id: doc.meta.doc_id.clone(), span })
+    let place = citation.strip_prefix(&format!("{law} ")).unwrap_or(&citation).to_string();
+    Some(Provision { lead: lead(&law, &place), law, title: doc.meta.title.clone(), paragraph, stk, nr: None, citation, text: body.to_string(), doc_id: doc.meta.doc_id.clone(), span, completed_by: Vec::new() })
 }
 
 #[cfg(test)]
@@ -421,6 +516,12 @@ mod tests {
         let q = "Hvad står der om § 8, stk. 4?";
         let found = Reference::find(q).unwrap();
         assert_eq!(&q[found.range], "§ 8, stk. 4");
+    }
+
+    #[test]
+    fn a_lead_names_the_provision_in_plain_danish() {
+        assert_eq!(lead("kommunestyrelsesloven", "§ 14, stk. 1"), "Reglen står i kommunestyrelseslovens § 14, stk. 1.");
+        assert_eq!(lead("forretningsorden for aarhus byråd", "§ 5"), "Reglen står i forretningsorden for aarhus byråds § 5.");
     }
 
     #[test]
