@@ -20,6 +20,12 @@ use crate::warnings;
 const MAX_TEXT_CHARS: usize = 5_000;
 /// Longest name, party or addressee, in characters.
 const MAX_NAME_CHARS: usize = 300;
+/// What a passage saying a department owns the matter weighs, against the body that held the
+/// meeting and each mention of the department.
+const OWNS: f32 = 3.0;
+const BODY: f32 = 1.0;
+const NAMED: f32 = 0.5;
+
 /// Passages read to decide the addressee.
 const ADDRESSEE_PASSAGES: usize = 10;
 
@@ -91,7 +97,8 @@ pub struct Department {
 
 /// The six magistratsafdelinger.
 pub const DEPARTMENTS: [Department; 6] = [
-    Department { code: "BA", name: "Borgmesterens Afdeling", bodies: &["Økonomi- og Erhvervsudvalget", "Økonomiudvalget", "Magistraten", "Borgmesterens Afdeling", "Byrådsservice"] },
+    // The Magistrat meets on every department's cases: it owns none of them.
+    Department { code: "BA", name: "Borgmesterens Afdeling", bodies: &["Økonomi- og Erhvervsudvalget", "Økonomiudvalget", "Borgmesterens Afdeling", "Byrådsservice"] },
     Department { code: "MBU", name: "Børn og Unge", bodies: &["Børn- og Unge-udvalget", "Børne- og Ungeudvalget", "Børn og Unge"] },
     Department { code: "MKB", name: "Kultur og Borgerservice", bodies: &["Kulturudvalget", "Kultur og Borgerservice"] },
     Department { code: "MSB", name: "Sociale Forhold og Beskæftigelse", bodies: &["Social- og Beskæftigelsesudvalget", "Sociale Forhold og Beskæftigelse"] },
@@ -113,12 +120,53 @@ impl Department {
 
     /// How often `text` names the department (its name, code or bodies).
     fn mentions(&self, text: &str) -> usize {
-        static CODES: LazyLock<HashMap<&'static str, Regex>> =
-            LazyLock::new(|| DEPARTMENTS.iter().map(|d| (d.code, Regex::new(&format!(r"\b{}\b", d.code)).expect("valid regex"))).collect());
-        let names = std::iter::once(self.name).chain(self.bodies.iter().copied()).map(|n| text.matches(n).count()).sum::<usize>();
-        names + CODES.get(self.code).map_or(0, |r| r.find_iter(text).count())
+        self.names().map(|n| n.find_iter(text).count()).sum()
+    }
+
+    /// Where `text` says the department owns the matter: it is named next to a word of
+    /// ownership ("Teknik og Miljø indstiller", "forankret i Borgmesterens Afdeling",
+    /// "Fremsendes til Teknisk Udvalg", "placeret i ... MKB"). The first such phrase.
+    fn owns<'t>(&self, text: &'t str) -> Option<&'t str> {
+        for m in self.names().flat_map(|n| n.find_iter(text).collect::<Vec<_>>()) {
+            // The words on either side of the name, within the sentence.
+            let before = text[..m.start()].rsplit(['.', '\n']).next().unwrap_or_default();
+            let after = text[m.end()..].split(['.', '\n']).next().unwrap_or_default();
+            let near = |words: &mut dyn Iterator<Item = &str>| words.take(OWNERSHIP_WINDOW).any(|w| OWNERSHIP.iter().any(|o| w.trim_matches(|c: char| !c.is_alphanumeric()).eq_ignore_ascii_case(o)));
+            if near(&mut before.split_whitespace().rev()) || near(&mut after.split_whitespace()) {
+                let start = m.start() - before.len().min(60).min(m.start());
+                let start = (0..=start).rev().find(|&i| text.is_char_boundary(i)).unwrap_or(0);
+                let end = (m.end() + after.len().min(60)).min(text.len());
+                let end = (end..=text.len()).find(|&i| text.is_char_boundary(i)).unwrap_or(text.len());
+                return Some(text[start..end].trim());
+            }
+        }
+        None
+    }
+
+    /// Patterns of its name, code and bodies.
+    fn names(&self) -> impl Iterator<Item = &'static Regex> {
+        static NAMES: LazyLock<HashMap<&'static str, Vec<Regex>>> = LazyLock::new(|| {
+            DEPARTMENTS
+                .iter()
+                .map(|d| {
+                    let mut patterns = vec![Regex::new(&format!(r"\b{}\b", d.code)).expect("valid regex")];
+                    patterns.extend(std::iter::once(d.name).chain(d.bodies.iter().copied()).map(|n| Regex::new(&regex::escape(n)).expect("valid regex")));
+                    (d.code, patterns)
+                })
+                .collect()
+        });
+        NAMES.get(self.code).into_iter().flatten()
     }
 }
+
+/// Words saying a department owns a matter: it proposes, recommends, prepared, carries, hosts
+/// the work, or the case is sent (back) to it.
+const OWNERSHIP: &[&str] = &[
+    "indstiller", "indstillet", "foreslår", "anbefaler", "udarbejdet", "udarbejder", "ansvaret", "ansvarlig", "varetager", "forankret", "placeret", "placeres", "betjenes", "betjener",
+    "tilbagesendes", "fremsendes", "igangsætter", "undersøger", "ejer", "leder", "ledes",
+];
+/// Words on either side of a department's name that may say it owns the matter.
+const OWNERSHIP_WINDOW: usize = 4;
 
 /// The draft itself, in the formal layout.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -169,8 +217,8 @@ pub struct Related {
 /// Something the member should look at before sending.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Warning {
-    /// `already_answered`, `personal_data`, `health_data`, `individual_case`, `outside_remit`,
-    /// `too_broad`, `no_addressee`.
+    /// `already_answered`, `duplicate`, `personal_data`, `health_data`, `individual_case`,
+    /// `outside_remit`, `too_broad`, `no_addressee`.
     pub code: String,
     /// What to do, in Danish.
     pub message: String,
@@ -294,6 +342,20 @@ impl Drafter {
                 why: "En tidligere forespørgsel om samme emne".to_string(),
             });
         }
+        // Each question against the questions of earlier forespørgsler: a near-duplicate is named.
+        for (i, q) in questions.iter().enumerate() {
+            // The member's question, without its number and the formal lead the draft gave it.
+            let plain = q.split_once(". ").map_or(q.as_str(), |(_, rest)| rest);
+            let plain = FORMAL_LEAD.replace(plain, "");
+            if let Some(d) = crate::duplicates::earlier(&self.retriever, &plain, &req.clearance)? {
+                let when = d.date.as_deref().map(|day| format!(", besvaret {day}")).unwrap_or_default();
+                let answer = d.answer.as_deref().map(|a| format!(" Svaret var: »{a}«")).unwrap_or_default();
+                warnings.push(Warning {
+                    code: "duplicate".into(),
+                    message: format!("Spørgsmål {} ligner et spørgsmål i en tidligere forespørgsel ({}{when}): »{}«.{answer} Overvej at henvise til svaret eller at spørge til det, der er sket siden.", i + 1, d.title, d.question),
+                });
+            }
+        }
         if !questions.is_empty() && answered == questions.len() {
             warnings.insert(0, Warning {
                 code: "already_answered".into(),
@@ -334,16 +396,25 @@ impl Drafter {
     fn addressee(&self, text: &str, clearance: &Clearance) -> byraad_index::Result<Option<(String, Addressee)>> {
         let found = self.retriever.search(&SearchRequest { query: text.to_string(), limit: Some(ADDRESSEE_PASSAGES), filters: Filters::default(), mode: None, clearance: clearance.clone() })?;
         let mut votes: Vec<(f32, Vec<&Hit>)> = DEPARTMENTS.iter().map(|_| (0.0, Vec::new())).collect();
+        // The strongest evidence of ownership seen for each department: (weight, phrase, title).
+        let mut owned: Vec<Option<(f32, String, String)>> = vec![None; DEPARTMENTS.len()];
         for (rank, hit) in found.hits.iter().enumerate() {
             let weight = 1.0 / (rank as f32 + 1.0);
-            for (d, vote) in DEPARTMENTS.iter().zip(votes.iter_mut()) {
-                // The body a passage comes from counts most; departments its text names, less.
+            for (k, (d, vote)) in DEPARTMENTS.iter().zip(votes.iter_mut()).enumerate() {
+                // A passage saying the department owns the matter counts most; the body that
+                // held the meeting, and departments the text merely names, less.
+                let owns = d.owns(&hit.text);
                 let body = d.bodies.iter().any(|b| hit.body.contains(b)) || hit.body.contains(d.name);
                 let named = d.mentions(&hit.text).min(3) as f32;
-                let score = weight * (if body { 2.0 } else { 0.0 } + 0.5 * named);
+                let score = weight * (if owns.is_some() { OWNS } else { 0.0 } + if body { BODY } else { 0.0 } + NAMED * named);
                 if score > 0.0 {
                     vote.0 += score;
                     vote.1.push(hit);
+                }
+                if let Some(phrase) = owns
+                    && owned[k].as_ref().is_none_or(|(w, _, _)| weight > *w)
+                {
+                    owned[k] = Some((weight, phrase.to_string(), hit.title.clone()));
                 }
             }
         }
@@ -362,16 +433,18 @@ impl Drafter {
                 titles.push(&h.title);
             }
         }
-        let reason = if titles.is_empty() {
-            format!("Teksten nævner {}.", d.name)
-        } else {
-            format!("Arkivets nærmeste sager om emnet hører under {}: {}.", d.name, titles.iter().take(3).copied().collect::<Vec<_>>().join("; "))
+        let reason = match (&owned[best], titles.is_empty()) {
+            (Some((_, phrase, title)), _) => format!("Sagen hører under {}: »{}« ({title}).", d.name, phrase.split_whitespace().collect::<Vec<_>>().join(" ")),
+            (None, true) => format!("Teksten nævner {}.", d.name),
+            (None, false) => format!("Arkivets nærmeste sager om emnet hører under {}: {}.", d.name, titles.iter().take(3).copied().collect::<Vec<_>>().join("; ")),
         };
         Ok(Some((d.addressee(), Addressee { code: Some(d.code.to_string()), reason })))
     }
 }
 
 static SENTENCE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"[^.?!\n]+(?:[.?!]+|\n|$)").expect("valid regex"));
+/// The lead a draft puts before a question ("Kan borgmesteren oplyse, ").
+static FORMAL_LEAD: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)^kan (?:borgmesteren|rådmanden|forvaltningen) oplyse,?\s*").expect("valid regex"));
 static REQUEST_LEAD: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)^(?:jeg|vi)\s+(?:vil\s+gerne|ønsker\s+at|vil)\s+(?:vide|høre|spørge\s+om|have\s+oplyst),?\s+").expect("valid regex")
 });

@@ -1,12 +1,14 @@
 //! 10-dages forespørgsler: a member's written question to the administration, answered within
 //! a deadline. [`Drafter`] drafts one from the member's own words ([`draft`]); [`deadline`]
-//! computes the answer deadline; [`warnings`] flags what to check before sending; [`docx`]
-//! writes the formal layout as Word.
+//! computes the answer deadline; [`warnings`] flags what to check before sending;
+//! [`duplicates`] finds an earlier forespørgsel that asked the same; [`docx`] writes the formal
+//! layout as Word.
 #![warn(missing_docs)]
 
 pub mod deadline;
 pub mod docx;
 pub mod draft;
+pub mod duplicates;
 pub mod warnings;
 
 pub use deadline::{Calendar, DayCount, Deadline};
