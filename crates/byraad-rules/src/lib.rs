@@ -301,6 +301,12 @@ impl Rules {
         Ok(out)
     }
 
+    /// Reads the rules texts and builds the provision index now, so that the first look-up
+    /// does not wait for it.
+    pub fn warm(&self) -> byraad_index::Result<usize> {
+        Ok(self.index()?.entries.len())
+    }
+
     /// The provisions of every rules document, read once per index generation.
     fn index(&self) -> byraad_index::Result<Arc<Index>> {
         let generation = self.retriever.lexical().generation();
@@ -310,7 +316,7 @@ impl Rules {
         {
             return Ok(index.clone());
         }
-        let docs = self.documents(&Clearance::everything())?;
+        let docs = self.all_documents()?;
         let ids: Vec<String> = docs.iter().map(|d| d.meta.doc_id.clone()).collect();
         let index = Arc::new(Index::build(docs, &self.retriever.lexical().chunk_spans(&ids)?));
         *cached = Some((generation, index.clone()));
@@ -373,10 +379,19 @@ impl Rules {
     }
 
     /// The rules documents `clearance` may read.
+    /// Read from the provision index (parsed once per index generation): a look-up never parses
+    /// a document, whatever other searches have pushed out of the document cache meanwhile.
     fn documents(&self, clearance: &Clearance) -> byraad_index::Result<Vec<Arc<Document>>> {
+        let index = self.index()?;
+        let readable: HashSet<String> = self.retriever.lexical().documents_of_kind(&RULE_KINDS, clearance)?.into_iter().collect();
+        Ok(index.docs.iter().filter(|d| readable.contains(&d.meta.doc_id)).cloned().collect())
+    }
+
+    /// Every rules document, read from the index.
+    fn all_documents(&self) -> byraad_index::Result<Vec<Arc<Document>>> {
         let lexical = self.retriever.lexical();
         let mut docs = Vec::new();
-        for id in lexical.documents_of_kind(&RULE_KINDS, clearance)? {
+        for id in lexical.documents_of_kind(&RULE_KINDS, &Clearance::everything())? {
             docs.extend(lexical.shared_document(&id)?);
         }
         Ok(docs)

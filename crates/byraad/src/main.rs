@@ -674,6 +674,9 @@ fn serve(config: &Config) -> anyhow::Result<ExitCode> {
     let stats = retriever.lexical().stats(&Clearance::everything())?;
     let retriever = Arc::new(retriever);
     let rules = rules(config, retriever.clone())?;
+    let started = std::time::Instant::now();
+    let provisions = rules.warm()?;
+    tracing::info!(provisions, ms = started.elapsed().as_millis() as u64, "rules texts read");
     let answerer = Arc::new(answerer(config, retriever.clone())?.with_rules(rules.clone()));
     // Drafts look for answers extractively: they list what the archive says, quoted.
     let extractive = Arc::new(Answerer::new(retriever.clone(), answer_settings(config), scorer(config)?).with_rules(rules.clone()));
