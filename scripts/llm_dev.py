@@ -56,23 +56,24 @@ def main():
             secs = time.time() - t0
             added = open(log.name).read()[seen:]
             line = [l for l in re.sub(r'\x1b\[[0-9;]*m', '', added).splitlines() if 'answer verified' in l]
-            counts = dict(re.findall(r'(kept|removed|declined)=(\d+)', line[-1])) if line else {}
-            kept, removed, declined = (int(counts[k]) if k in counts else None for k in ('kept', 'removed', 'declined'))
+            counts = dict(re.findall(r'(kept|removed|uncited|unsupported|declined)=(\d+)', line[-1])) if line else {}
+            kept, removed, uncited, unbacked, declined = (int(counts[k]) if k in counts else None for k in ('kept', 'removed', 'uncited', 'unsupported', 'declined'))
             cites = out.get('citations', [])
             docs = ' '.join(call(base, 'GET', '/v1/documents/' + urllib.parse.quote(c['doc_id'], safe=''))['text'] for c in {c['doc_id']: c for c in cites}.values())
             text = re.sub(r'\[\d+\]', '', out['answer'])
             unsupported = [] if out['abstained'] else sorted({n for n in re.findall(r'\d+', text) if n not in re.findall(r'\d+', docs)})
             ev = [fold(e) for e in q['evidence']]
             cited = any(e in fold(' '.join(c['quote'] for c in cites)) for e in ev) if ev else None
-            rows.append({'id': q['id'], 'answerable': bool(ev), 'mode': out['mode'], 'abstained': out['abstained'], 'kept': kept, 'removed': removed, 'declined': declined,
+            rows.append({'id': q['id'], 'answerable': bool(ev), 'mode': out['mode'], 'abstained': out['abstained'], 'kept': kept, 'removed': removed, 'uncited': uncited, 'unbacked': unbacked, 'declined': declined,
                          'cited': cited, 'unsupported_numbers': unsupported, 'seconds': round(secs, 1), 'answer': out['answer']})
             if not a.json:
                 r = rows[-1]
-                print(f"{r['id']} {'answerable' if r['answerable'] else 'unanswerable'}: mode={r['mode']} abstained={r['abstained']} kept={kept} removed={removed} declined={declined} cited={cited} unsupported={unsupported} {secs:.0f}s")
+                print(f"{r['id']} {'answerable' if r['answerable'] else 'unanswerable'}: mode={r['mode']} abstained={r['abstained']} kept={kept} removed={removed} (uncited {uncited}, unsupported {unbacked}) declined={declined} cited={cited} unsupported_numbers={unsupported} {secs:.0f}s")
                 print('    ' + out['answer'].replace('\n', ' ')[:400])
         total = {'questions': len(rows), 'answered': sum(not r['abstained'] for r in rows), 'abstained': sum(r['abstained'] for r in rows),
                  'abstained_unanswerable': sum(r['abstained'] and not r['answerable'] for r in rows),
                  'kept_sentences': sum(r['kept'] or 0 for r in rows), 'removed_sentences': sum(r['removed'] or 0 for r in rows),
+                 'removed_uncited': sum(r['uncited'] or 0 for r in rows), 'removed_unsupported': sum(r['unbacked'] or 0 for r in rows),
                  'declined_by_model': sum(bool(r['declined']) for r in rows),
                  'answers_cut': sum(bool(r['removed']) and not r['abstained'] for r in rows),
                  'turned_into_abstentions': sum(bool(r['removed']) and r['abstained'] for r in rows),

@@ -66,6 +66,7 @@ pub fn write(llm: &LlmClient, min_support: f32, req: &ChatRequest, prepared: &Pr
     let mut answer = String::new();
     let mut removed = 0usize;
     let mut declined = 0usize;
+    let (mut uncited, mut unsupported) = (0usize, 0usize);
     let mut stopped = false;
     let mut take = |sentence: &str, answer: &mut String, sink: &mut dyn Sink| -> ControlFlow<()> {
         match verifier.check(sentence.trim()) {
@@ -93,6 +94,11 @@ pub fn write(llm: &LlmClient, min_support: f32, req: &ChatRequest, prepared: &Pr
             Err(why) => {
                 tracing::debug!(?why, chars = sentence.chars().count(), "written sentence not supported by its sources; removed");
                 removed += 1;
+                match why {
+                    verify::Rejection::Uncited => uncited += 1,
+                    verify::Rejection::Unsupported => unsupported += 1,
+                    _ => {}
+                }
                 ControlFlow::Continue(())
             }
         }
@@ -124,7 +130,7 @@ pub fn write(llm: &LlmClient, min_support: f32, req: &ChatRequest, prepared: &Pr
         return Ok(None);
     }
     let citations = verifier.citations().to_vec();
-    tracing::info!(kept = answer_sentences(&answer), citations = citations.len(), removed, declined, "language model's answer verified");
+    tracing::info!(kept = answer_sentences(&answer), citations = citations.len(), removed, uncited, unsupported, declined, "language model's answer verified");
     // An abstention says so itself (the model's "the sources do not answer" is not a claim).
     if removed > 0 && !citations.is_empty() {
         notes.push(format!("{removed} sætning(er) i sprogmodellens svar kunne ikke underbygges af kilderne og er fjernet."));
