@@ -215,11 +215,23 @@ impl<'a> Verifier<'a> {
             let found = (statement && own.split_whitespace().count() >= VERBATIM_WORDS)
                 .then(|| self.sources.iter().enumerate().find_map(|(i, s)| relocate(&s.hit.text, own).filter(|r| s.shown_range(r)).map(|r| (i, r))))
                 .flatten();
-            let Some((i, range)) = found else {
-                return Err(Rejection::Uncited);
-            };
-            let (n, fresh) = self.number(i, range);
-            return Ok((format!("{own} [{n}]"), fresh.into_iter().collect()));
+            if let Some((i, range)) = found {
+                let (n, fresh) = self.number(i, range);
+                return Ok((format!("{own} [{n}]"), fresh.into_iter().collect()));
+            }
+            // Or when one source holds nearly all its words and every number it states: the model
+            // left out the marker, not the evidence. It is cited to that source.
+            let share = |s: &Source| words.iter().filter(|w| s.holds_word(&w.lower)).count() as f32 / words.len().max(1) as f32;
+            let numbers = |s: &Source| NUMBER.find_iter(plain).all(|m| s.numbers.contains(&digits(m.as_str())));
+            let best = (0..self.sources.len()).filter(|&i| numbers(&self.sources[i])).max_by(|&a, &b| share(&self.sources[a]).total_cmp(&share(&self.sources[b])));
+            match best {
+                Some(i) if statement && words.len() >= UNCITED_WORDS && share(&self.sources[i]) >= UNCITED_SUPPORT.max(self.min_support) => {
+                    let range = best_sentence(&self.sources[i], words);
+                    let (n, fresh) = self.number(i, range);
+                    return Ok((format!("{} [{n}]", own.trim_end()), fresh.into_iter().collect()));
+                }
+                _ => return Err(Rejection::Uncited),
+            }
         }
         let sources: Vec<&Source> = cited.iter().map(|&i| &self.sources[i]).collect();
         let held = words.iter().filter(|w| sources.iter().any(|s| s.holds_word(&w.lower))).count();
@@ -276,6 +288,12 @@ impl Verifier<'_> {
 
 /// How a model says the sources do not answer (the prompt's words, and near them), folded.
 const DECLINES: &[&str] = &["kildernebesvarerikke", "kildernesvarerikke", "kildernenævnerikke", "kilderneindeholderikke", "detfremgårikkeafkilderne"];
+
+/// Least share of an uncited sentence's content words one source must hold for the sentence to
+/// be kept, cited to it: more than a cited sentence needs, as the model pointed nowhere.
+const UNCITED_SUPPORT: f32 = 0.8;
+/// Fewest content words of an uncited sentence kept for its support.
+const UNCITED_WORDS: usize = 4;
 
 /// Fewest words of a sentence kept, uncited, for being a source's own text.
 const VERBATIM_WORDS: usize = 5;
@@ -389,7 +407,11 @@ mod tests {
         let (text, fresh) = v.check("Teknisk Udvalg besluttede at hæve timeprisen til 25 kr. fra 1. januar 2027.").unwrap();
         assert_eq!(text, "Teknisk Udvalg besluttede at hæve timeprisen til 25 kr. fra 1. januar 2027. [1]");
         assert_eq!(fresh[0].quote, "Teknisk Udvalg besluttede at hæve timeprisen\ntil 25 kr. fra 1. januar 2027.");
-        assert_eq!(v.check("Teknisk Udvalg besluttede at hæve timeprisen til 30 kr.").unwrap_err(), Rejection::Uncited, "not the source's text");
+        assert_eq!(v.check("Teknisk Udvalg besluttede at hæve timeprisen til 30 kr.").unwrap_err(), Rejection::Uncited, "a number the source does not hold");
+        // Unmarked but held word for word by one source (in other words' order), it is kept.
+        let (text, _) = v.check("Timeprisen blev hævet af Teknisk Udvalg til 25 kr. fra 1. januar 2027.").unwrap();
+        assert_eq!(text, "Timeprisen blev hævet af Teknisk Udvalg til 25 kr. fra 1. januar 2027. [1]");
+        assert_eq!(v.check("Teknisk Udvalg besluttede at bygge en ny svømmehal i Lystrup.").unwrap_err(), Rejection::Uncited, "most of its words are not the source's");
         assert_eq!(v.check("Venstre tog forbehold.").unwrap_err(), Rejection::Uncited, "too short to tell a copy from a claim");
         assert_eq!(v.check("Teknisk Udvalg besluttede at hæve timeprisen til 25 kr. fra 1. januar 2027 [1].").unwrap_err(), Rejection::Repeated);
         let h = hit("Referat, Teknisk Udvalg 3. marts 2026\nPunkt 3: Parkeringsafgifter i midtbyen");
