@@ -382,6 +382,20 @@ pub struct ServerConfig {
     pub addr: SocketAddr,
     /// Largest request body, in bytes.
     pub max_body_bytes: usize,
+    /// The URL people and tools open the service at, for links in citations and tool results
+    /// (e.g. `https://byraadsgpt.intra.aarhus.dk`); empty: `http://` and the listen address.
+    pub public_url: String,
+    /// Browser origins allowed to call `/mcp` (the MCP spec's DNS-rebinding rule); empty: any
+    /// request with an `Origin` header is refused there, requests without one pass.
+    pub mcp_origins: Vec<String>,
+}
+
+impl ServerConfig {
+    /// `public_url` without a trailing slash, or `http://` and the listen address.
+    pub fn public_url_or_addr(&self) -> String {
+        let url = self.public_url.trim().trim_end_matches('/');
+        if url.is_empty() { format!("http://{}", self.addr) } else { url.to_string() }
+    }
 }
 
 /// `[search]`.

@@ -18,6 +18,7 @@
 mod audit;
 mod auth;
 mod error;
+mod pages;
 mod routes;
 
 pub use byraad_answer::{Event, Sink};
@@ -33,6 +34,7 @@ use tower_http::trace::TraceLayer;
 pub use audit::{AuditEntry, AuditInfo, AuditLog, read_entries};
 pub use auth::{AuthError, Authenticator};
 pub use error::ApiError;
+pub use pages::{original_url, passage_url};
 pub use routes::ApiDoc;
 
 /// What the API needs from retrieval.
@@ -186,6 +188,10 @@ pub struct AppState {
     pub auth: Arc<Authenticator>,
     /// Where every request is recorded.
     pub audit: Arc<AuditLog>,
+    /// The URL people open the service at (links in citations and tool results).
+    pub public_url: String,
+    /// The corpus directory the original files are served from.
+    pub corpus_dir: std::path::PathBuf,
 }
 
 impl AppState {
@@ -202,6 +208,8 @@ impl AppState {
             max_body_bytes: config.server.max_body_bytes,
             auth: Arc::new(Authenticator::default()),
             audit: Arc::new(AuditLog::new(config.audit.dir_for(&config.data.dir), config.audit.query, config.audit.answers)),
+            public_url: config.server.public_url_or_addr(),
+            corpus_dir: config.corpus.dir.clone(),
         }
     }
 

@@ -53,6 +53,8 @@ pub fn api_router() -> Router<AppState> {
         .route("/v1/inquiries/draft", post(draft_inquiry))
         .route("/v1/inquiries/drafts/{file}", get(draft_docx))
         .route("/v1/documents/{doc_id}", get(document))
+        .route("/v1/documents/{doc_id}/original", get(crate::pages::original))
+        .route("/documents/{doc_id}", get(crate::pages::page))
         .route("/openapi.json", get(openapi))
 }
 
@@ -70,7 +72,9 @@ pub(crate) async fn guard(State(state): State<AppState>, matched: Option<Matched
     let started = std::time::Instant::now();
     let path = matched.as_ref().map_or_else(|| req.uri().path().to_string(), |m| m.as_str().to_string());
     let endpoint = format!("{} {path}", req.method());
-    let api = path.starts_with("/v1/");
+    // The API, the pages showing documents, and the MCP endpoint need a valid token where one is
+    // required and are recorded; /healthz and /openapi.json are open.
+    let api = path.starts_with("/v1/") || path.starts_with("/documents/") || path == "/mcp";
     let header = match req.headers().get(axum::http::header::AUTHORIZATION).map(|v| v.to_str()) {
         None => Ok(None),
         Some(Ok(v)) => Ok(Some(v.to_string())),
@@ -118,7 +122,7 @@ fn elapsed_ms(started: std::time::Instant) -> u64 {
 }
 
 /// `response` carrying `info` for the audit log.
-fn audited(info: AuditInfo, response: impl IntoResponse) -> Response {
+pub(crate) fn audited(info: AuditInfo, response: impl IntoResponse) -> Response {
     let mut resp = response.into_response();
     resp.extensions_mut().insert(info);
     resp
@@ -180,7 +184,7 @@ impl From<Document> for DocumentResponse {
     }
 }
 
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, ApiError> + Send + 'static) -> Result<T, ApiError> {
+pub(crate) async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, ApiError> + Send + 'static) -> Result<T, ApiError> {
     tokio::task::spawn_blocking(f).await.map_err(|e| ApiError::Internal(e.to_string()))?
 }
 

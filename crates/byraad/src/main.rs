@@ -689,7 +689,11 @@ fn serve(config: &Config) -> anyhow::Result<ExitCode> {
             .await
             .with_context(|| format!("cannot listen on {}", config.server.addr))?;
         let addr = listener.local_addr()?;
-        tracing::info!(%addr, documents = stats.documents, chunks = stats.chunks, "serving");
+        let mut state = state;
+        if config.server.public_url.trim().is_empty() {
+            state.public_url = format!("http://{addr}");
+        }
+        tracing::info!(%addr, documents = stats.documents, chunks = stats.chunks, public_url = %state.public_url, "serving");
         println!("listening on http://{addr}");
         byraad_server::serve(listener, state).await?;
         anyhow::Ok(())

@@ -1,0 +1,196 @@
+//! Links a person can open: a document as a readable page with a cited passage highlighted and
+//! scrolled into view (`GET /documents/{doc_id}?span=START-END#passage`), and the original file
+//! (`GET /v1/documents/{doc_id}/original`, a PDF opened at its page with `#page=N`).
+
+use std::fmt::Write as _;
+
+use axum::extract::{Extension, Path, Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use byraad_core::{Document, Principal, Span};
+
+use crate::routes::{audited, blocking};
+use crate::{ApiError, AppState, AuditInfo};
+
+/// `?span=START-END`.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PageQuery {
+    span: Option<String>,
+}
+
+/// The URL of `doc_id` with `span` highlighted, under `base` (the public URL).
+pub fn passage_url(base: &str, doc_id: &str, span: Option<Span>) -> String {
+    let id = encode(doc_id);
+    match span {
+        Some(s) => format!("{base}/documents/{id}?span={}-{}#passage", s.start, s.end),
+        None => format!("{base}/documents/{id}"),
+    }
+}
+
+/// The URL of `doc_id`'s original file, opened at `page` when it has pages.
+pub fn original_url(base: &str, doc_id: &str, page: Option<u32>) -> String {
+    let id = encode(doc_id);
+    match page {
+        Some(p) => format!("{base}/v1/documents/{id}/original#page={p}"),
+        None => format!("{base}/v1/documents/{id}/original"),
+    }
+}
+
+fn encode(s: &str) -> String {
+    s.bytes().map(|b| if b.is_ascii_alphanumeric() || b"-._~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
+}
+
+/// A document as a page: its title and metadata, its text with page numbers, the passage
+/// highlighted (`<mark id="passage">`) and a link to the original file at the passage's page.
+pub async fn page(State(state): State<AppState>, Extension(principal): Extension<Principal>, Path(doc_id): Path<String>, query: Result<Query<PageQuery>, axum::extract::rejection::QueryRejection>) -> Result<Response, ApiError> {
+    let Query(q) = query.map_err(|r| ApiError::BadRequest(r.body_text()))?;
+    let span = q.span.as_deref().map(parse_span).transpose()?;
+    let id = doc_id.clone();
+    let clearance = principal.clearance();
+    let search = state.search.clone();
+    let doc = blocking(move || Ok(search.document(&id, &clearance)?)).await?;
+    let doc = doc.ok_or_else(|| ApiError::NotFound(format!("no document with id {doc_id:?}")))?;
+    if let Some(s) = span
+        && !(s.start <= s.end && s.end <= doc.text.len() && doc.text.is_char_boundary(s.start) && doc.text.is_char_boundary(s.end))
+    {
+        return Err(ApiError::BadRequest(format!("span: {}-{} is not a passage of the document (its text has {} bytes)", s.start, s.end, doc.text.len())));
+    }
+    let html = render(&doc, span, &state.public_url);
+    let info = AuditInfo::query(doc_id.clone()).returned([doc_id.as_str()]);
+    Ok(audited(info, ([(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CONTENT_SECURITY_POLICY, "default-src 'none'; style-src 'unsafe-inline'")], html)))
+}
+
+/// "START-END" as a span.
+fn parse_span(s: &str) -> Result<Span, ApiError> {
+    let bad = || ApiError::BadRequest(format!("span: {s:?} is not START-END (byte offsets)"));
+    let (a, b) = s.split_once('-').ok_or_else(bad)?;
+    Ok(Span::new(a.trim().parse().map_err(|_| bad())?, b.trim().parse().map_err(|_| bad())?))
+}
+
+/// The page's HTML.
+fn render(doc: &Document, span: Option<Span>, base: &str) -> String {
+    let m = &doc.meta;
+    let page = span.and_then(|s| doc.page_at(s.start));
+    let mut html = String::with_capacity(doc.text.len() + 2048);
+    let _ = write!(
+        html,
+        "<!doctype html><html lang=\"da\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{}</title>\
+         <style>body{{font-family:system-ui,sans-serif;max-width:48rem;margin:1rem auto;padding:0 1rem;line-height:1.5;color:#1b1b1b}}\
+         .text{{white-space:pre-wrap}}mark{{background:#ffe58a;padding:.1em 0}}.page{{display:block;color:#555;font-size:.85em;border-top:1px solid #ccc;margin:1em 0 .5em}}\
+         dl{{display:grid;grid-template-columns:max-content 1fr;gap:.2em 1em}}</style></head><body><main>",
+        escape(&m.title)
+    );
+    let _ = write!(html, "<h1>{}</h1><dl><dt>Type</dt><dd>{}</dd>", escape(&m.title), escape(m.kind.as_str()));
+    if !m.body.is_empty() {
+        let _ = write!(html, "<dt>Organ</dt><dd>{}</dd>", escape(&m.body));
+    }
+    if let Some(d) = m.date {
+        let _ = write!(html, "<dt>Dato</dt><dd>{d}</dd>");
+    }
+    if let Some(p) = page {
+        let _ = write!(html, "<dt>Side</dt><dd>{p}</dd>");
+    }
+    let _ = write!(html, "</dl><p><a href=\"{}\">Åbn den oprindelige fil{}</a></p>", escape(&original_url(base, &m.doc_id, page)), page.map(|p| format!(" på side {p}")).unwrap_or_default());
+    if span.is_some() {
+        html.push_str("<p><a href=\"#passage\">Gå til det citerede</a></p>");
+    }
+    html.push_str("<div class=\"text\">");
+    // The text in pieces: page breaks and the passage's edges cut it.
+    let mut cuts: Vec<(usize, &str)> = doc.page_breaks.iter().map(|&b| (b, "page")).collect();
+    if let Some(s) = span {
+        cuts.push((s.start, "open"));
+        cuts.push((s.end, "close"));
+    }
+    cuts.sort_by_key(|&(at, what)| (at, what != "close"));
+    let mut at = 0;
+    let mut page_no = 1;
+    for (cut, what) in cuts {
+        html.push_str(&escape(&doc.text[at..cut]));
+        at = cut;
+        match what {
+            "page" => {
+                page_no += 1;
+                let _ = write!(html, "<span class=\"page\" id=\"side-{page_no}\">Side {page_no}</span>");
+            }
+            "open" => html.push_str("<mark id=\"passage\">"),
+            _ => html.push_str("</mark>"),
+        }
+    }
+    html.push_str(&escape(&doc.text[at..]));
+    html.push_str("</div></main></body></html>");
+    html
+}
+
+/// `text` safe inside HTML text and attributes.
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The document's original file, as ingested: a PDF inline (a viewer opens `#page=N`), other
+/// formats as they are, HTML sandboxed.
+pub async fn original(State(state): State<AppState>, Extension(principal): Extension<Principal>, Path(doc_id): Path<String>) -> Result<Response, ApiError> {
+    let id = doc_id.clone();
+    let clearance = principal.clearance();
+    let search = state.search.clone();
+    let corpus = state.corpus_dir.clone();
+    let (doc, bytes) = blocking(move || {
+        let doc = search.document(&id, &clearance)?.ok_or_else(|| ApiError::NotFound(format!("no document with id {id:?}")))?;
+        // The source is a path relative to the corpus, from its manifest: it stays inside.
+        let root = corpus.canonicalize().map_err(|e| ApiError::NotFound(format!("the original of {id:?} is not available: {e}")))?;
+        let path = root.join(&doc.meta.source).canonicalize().map_err(|_| ApiError::NotFound(format!("the original of {id:?} is not available")))?;
+        if !path.starts_with(&root) {
+            return Err(ApiError::NotFound(format!("the original of {id:?} is not available")));
+        }
+        let bytes = std::fs::read(&path).map_err(|_| ApiError::NotFound(format!("the original of {id:?} is not available")))?;
+        Ok((doc, bytes))
+    })
+    .await?;
+    let source = doc.meta.source.to_lowercase();
+    let kind = match source.rsplit('.').next().unwrap_or_default() {
+        "pdf" => "application/pdf",
+        "html" | "htm" => "text/html; charset=utf-8",
+        "docx" => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "md" => "text/markdown; charset=utf-8",
+        _ => "text/plain; charset=utf-8",
+    };
+    let name = doc.meta.source.rsplit('/').next().unwrap_or("dokument").replace(['"', '\\'], "");
+    let info = AuditInfo::query(doc_id.clone()).returned([doc_id.as_str()]);
+    Ok(audited(
+        info,
+        (
+            [
+                (header::CONTENT_TYPE, kind.to_string()),
+                (header::CONTENT_DISPOSITION, format!("inline; filename=\"{name}\"")),
+                // An agenda page from elsewhere runs no script here.
+                (header::CONTENT_SECURITY_POLICY, "sandbox".to_string()),
+            ],
+            bytes,
+        )
+            .into_response(),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_open_the_passage_and_the_original_at_its_page() {
+        assert_eq!(passage_url("http://h", "aarhus-2025.referat", Some(Span::new(10, 20))), "http://h/documents/aarhus-2025.referat?span=10-20#passage");
+        assert_eq!(original_url("http://h", "a/b c", Some(3)), "http://h/v1/documents/a%2Fb%20c/original#page=3");
+        assert!(parse_span("10-x").is_err());
+        assert_eq!(escape("<a href=\"x\">&</a>"), "&lt;a href=&quot;x&quot;&gt;&amp;&lt;/a&gt;");
+    }
+}
