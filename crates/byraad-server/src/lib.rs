@@ -18,6 +18,7 @@
 mod audit;
 mod auth;
 mod error;
+mod openai;
 mod pages;
 mod routes;
 
@@ -34,6 +35,7 @@ use tower_http::trace::TraceLayer;
 pub use audit::{AuditEntry, AuditInfo, AuditLog, read_entries};
 pub use auth::{AuthError, Authenticator};
 pub use error::ApiError;
+pub use openai::ChatModel;
 pub use pages::{original_url, passage_url};
 pub use routes::ApiDoc;
 
@@ -192,6 +194,8 @@ pub struct AppState {
     pub public_url: String,
     /// The corpus directory the original files are served from.
     pub corpus_dir: std::path::PathBuf,
+    /// The assistant's modes as the OpenAI-compatible façade offers them.
+    pub models: Vec<ChatModel>,
 }
 
 impl AppState {
@@ -210,6 +214,7 @@ impl AppState {
             audit: Arc::new(AuditLog::new(config.audit.dir_for(&config.data.dir), config.audit.query, config.audit.answers)),
             public_url: config.server.public_url_or_addr(),
             corpus_dir: config.corpus.dir.clone(),
+            models: Vec::new(),
         }
     }
 
@@ -231,9 +236,18 @@ impl AppState {
         self
     }
 
-    /// The same state answering questions with `chat`.
+    /// The same state answering questions with `chat` (offered as the model `byraad` too).
     pub fn with_chat(mut self, chat: Arc<dyn ChatService>) -> Self {
+        if self.models.is_empty() {
+            self.models.push(ChatModel { id: "byraad".into(), service: chat.clone() });
+        }
         self.chat = Some(chat);
+        self
+    }
+
+    /// The same state offering these modes as models (`byraad`, `byraad-llm`).
+    pub fn with_models(mut self, models: Vec<ChatModel>) -> Self {
+        self.models = models;
         self
     }
 }

@@ -55,6 +55,8 @@ pub fn api_router() -> Router<AppState> {
         .route("/v1/documents/{doc_id}", get(document))
         .route("/v1/documents/{doc_id}/original", get(crate::pages::original))
         .route("/documents/{doc_id}", get(crate::pages::page))
+        .route("/v1/models", get(crate::openai::models))
+        .route("/v1/chat/completions", post(crate::openai::completions))
         .route("/openapi.json", get(openapi))
 }
 
@@ -254,7 +256,7 @@ async fn chat(
     req.clearance = principal.clearance();
     let question = req.question_text().to_string();
     if req.stream {
-        let done = StreamAudit { log: state.audit.clone(), principal: principal.name.clone(), question: question.clone(), started: std::time::Instant::now() };
+        let done = StreamAudit::new(state.audit.clone(), &principal.name, "POST /v1/chat", question.clone());
         return Ok(audited(AuditInfo::query(question), stream_chat(service, req, done)));
     }
     let resp = blocking(move || Ok(service.chat(&req, &mut Discard)?)).await?;
@@ -263,23 +265,29 @@ async fn chat(
 }
 
 /// What the audit log records of an answer.
-fn chat_audit(question: String, resp: &ChatResponse) -> AuditInfo {
+pub(crate) fn chat_audit(question: String, resp: &ChatResponse) -> AuditInfo {
     let mut info = AuditInfo::query(question).cited(resp.citations.iter().map(|c| c.doc_id.as_str())).returned(resp.related.iter().map(|h| h.doc_id.as_str()));
     info.answer = Some(resp.answer.clone());
     info
 }
 
 /// Writes the audit entry of a streamed answer when it ends, before its `done` event.
-struct StreamAudit {
+pub(crate) struct StreamAudit {
     log: Arc<AuditLog>,
     principal: String,
+    endpoint: &'static str,
     question: String,
     started: std::time::Instant,
 }
 
 impl StreamAudit {
-    fn write(&self, resp: &ChatResponse) -> Result<(), String> {
-        let mut entry = self.log.entry(&self.principal, "POST /v1/chat", chat_audit(self.question.clone(), resp), 200, elapsed_ms(self.started));
+    /// The entry of a stream `principal` asked `question` on `endpoint`.
+    pub(crate) fn new(log: Arc<AuditLog>, principal: &str, endpoint: &'static str, question: String) -> Self {
+        Self { log, principal: principal.to_string(), endpoint, question, started: std::time::Instant::now() }
+    }
+
+    pub(crate) fn write(&self, resp: &ChatResponse) -> Result<(), String> {
+        let mut entry = self.log.entry(&self.principal, self.endpoint, chat_audit(self.question.clone(), resp), 200, elapsed_ms(self.started));
         entry.stream = Some("done".into());
         self.log.write(&entry)
     }

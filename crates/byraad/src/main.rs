@@ -680,8 +680,14 @@ fn serve(config: &Config) -> anyhow::Result<ExitCode> {
     let answerer = Arc::new(answerer(config, retriever.clone())?.with_rules(rules.clone()));
     // Drafts look for answers extractively: they list what the archive says, quoted.
     let extractive = Arc::new(Answerer::new(retriever.clone(), answer_settings(config), scorer(config)?).with_rules(rules.clone()));
-    let drafter = drafter(config, retriever.clone(), extractive)?;
-    let state = byraad_server::AppState::new(retriever, config).with_auth(auth).with_chat(answerer).with_rules(rules).with_inquiries(Arc::new(drafter));
+    let drafter = drafter(config, retriever.clone(), extractive.clone())?;
+    // The façade offers cited answers quoted from the sources, and written ones when a language
+    // model is configured.
+    let mut models = vec![byraad_server::ChatModel { id: "byraad".into(), service: extractive.clone() }];
+    if config.answer.mode == byraad_core::AnswerMode::Llm {
+        models.push(byraad_server::ChatModel { id: "byraad-llm".into(), service: answerer.clone() });
+    }
+    let state = byraad_server::AppState::new(retriever, config).with_auth(auth).with_chat(answerer).with_models(models).with_rules(rules).with_inquiries(Arc::new(drafter));
     tracing::info!(auth_required = config.auth.required, tokens = config.auth.tokens.len(), oidc = config.auth.oidc.enabled(), audit = %state.audit.dir().display(), "access control");
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async {
