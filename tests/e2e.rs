@@ -169,9 +169,10 @@ fn unknown_documents_paths_and_methods() {
 fn openapi_documents_every_endpoint() {
     let (s, v) = server().get("/openapi.json");
     assert_eq!(s, 200);
-    for path in ["/healthz", "/v1/search", "/v1/chat", "/v1/rules/lookup", "/v1/inquiries/draft", "/v1/inquiries/drafts/{file}", "/v1/documents/{doc_id}"] {
+    for path in ["/healthz", "/v1/search", "/v1/chat", "/v1/rules/lookup", "/v1/inquiries/draft", "/v1/inquiries/drafts/{file}", "/v1/documents/{doc_id}", "/v1/documents/{doc_id}/original", "/documents/{doc_id}", "/v1/models", "/v1/chat/completions"] {
         assert!(v["paths"][path].is_object(), "{path} missing");
     }
+    assert!(v["paths"]["/mcp"]["post"].is_object(), "the MCP endpoint");
     assert_eq!(v["components"]["securitySchemes"]["bearer"]["scheme"], "bearer", "{}", v["components"]["securitySchemes"]);
     assert!(v["components"]["schemas"]["Health"]["properties"]["audit"].is_object());
 }

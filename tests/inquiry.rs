@@ -6,44 +6,15 @@
 mod common;
 
 use std::io::Read;
-use std::path::Path;
 use std::sync::OnceLock;
 
-use common::{Server, byraad, stderr, stdout};
+use common::{Server, stderr, stdout};
 use serde_json::{Value, json};
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
 
 /// The bundled corpus with the fixtures under `forespoergsler/`, ingested.
 fn server() -> &'static Server {
     static SERVER: OnceLock<Server> = OnceLock::new();
-    SERVER.get_or_init(|| {
-        let corpus = tempfile::tempdir().unwrap();
-        copy_dir(&common::corpus(), corpus.path());
-        let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/forespoergsler");
-        copy_dir(&fixtures, &corpus.path().join("forespoergsler"));
-        let extra = std::fs::read_to_string(fixtures.join("manifest.toml")).unwrap().replace("path = \"", "path = \"forespoergsler/");
-        let manifest = corpus.path().join("manifest.toml");
-        let mut text = std::fs::read_to_string(&manifest).unwrap();
-        text = text.replace("exclude = [\"README.md\"]", "exclude = [\"README.md\", \"forespoergsler/manifest.toml\"]");
-        text.push_str(&extra);
-        std::fs::write(&manifest, text).unwrap();
-        let data = tempfile::tempdir().unwrap();
-        let out = byraad(data.path(), &["ingest", "--corpus", corpus.path().to_str().unwrap()]);
-        assert!(out.status.success(), "ingest failed: {}", stderr(&out));
-        Server::start(data)
-    })
+    SERVER.get_or_init(|| Server::start(common::ingested_with_inquiries()))
 }
 
 fn draft(body: Value) -> (u16, Value) {

@@ -2,8 +2,10 @@
 //! on a free loopback port.
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub mod clients;
 pub mod llm;
 pub mod model;
+pub mod restricted;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -54,6 +56,38 @@ pub fn write_corpus(files: &[(&str, &str)]) -> tempfile::TempDir {
 pub fn ingested() -> tempfile::TempDir {
     let data = tempfile::tempdir().unwrap();
     let out = byraad(data.path(), &["ingest", "--corpus", corpus().to_str().unwrap()]);
+    assert!(out.status.success(), "ingest failed: {}", stderr(&out));
+    data
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// A temporary data directory with the bundled corpus ingested, plus two published-form answers
+/// to earlier forespørgsler (`tests/fixtures/forespoergsler`, under `forespoergsler/`).
+pub fn ingested_with_inquiries() -> tempfile::TempDir {
+    let corpus = tempfile::tempdir().unwrap();
+    copy_dir(&self::corpus(), corpus.path());
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/forespoergsler");
+    copy_dir(&fixtures, &corpus.path().join("forespoergsler"));
+    let extra = std::fs::read_to_string(fixtures.join("manifest.toml")).unwrap().replace("path = \"", "path = \"forespoergsler/");
+    let manifest = corpus.path().join("manifest.toml");
+    let mut text = std::fs::read_to_string(&manifest).unwrap();
+    text = text.replace("exclude = [\"README.md\"]", "exclude = [\"README.md\", \"forespoergsler/manifest.toml\"]");
+    text.push_str(&extra);
+    std::fs::write(&manifest, text).unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let out = byraad(data.path(), &["ingest", "--corpus", corpus.path().to_str().unwrap()]);
     assert!(out.status.success(), "ingest failed: {}", stderr(&out));
     data
 }

@@ -140,6 +140,21 @@ impl LexicalIndex {
         Ok(ids)
     }
 
+    /// The bodies (councils, committees) of the documents `clearance` may read, sorted, each once.
+    pub fn bodies(&self, clearance: &byraad_core::Clearance) -> Result<Vec<String>> {
+        let searcher = self.reader.searcher();
+        let mut clauses = vec![(Occur::Must, term_query(self.fields.rec, schema::REC_DOC))];
+        clauses.extend(self.readable(clearance).map(|q| (Occur::Must, q)));
+        let mut bodies = std::collections::BTreeSet::new();
+        for address in searcher.search(&BooleanQuery::new(clauses), &tantivy::collector::DocSetCollector)? {
+            let stored: TantivyDocument = searcher.doc(address)?;
+            if let Some(body) = stored.get_first(self.fields.body).and_then(|v| v.as_str()).filter(|b| !b.is_empty()) {
+                bodies.insert(body.to_string());
+            }
+        }
+        Ok(bodies.into_iter().collect())
+    }
+
     /// Every chunk of the documents `doc_ids`: its id, its document's id and its span. No
     /// clearance is checked: callers hold ids from a listing that checked it.
     pub fn chunk_spans(&self, doc_ids: &[String]) -> Result<Vec<(String, String, byraad_core::Span)>> {

@@ -18,6 +18,7 @@
 mod audit;
 mod auth;
 mod error;
+mod mcp;
 mod openai;
 mod pages;
 mod routes;
@@ -51,6 +52,9 @@ pub trait SearchService: Send + Sync + 'static {
     fn dense(&self) -> Option<byraad_index::DenseStatus>;
     /// Why a configured part (dense retrieval) is not working, if so.
     fn warning(&self) -> Option<String>;
+    /// The bodies (councils, committees) of the documents readable with `clearance`: the values
+    /// a body filter may take.
+    fn bodies(&self, clearance: &Clearance) -> byraad_index::Result<Vec<String>>;
 }
 
 impl SearchService for byraad_index::Retriever {
@@ -72,6 +76,10 @@ impl SearchService for byraad_index::Retriever {
 
     fn warning(&self) -> Option<String> {
         self.dense_warning().map(|w| format!("dense retrieval is off, lexical search only: {w}"))
+    }
+
+    fn bodies(&self, clearance: &Clearance) -> byraad_index::Result<Vec<String>> {
+        self.lexical().bodies(clearance)
     }
 }
 
@@ -196,6 +204,8 @@ pub struct AppState {
     pub corpus_dir: std::path::PathBuf,
     /// The assistant's modes as the OpenAI-compatible façade offers them.
     pub models: Vec<ChatModel>,
+    /// Browser origins allowed to call `/mcp`.
+    pub mcp_origins: Vec<String>,
 }
 
 impl AppState {
@@ -215,6 +225,7 @@ impl AppState {
             public_url: config.server.public_url_or_addr(),
             corpus_dir: config.corpus.dir.clone(),
             models: Vec::new(),
+            mcp_origins: config.server.mcp_origins.clone(),
         }
     }
 
@@ -256,6 +267,7 @@ impl AppState {
 pub fn app(state: AppState) -> Router {
     let limit = state.max_body_bytes;
     routes::api_router()
+        .nest_service("/mcp", mcp::service(state.clone()))
         .fallback(|| async { ApiError::NotFound("no such endpoint".into()) })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(axum::middleware::from_fn_with_state(state.clone(), routes::guard))

@@ -43,13 +43,19 @@ fn error(status: StatusCode, message: impl Into<String>, param: Option<&str>, co
     (status, Json(json!({"error": {"message": message.into(), "type": kind, "param": param, "code": code}}))).into_response()
 }
 
-/// `GET /v1/models`.
+/// The assistant's modes as OpenAI models: `byraad` (cited answers quoted from the sources), and
+/// `byraad-llm` where a language model is configured.
+#[utoipa::path(get, path = "/v1/models", tag = "openai", responses((status = 200, body = Object, description = "`{\"object\": \"list\", \"data\": [{\"id\", \"object\": \"model\", \"created\", \"owned_by\"}]}`")))]
 pub async fn models(State(state): State<AppState>) -> Json<Value> {
     let data: Vec<Value> = state.models.iter().map(|m| json!({"id": m.id, "object": "model", "created": 0, "owned_by": "byraad"})).collect();
     Json(json!({"object": "list", "data": data}))
 }
 
-/// `POST /v1/chat/completions`.
+/// OpenAI's chat completions: the messages are the conversation, the reply the cited answer
+/// (`[n]` markers and a source list in the text, `annotations` of type `url_citation`, and in a
+/// stream Open WebUI's source events). Other request fields OpenAI clients send are accepted.
+#[utoipa::path(post, path = "/v1/chat/completions", tag = "openai", request_body(content = Object, description = "`{\"model\", \"messages\": [{\"role\", \"content\"}], \"stream\"}`"),
+    responses((status = 200, body = Object, description = "a `chat.completion`, or `chat.completion.chunk` events when streamed"), (status = 400, body = Object, description = "OpenAI's error shape"), (status = 404, body = Object, description = "an unknown model, OpenAI's error shape")))]
 pub async fn completions(State(state): State<AppState>, Extension(principal): Extension<Principal>, body: Result<Json<Value>, JsonRejection>) -> Response {
     match answer(state, principal, body).await {
         Ok(r) | Err(r) => r,

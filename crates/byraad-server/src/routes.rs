@@ -23,9 +23,9 @@ use crate::{ApiError, AppState, AuditInfo, AuditLog, ChatService, Event, Sink};
 #[derive(OpenApi)]
 #[openapi(
     info(title = "byråds-GPT", description = "Search the archive of Aarhus Byråd"),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &McpEndpoint),
     security(("bearer" = [])),
-    paths(healthz, search, chat, rules_lookup, draft_inquiry, draft_docx, document),
+    paths(healthz, search, chat, rules_lookup, draft_inquiry, draft_docx, document, crate::pages::original, crate::pages::page, crate::openai::models, crate::openai::completions),
     components(schemas(SearchRequest, SearchResponse, Hit, Span, DocumentMeta, DocumentResponse, Health, ErrorBody, ErrorDetail,
         ChatRequest, ChatResponse, Message, ChatRole, Citation, AnswerMode, RulesResponse, byraad_rules::Provision,
         byraad_inquiry::DraftRequest, DraftReply, byraad_inquiry::Draft, byraad_inquiry::Addressee, byraad_inquiry::Related, byraad_inquiry::Warning))
@@ -40,6 +40,30 @@ impl utoipa::Modify for BearerAuth {
         use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         let scheme = HttpBuilder::new().scheme(HttpAuthScheme::Bearer).description(Some("a static token or an OIDC JWT; required when auth.required is set")).build();
         openapi.components.get_or_insert_with(Default::default).add_security_scheme("bearer", SecurityScheme::Http(scheme));
+    }
+}
+
+/// The MCP endpoint, which speaks JSON-RPC (the MCP specification describes its messages).
+struct McpEndpoint;
+
+impl utoipa::Modify for McpEndpoint {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::path::{HttpMethod, OperationBuilder, PathItem};
+        use utoipa::openapi::{ContentBuilder, ResponseBuilder};
+        let operation = |summary: &str| {
+            OperationBuilder::new()
+                .tag("mcp")
+                .summary(Some(summary))
+                .description(Some("MCP over Streamable HTTP (JSON-RPC 2.0; `Mcp-Session-Id` after `initialize`). Tools: search, fetch, ask, lookup_rule, search_inquiries, draft_inquiry."))
+                .response("200", ResponseBuilder::new().description("a JSON-RPC response, as JSON or an SSE stream").content("text/event-stream", ContentBuilder::new().build()).build())
+                .response("401", ResponseBuilder::new().description("no valid token where one is required").build())
+                .response("403", ResponseBuilder::new().description("an Origin that is not configured").build())
+                .build()
+        };
+        let mut item = PathItem::new(HttpMethod::Post, operation("a JSON-RPC message"));
+        item.get = Some(operation("the server's event stream of a session"));
+        item.delete = Some(operation("ends a session"));
+        openapi.paths.paths.insert("/mcp".to_string(), item);
     }
 }
 
@@ -76,7 +100,7 @@ pub(crate) async fn guard(State(state): State<AppState>, matched: Option<Matched
     let endpoint = format!("{} {path}", req.method());
     // The API, the pages showing documents, and the MCP endpoint need a valid token where one is
     // required and are recorded; /healthz and /openapi.json are open.
-    let api = path.starts_with("/v1/") || path.starts_with("/documents/") || path == "/mcp";
+    let api = path.starts_with("/v1/") || path.starts_with("/documents/") || path.starts_with("/mcp");
     let header = match req.headers().get(axum::http::header::AUTHORIZATION).map(|v| v.to_str()) {
         None => Ok(None),
         Some(Ok(v)) => Ok(Some(v.to_string())),
@@ -107,7 +131,8 @@ pub(crate) async fn guard(State(state): State<AppState>, matched: Option<Matched
     };
     req.extensions_mut().insert(principal.clone());
     let mut resp = next.run(req).await;
-    if !api {
+    // MCP tool calls record themselves, one entry per call.
+    if !api || path.starts_with("/mcp") {
         return resp;
     }
     let info = resp.extensions_mut().remove::<AuditInfo>().unwrap_or_default();
@@ -294,7 +319,7 @@ impl StreamAudit {
 }
 
 /// A sink that keeps nothing: the whole response is returned at the end.
-struct Discard;
+pub(crate) struct Discard;
 
 impl Sink for Discard {
     fn send(&mut self, _: Event<'_>) -> ControlFlow<()> {
@@ -501,6 +526,9 @@ mod tests {
         }
         fn warning(&self) -> Option<String> {
             None
+        }
+        fn bodies(&self, _: &byraad_core::Clearance) -> byraad_index::Result<Vec<String>> {
+            Ok(Vec::new())
         }
     }
 
