@@ -12,7 +12,7 @@ E5_DIR := models/multilingual-e5-small
 EVAL ?= ../shared/eval
 LLM_GGUF := models/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf
 
-.PHONY: setup model llm-model e5-fixture build run ingest serve test test-qdrant test-llm test-llm-local train-answerer train-rules score-drafts bench bench-search bench-answer bench-rules score score-llm clean
+.PHONY: setup model llm-model e5-fixture build run ingest serve test test-qdrant test-llm test-llm-local train-answerer train-rules score-drafts bench bench-tools bench-search bench-answer bench-rules score score-llm clean
 
 ## Install what the build, the ingesters, the embedder and the LLM-mode tests need (idempotent).
 setup: model $(VENV)/.llm $(VENV)/.clients
@@ -122,6 +122,11 @@ score-drafts:
 bench: setup
 	$(CARGO) bench --locked -p byraad-index
 	$(CARGO) bench --locked -p byraad-embed
+
+## Tool-call latency of the MCP server against the same HTTP API call (p50/p95), against a
+## running server (make run); TOKEN=... where authentication is required.
+bench-tools: $(VENV)/.clients
+	$(PY) scripts/bench_tools.py --base http://$(ADDR) $(if $(TOKEN),--token $(TOKEN))
 
 ## Extractive answer latency (p50/p95) on the bundled corpus, in process.
 bench-answer: setup
