@@ -333,3 +333,37 @@ fn the_openai_facade_never_reveals_a_restricted_document() {
     assert!(out["answers"][0]["completion"]["content"].as_str().unwrap().contains("47,3"), "{out}");
     eprintln!("adversarial façade cases: {cases}, leaks: 0");
 }
+
+/// A JSON-RPC message to `/mcp` as `who`, in `session` when given: the session id the server
+/// answered with, and the messages of its response (JSON, or the `data:` lines of an SSE body).
+fn rpc(server: &Server, who: &str, session: Option<&str>, body: Value) -> (Option<String>, Vec<Value>) {
+    let mut req = common::http().post(server.url("/mcp")).bearer_auth(token(who)).header("accept", "application/json, text/event-stream").json(&body);
+    if let Some(s) = session {
+        req = req.header("mcp-session-id", s).header("mcp-protocol-version", "2025-06-18");
+    }
+    let resp = req.send().unwrap();
+    let id = resp.headers().get("mcp-session-id").map(|v| v.to_str().unwrap().to_string());
+    let text = resp.text().unwrap();
+    let messages = text.lines().filter_map(|l| l.strip_prefix("data:")).filter_map(|d| serde_json::from_str(d.trim()).ok()).chain(serde_json::from_str(&text).ok()).collect();
+    (id, messages)
+}
+
+#[test]
+fn a_session_opened_by_one_principal_gives_another_only_its_own_access() {
+    let server = fixture();
+    let init = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}});
+    let (session, _) = rpc(server, "magistrat", None, init);
+    let session = session.expect("a session id");
+    rpc(server, "magistrat", Some(&session), json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
+    let search = |who: &str, id: u64| {
+        let (_, messages) = rpc(server, who, Some(&session), json!({"jsonrpc": "2.0", "id": id, "method": "tools/call", "params": {"name": "search", "arguments": {"query": "Zebrafinke Kattesundet", "limit": 20}}}));
+        messages.into_iter().find(|m| m["id"] == id).unwrap_or_else(|| panic!("no response to {id}"))
+    };
+    let theirs = search("magistrat", 2);
+    assert!(theirs.to_string().contains("k7-sag"), "the session's own principal finds it: {theirs}");
+    let other = search("anden", 3);
+    assert!(other["result"].is_object(), "{other}");
+    for s in MAGISTRATEN_SECRETS.iter().filter(|s| !["Zebrafinke", "Kattesundet"].contains(s)) {
+        assert!(!other.to_string().contains(s), "another principal in the session sees {s:?}: {other}");
+    }
+}
