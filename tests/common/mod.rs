@@ -5,6 +5,8 @@
 pub mod clients;
 pub mod llm;
 pub mod model;
+pub mod postgres;
+pub mod raw;
 pub mod restricted;
 
 use std::io::{BufRead, BufReader};
@@ -97,6 +99,7 @@ pub struct Server {
     child: Child,
     pub base: String,
     _data: Option<tempfile::TempDir>,
+    dir: PathBuf,
     /// The server's standard error (its log).
     log: tempfile::NamedTempFile,
 }
@@ -120,7 +123,36 @@ impl Server {
 
     /// The server's data directory.
     pub fn data(&self) -> &Path {
-        self._data.as_ref().map(|d| d.path()).expect("a server started on a data directory")
+        &self.dir
+    }
+
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Kills the server with SIGKILL (nothing flushed, nothing drained) and waits for it.
+    pub fn kill9(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Sends SIGTERM.
+    pub fn terminate(&self) {
+        let ok = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap().success();
+        assert!(ok, "kill -TERM {}", self.child.id());
+    }
+
+    /// Waits up to `limit` for the server to exit; its exit code.
+    pub fn wait_exit(&mut self, limit: Duration) -> Option<i32> {
+        let deadline = Instant::now() + limit;
+        while Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status.code();
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("the server did not exit within {limit:?}");
     }
 
     /// What the server has logged so far.
@@ -185,10 +217,22 @@ impl Server {
 
     /// Starts the server with extra arguments (`--config FILE`) and environment.
     pub fn start_args(data: tempfile::TempDir, args: &[&str], env: &[(&str, String)]) -> Server {
+        let dir = data.path().to_path_buf();
+        let mut server = Self::start_on(&dir, args, env);
+        server._data = Some(data);
+        server
+    }
+
+    /// Starts the server on a data directory it does not own (a restart on the same data) and
+    /// waits for `/readyz`.
+    pub fn start_on(dir: &Path, args: &[&str], env: &[(&str, String)]) -> Server {
         let mut cmd = Command::new(BIN);
         let log = tempfile::NamedTempFile::new().unwrap();
-        cmd.args(["serve", "--addr", "127.0.0.1:0", "--data"]).arg(data.path()).args(args).stdout(Stdio::piped()).stderr(log.reopen().unwrap());
+        cmd.args(["serve", "--addr", "127.0.0.1:0", "--data"]).arg(dir).args(args).stdout(Stdio::piped()).stderr(log.reopen().unwrap());
         cmd.env(LEXICAL.0, LEXICAL.1);
+        // Tests share a server between many requests of one principal; the rate limit is
+        // tested on its own (robustness.rs).
+        cmd.env("BYRAAD__SERVER__RATE_PER_MINUTE", "0");
         for (k, v) in env {
             cmd.env(k, v);
         }
@@ -196,16 +240,16 @@ impl Server {
         let mut line = String::new();
         BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
         let base = line.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("unexpected first line {line:?}")).to_string();
-        let server = Server { child, base, _data: Some(data), log };
+        let server = Server { child, base, _data: None, dir: dir.to_path_buf(), log };
         let deadline = Instant::now() + Duration::from_secs(60);
         while Instant::now() < deadline {
-            if let Ok(r) = http().get(format!("{}/healthz", server.base)).send()
+            if let Ok(r) = http().get(format!("{}/readyz", server.base)).send()
                 && r.status().is_success()
             {
                 return server;
             }
             std::thread::sleep(Duration::from_millis(50));
         }
-        panic!("server at {} did not become healthy", server.base);
+        panic!("server at {} did not become ready: {}", server.base, server.log());
     }
 }

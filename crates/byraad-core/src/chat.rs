@@ -9,6 +9,8 @@ use crate::{Error, Filters, Hit, Kind, Result, Span};
 const MAX_MESSAGES: usize = 50;
 /// Longest message accepted, in characters.
 const MAX_MESSAGE_CHARS: usize = 4_000;
+/// Most characters of one conversation, all its messages together.
+const MAX_CONVERSATION_CHARS: usize = 40_000;
 
 /// A conversation whose last message is the member's question.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -66,6 +68,12 @@ impl ChatRequest {
         }
         if let Some(i) = self.messages.iter().position(|m| m.content.chars().count() > MAX_MESSAGE_CHARS) {
             return Err(Error::invalid(format!("messages[{i}].content"), format!("is longer than {MAX_MESSAGE_CHARS} characters")));
+        }
+        if let Some(i) = self.messages.iter().position(|m| crate::search::has_control(&m.content)) {
+            return Err(Error::invalid(format!("messages[{i}].content"), "holds control characters"));
+        }
+        if self.messages.iter().map(|m| m.content.chars().count()).sum::<usize>() > MAX_CONVERSATION_CHARS {
+            return Err(Error::invalid("messages", format!("hold more than {MAX_CONVERSATION_CHARS} characters together; start a new conversation")));
         }
         let last = self.messages.last().map(|m| (m.role, m.content.trim().is_empty()));
         match last {

@@ -47,6 +47,28 @@ pub struct Config {
     pub auth: AuthConfig,
     /// The audit log of questions asked and documents shown.
     pub audit: AuditConfig,
+    /// The database of what members create (drafts, feedback).
+    pub storage: StorageConfig,
+}
+
+/// `[storage]`: the database of drafts and feedback.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StorageConfig {
+    /// `sqlite:PATH` or `postgres://user@host/db` (its password from `password_env`); empty:
+    /// `sqlite:<data>/byraad.db`.
+    pub url: String,
+    /// The environment variable holding the PostgreSQL password, if any; never logged.
+    pub password_env: String,
+    /// Connections in the pool.
+    pub max_connections: u32,
+}
+
+impl StorageConfig {
+    /// The database URL for data directory `data` (without a password).
+    pub fn url_for(&self, data: &std::path::Path) -> String {
+        if self.url.trim().is_empty() { format!("sqlite:{}", data.join("byraad.db").display()) } else { self.url.trim().to_string() }
+    }
 }
 
 /// `[auth]`: who may call the API, and with which groups.
@@ -119,6 +141,10 @@ pub struct AuditConfig {
     pub query: AuditQuery,
     /// Also write the answers' text.
     pub answers: bool,
+    /// Each entry reaches the disk (fsync) before its response is sent.
+    pub fsync: bool,
+    /// Days of daily files kept; older ones are deleted (0: kept forever).
+    pub retention_days: u32,
 }
 
 /// How the audit log writes questions.
@@ -388,6 +414,30 @@ pub struct ServerConfig {
     /// Browser origins allowed to call `/mcp` (the MCP spec's DNS-rebinding rule); empty: any
     /// request with an `Origin` header is refused there, requests without one pass.
     pub mcp_origins: Vec<String>,
+    /// Most connections open at once; one more is answered 503 and closed.
+    pub max_connections: usize,
+    /// Seconds a client has to send a request's headers, and a kept-alive connection may sit
+    /// idle before its next request.
+    pub header_timeout_secs: u64,
+    /// Seconds a client has to send a request's body.
+    pub body_timeout_secs: u64,
+    /// Seconds a request may take until its response starts.
+    pub request_timeout_secs: u64,
+    /// Longest request target (path and query), in bytes.
+    pub max_uri_bytes: usize,
+    /// Most bytes of request headers, all together.
+    pub max_header_bytes: usize,
+    /// Requests a principal may make per minute (0: no limit), and how many at once above that rate.
+    pub rate_per_minute: u32,
+    /// Requests a principal may make at once above `rate_per_minute`.
+    pub rate_burst: u32,
+    /// Answers streamed at once, all principals together.
+    pub max_streams: usize,
+    /// On SIGTERM: seconds still accepting new requests while `/readyz` says draining (for a load
+    /// balancer to notice), then seconds in-flight requests and streams get to finish.
+    pub shutdown_delay_secs: u64,
+    /// Seconds in-flight requests and streams get to finish after the server stops accepting.
+    pub shutdown_grace_secs: u64,
 }
 
 impl ServerConfig {
@@ -434,6 +484,14 @@ pub struct IngestConfig {
     pub chunk_overlap_chars: usize,
     /// Index writer memory, in MiB.
     pub writer_memory_mib: usize,
+    /// Largest file ingested, in MiB; a larger one is reported and not read.
+    pub max_file_mib: u64,
+    /// Most pages of a PDF.
+    pub max_pages: usize,
+    /// Most MiB a DOCX may unpack to (zip bombs).
+    pub max_unpacked_mib: u64,
+    /// Deepest nesting of HTML elements read.
+    pub max_html_depth: usize,
 }
 
 impl Default for Config {
@@ -546,6 +604,15 @@ impl Config {
         self.auth.validate()?;
         if self.server.max_body_bytes < 1024 {
             return Err(Error::invalid("server.max_body_bytes", "must be at least 1024"));
+        }
+        if self.server.max_connections == 0 || self.server.max_streams == 0 {
+            return Err(Error::invalid("server.max_connections", "max_connections and max_streams must be at least 1"));
+        }
+        if self.server.header_timeout_secs == 0 || self.server.body_timeout_secs == 0 || self.server.request_timeout_secs == 0 {
+            return Err(Error::invalid("server.header_timeout_secs", "header, body and request timeouts must be at least 1 second"));
+        }
+        if self.server.max_uri_bytes < 256 || self.server.max_header_bytes < 1024 {
+            return Err(Error::invalid("server.max_header_bytes", "max_uri_bytes must be at least 256 and max_header_bytes at least 1024"));
         }
         Ok(())
     }

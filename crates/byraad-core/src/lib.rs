@@ -24,4 +24,8 @@ pub use access::{ANONYMOUS, Clearance, Principal};
 pub use chat::{AnswerMode, ChatRequest, ChatResponse, ChatRole, Citation, Message};
 pub use document::{Access, Chunk, Document, DocumentMeta, Kind, Section, Span};
 pub use error::{Error, Result};
-pub use search::{DEFAULT_LIMIT, Filters, Hit, Mode, SearchRequest, SearchResponse};
+pub use search::{DEFAULT_LIMIT, Filters, Hit, Mode, SearchRequest, SearchResponse, has_control};
+
+/// Years a date in a request may name: a council's archive and its deadlines lie well inside;
+/// beyond them date arithmetic overflows.
+pub const SANE_YEARS: std::ops::RangeInclusive<i32> = 1900..=2199;

@@ -110,11 +110,22 @@ impl Filters {
     }
 }
 
+/// Whether `text` holds control characters other than tabs and line breaks (NUL, escape
+/// sequences): never part of a question, and harmful in logs and terminals.
+pub fn has_control(text: &str) -> bool {
+    text.chars().any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+}
+
 fn parse_date(field: &str, value: Option<&str>) -> Result<Option<NaiveDate>> {
     value
         .map(|v| {
-            NaiveDate::parse_from_str(v, "%Y-%m-%d")
-                .map_err(|_| Error::invalid(field, format!("{v:?} is not a date, expected YYYY-MM-DD")))
+            let date = NaiveDate::parse_from_str(v, "%Y-%m-%d")
+                .map_err(|_| Error::invalid(field, format!("{v:?} is not a date, expected YYYY-MM-DD")))?;
+            if !crate::SANE_YEARS.contains(&chrono::Datelike::year(&date)) {
+                let (first, last) = (crate::SANE_YEARS.start(), crate::SANE_YEARS.end());
+                return Err(Error::invalid(field, format!("{v:?} is outside the years {first} to {last}")));
+            }
+            Ok(date)
         })
         .transpose()
 }
@@ -129,6 +140,9 @@ impl SearchRequest {
     pub fn validate(&self, max_limit: usize) -> Result<()> {
         if self.query.trim().is_empty() {
             return Err(Error::invalid("query", "must not be empty"));
+        }
+        if has_control(&self.query) {
+            return Err(Error::invalid("query", "holds control characters"));
         }
         if self.query.chars().count() > MAX_QUERY_CHARS {
             return Err(Error::invalid("query", format!("is longer than {MAX_QUERY_CHARS} characters")));

@@ -33,7 +33,7 @@ pub struct FileFailure {
 /// What one ingest did.
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct IngestReport {
-    /// Files in the corpus.
+    /// Files (and other paths: links, FIFOs) in the corpus.
     pub files: usize,
     /// Files parsed and (re)indexed.
     pub changed: usize,
@@ -95,7 +95,12 @@ impl LexicalIndex {
         mut progress: impl FnMut(IngestEvent<'_>),
     ) -> Result<IngestReport> {
         let started = Instant::now();
-        let mut report = IngestReport { files: corpus.files().len(), ..Default::default() };
+        let mut report = IngestReport { files: corpus.files().len() + corpus.skipped().len(), ..Default::default() };
+        for skipped in corpus.skipped() {
+            let reason = skipped.reason.clone();
+            tracing::warn!(path = %skipped.path.display(), %reason, "path not ingested");
+            report.failures.push(FileFailure { path: skipped.path.clone(), reason });
+        }
         let indexed = self.fingerprints()?;
         let mut known = indexed.clone();
         if let Some(dense) = dense {
@@ -116,7 +121,7 @@ impl LexicalIndex {
         let mut seen = BTreeSet::new();
         for file in corpus.files() {
             seen.insert(file.rel.clone());
-            let bytes = match file.read() {
+            let bytes = match corpus.read(file) {
                 Ok(b) => b,
                 Err(e) => {
                     let reason = e.to_string();

@@ -90,6 +90,30 @@ impl LexicalIndex {
         &self.dir
     }
 
+    /// Copies the index's last commit into `to` while holding the writer lock, so no ingest
+    /// commits or merges meanwhile (one that tries fails with "locked" and can be run again);
+    /// readers, a serving process among them, go on. Returns the files copied.
+    pub fn backup_to(&self, to: &Path, also: impl FnOnce() -> std::io::Result<()>) -> Result<Vec<PathBuf>> {
+        let _lock = self.index.writer_with_num_threads::<TantivyDocument>(1, 15_000_000)?;
+        std::fs::create_dir_all(to).map_err(|source| Error::DataDir { path: to.to_path_buf(), source })?;
+        let mut copied = Vec::new();
+        let entries = std::fs::read_dir(&self.dir).map_err(|source| Error::DataDir { path: self.dir.clone(), source })?;
+        for entry in entries {
+            let entry = entry.map_err(|source| Error::DataDir { path: self.dir.clone(), source })?;
+            let name = entry.file_name();
+            // Lock files belong to the processes holding them.
+            if name.to_string_lossy().ends_with(".lock") || !entry.path().is_file() {
+                continue;
+            }
+            let target = to.join(&name);
+            std::fs::copy(entry.path(), &target).map_err(|source| Error::DataDir { path: entry.path(), source })?;
+            copied.push(target);
+        }
+        // What must not change while the index cannot (the vectors) is copied under the lock too.
+        also().map_err(|source| Error::DataDir { path: to.to_path_buf(), source })?;
+        Ok(copied)
+    }
+
     /// Counts of the documents and chunks of the last commit that `clearance` may read.
     pub fn stats(&self, clearance: &byraad_core::Clearance) -> Result<Stats> {
         let searcher = self.reader.searcher();

@@ -37,6 +37,16 @@ pub enum Error {
         /// Its extension.
         extension: String,
     },
+    /// The file is larger than the ingest allows.
+    #[error("{path} is {} MiB, more than ingest.max_file_mib = {} MiB", size.div_ceil(1 << 20), max >> 20)]
+    TooLarge {
+        /// The file.
+        path: PathBuf,
+        /// Its size in bytes.
+        size: u64,
+        /// The limit in bytes.
+        max: u64,
+    },
     /// A domain value was invalid.
     #[error(transparent)]
     Domain(#[from] byraad_core::Error),

@@ -1,5 +1,6 @@
 //! Turns a file of a supported format into raw text: lines separated by `\n`, pages by `\f`.
 
+use std::io::Read;
 use std::path::Path;
 use std::process::Command;
 
@@ -37,16 +38,51 @@ impl Format {
     }
 }
 
+/// Bounds on what one file may cost to read: a file beyond them is reported, never read whole.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest file read, in bytes.
+    pub max_file_bytes: u64,
+    /// Most pages of a PDF.
+    pub max_pages: usize,
+    /// Most bytes a DOCX (a zip archive) may unpack to, all its entries together.
+    pub max_unpacked_bytes: u64,
+    /// Deepest nesting of HTML elements.
+    pub max_html_depth: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self { max_file_bytes: 64 << 20, max_pages: 2000, max_unpacked_bytes: 256 << 20, max_html_depth: 256 }
+    }
+}
+
+/// Refuses HTML nested deeper than the limits allow.
+pub fn check_html_depth(path: &Path, html: &str, limits: &Limits) -> Result<()> {
+    let depth = html_depth(html);
+    if depth > limits.max_html_depth {
+        let message = format!("HTML nested {depth} elements deep, deeper than ingest.max_html_depth = {}", limits.max_html_depth);
+        return Err(Error::Extract { path: path.to_path_buf(), message });
+    }
+    Ok(())
+}
+
 /// Extracts the raw text of `bytes`, read from `path`, in `format`.
-pub fn extract(path: &Path, bytes: &[u8], format: Format) -> Result<String> {
+pub fn extract(path: &Path, bytes: &[u8], format: Format, limits: &Limits) -> Result<String> {
     let err = |message: String| Error::Extract { path: path.to_path_buf(), message };
-    let utf8 = || std::str::from_utf8(bytes).map_err(|e| err(format!("not UTF-8: {e}")));
+    if bytes.is_empty() {
+        return Err(err("the file is empty".into()));
+    }
     let text = match format {
-        Format::Text => text_pages(utf8()?),
-        Format::Markdown => utf8()?.to_string(),
-        Format::Html => html_text(utf8()?),
-        Format::Pdf => pdf_text(path).map_err(err)?,
-        Format::Docx => docx_text(bytes).map_err(err)?,
+        Format::Text => text_pages(&decode(bytes)),
+        Format::Markdown => decode(bytes).into_owned(),
+        Format::Html => {
+            let html = decode(bytes);
+            check_html_depth(path, &html, limits)?;
+            html_text(&html)
+        }
+        Format::Pdf => pdf_text(path, limits.max_pages).map_err(err)?,
+        Format::Docx => docx_text(bytes, limits.max_unpacked_bytes).map_err(err)?,
     };
     if text.trim().is_empty() {
         return Err(err("no text found (a scanned PDF without a text layer?)".into()));
@@ -80,23 +116,59 @@ fn is_page_marker(line: &str) -> bool {
     line.starts_with(' ') && !line.starts_with("  ") && !line.trim().is_empty()
 }
 
-fn pdf_text(path: &Path) -> std::result::Result<String, String> {
+/// Text as UTF-8 or, when it is not (older exports), as Windows-1252, the superset of Latin-1
+/// that Danish text was written in before UTF-8.
+fn decode(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => std::borrow::Cow::Borrowed(text),
+        Err(_) => encoding_rs::WINDOWS_1252.decode_without_bom_handling(bytes).0,
+    }
+}
+
+fn pdf_text(path: &Path, max_pages: usize) -> std::result::Result<String, String> {
+    // One page more than allowed is read, to tell a document at the limit from one beyond it.
     let output = Command::new("pdftotext")
-        .args(["-enc", "UTF-8", "-eol", "unix"])
+        .args(["-enc", "UTF-8", "-eol", "unix", "-l"])
+        .arg((max_pages + 1).to_string())
         .arg(path)
         .arg("-")
         .output()
         .map_err(|e| format!("cannot run pdftotext (install poppler-utils): {e}"))?;
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr);
-        return Err(format!("pdftotext failed: {}", stderr.trim()));
+        let mut reasons: Vec<&str> = stderr.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+        reasons.dedup();
+        return Err(format!("not a readable PDF (pdftotext: {})", reasons.join("; ")));
     }
     let text = String::from_utf8(output.stdout).map_err(|e| format!("pdftotext wrote invalid UTF-8: {e}"))?;
     // pdftotext ends every page with a form feed; the last one starts no page.
+    if text.matches('\u{c}').count() > max_pages {
+        return Err(format!("more than ingest.max_pages = {max_pages} pages"));
+    }
     Ok(text.trim_end_matches(['\u{c}', '\n']).to_string())
 }
 
-fn docx_text(bytes: &[u8]) -> std::result::Result<String, String> {
+/// Checks that the archive unpacks to at most `max` bytes, by unpacking it into nothing: the
+/// sizes an archive declares may lie (a zip bomb), the bytes it inflates to do not.
+fn check_unpacked_size(bytes: &[u8], max: u64) -> std::result::Result<(), String> {
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(|e| format!("not a readable .docx: {e}"))?;
+    let mut total = 0u64;
+    for i in 0..archive.len() {
+        let entry = archive.by_index(i).map_err(|e| format!("not a readable .docx: {e}"))?;
+        let left = max.saturating_sub(total);
+        let read = std::io::copy(&mut entry.take(left + 1), &mut std::io::sink()).map_err(|e| format!("not a readable .docx: {e}"))?;
+        total += read;
+        if total > max {
+            return Err(format!(
+                "unpacks to more than ingest.max_unpacked_mib = {} MiB (a zip bomb?)",
+                max >> 20
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn docx_text(bytes: &[u8], max_unpacked: u64) -> std::result::Result<String, String> {
     use docx_rs::{DocumentChild, ParagraphChild, RunChild, TableCellContent, TableChild, TableRowChild};
 
     fn paragraph(p: &docx_rs::Paragraph, out: &mut String) {
@@ -115,6 +187,7 @@ fn docx_text(bytes: &[u8]) -> std::result::Result<String, String> {
         out.push('\n');
     }
 
+    check_unpacked_size(bytes, max_unpacked)?;
     let docx = docx_rs::read_docx(bytes).map_err(|e| format!("not a readable .docx: {e}"))?;
     let mut out = String::new();
     for child in &docx.document.children {
@@ -199,34 +272,95 @@ fn squash(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// The text of an element, with a line break at each block boundary.
+/// The text of an element, with a line break at each block boundary. The walk keeps its own
+/// stack: input depth never becomes recursion depth.
 fn block_text(el: ElementRef<'_>) -> String {
-    fn walk(node: ego_tree::NodeRef<'_, Node>, out: &mut String) {
+    enum Step<'a> {
+        Enter(ego_tree::NodeRef<'a, Node>),
+        Leave,
+    }
+    let mut out = String::new();
+    let mut stack = vec![Step::Enter(*el)];
+    while let Some(step) = stack.pop() {
+        let node = match step {
+            Step::Leave => {
+                if !out.ends_with('\n') {
+                    out.push('\n');
+                }
+                continue;
+            }
+            Step::Enter(node) => node,
+        };
         match node.value() {
             Node::Text(t) => out.push_str(t),
             Node::Element(e) => {
                 let name = e.name();
                 if SKIPPED.contains(&name) {
-                    return;
+                    continue;
                 }
                 let block = BLOCKS.contains(&name);
-                if block && !out.ends_with('\n') {
-                    out.push('\n');
+                if block {
+                    if !out.ends_with('\n') {
+                        out.push('\n');
+                    }
+                    stack.push(Step::Leave);
                 }
-                for child in node.children() {
-                    walk(child, out);
-                }
-                if block && !out.ends_with('\n') {
-                    out.push('\n');
-                }
+                let children: Vec<_> = node.children().collect();
+                stack.extend(children.into_iter().rev().map(Step::Enter));
             }
             _ => {}
         }
     }
-    let mut out = String::new();
-    walk(*el, &mut out);
     // Source formatting inside blocks is not text: keep one line per block.
     out.split('\n').map(squash).filter(|l| !l.is_empty()).collect::<Vec<_>>().join("\n")
+}
+
+/// Elements that never hold content, so never deepen the nesting.
+const VOID: &[&str] = &[
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr",
+];
+
+/// How deep the elements of `html` nest, by a linear scan of its tags (before any parsing, whose
+/// tree building slows down sharply on deep nesting). Comments and the raw text of scripts and
+/// styles are passed over; unclosed `<p>`, `<li>` and the like count as open, so the figure is an
+/// upper bound for well-formed pages of ordinary depth.
+pub fn html_depth(html: &str) -> usize {
+    let bytes = html.as_bytes();
+    let (mut depth, mut deepest, mut i) = (0usize, 0usize, 0usize);
+    let find = |from: usize, needle: &str| html.get(from..).and_then(|rest| rest.find(needle)).map(|k| from + k);
+    while let Some(lt) = find(i, "<") {
+        let rest = &html[lt + 1..];
+        if rest.starts_with("!--") {
+            i = find(lt + 4, "-->").map_or(bytes.len(), |k| k + 3);
+            continue;
+        }
+        let closing = rest.starts_with('/');
+        let name: String = rest
+            .trim_start_matches('/')
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '-')
+            .map(|c| c.to_ascii_lowercase())
+            .collect();
+        let end = find(lt + 1, ">").map_or(bytes.len(), |k| k + 1);
+        if name.is_empty() || rest.starts_with('!') || rest.starts_with('?') {
+            i = end;
+            continue;
+        }
+        let self_closing = html[lt..end].ends_with("/>");
+        if closing {
+            depth = depth.saturating_sub(1);
+        } else if !VOID.contains(&name.as_str()) && !self_closing {
+            depth += 1;
+            deepest = deepest.max(depth);
+            if matches!(name.as_str(), "script" | "style" | "textarea" | "title") {
+                // Raw text up to the closing tag, which the next round reads.
+                i = find(end, &format!("</{name}")).or_else(|| find(end, &format!("</{}", name.to_uppercase()))).unwrap_or(bytes.len());
+                continue;
+            }
+        }
+        i = end;
+    }
+    deepest
 }
 
 #[cfg(test)]
@@ -275,10 +409,49 @@ mod tests {
             .build()
             .pack(&mut bytes)
             .unwrap();
-        let text = extract(Path::new("r.docx"), bytes.get_ref(), Format::Docx).unwrap();
+        let text = extract(Path::new("r.docx"), bytes.get_ref(), Format::Docx, &Limits::default()).unwrap();
         assert_eq!(text, "Punkt 1: Godkendelse af dagsorden\nUdvalget godkendte dagsordenen.\nSkolebyggeri\n12,5 mio. kr.\n");
-        let err = extract(Path::new("r.docx"), b"PK not a zip", Format::Docx).unwrap_err().to_string();
+        let err = extract(Path::new("r.docx"), b"PK not a zip", Format::Docx, &Limits::default()).unwrap_err().to_string();
         assert!(err.contains("r.docx") && err.contains("docx"), "{err}");
+    }
+
+    #[test]
+    fn deep_html_is_measured_without_parsing_and_walked_without_recursion() {
+        let deep = format!("<html><body>{}tekst{}</body></html>", "<div>".repeat(100_000), "</div>".repeat(100_000));
+        assert_eq!(html_depth(&deep), 100_002);
+        let err = extract(Path::new("d.html"), deep.as_bytes(), Format::Html, &Limits::default()).unwrap_err().to_string();
+        assert!(err.contains("d.html") && err.contains("max_html_depth"), "{err}");
+        // Within the limit, a deep page is still read (by the iterative walk).
+        let limits = Limits { max_html_depth: 3000, ..Limits::default() };
+        let html = format!("<html><body>{}dybt{}<script>{}</script></body></html>", "<div>".repeat(2500), "</div>".repeat(2500), "<div>".repeat(5000));
+        assert_eq!(extract(Path::new("d.html"), html.as_bytes(), Format::Html, &limits).unwrap(), "dybt");
+        let page = "<!DOCTYPE html><html><head><meta charset=utf-8><!-- <div><div> --></head><body><p>a<br><img src=x/><p>b</body></html>";
+        assert_eq!(html_depth(page), 4);
+    }
+
+    #[test]
+    fn latin1_text_is_read() {
+        let text = extract(Path::new("l.txt"), b"K\xf8benhavns Kommunes \xe6ldre\x96pleje", Format::Text, &Limits::default()).unwrap();
+        assert_eq!(text, "Københavns Kommunes ældre–pleje");
+    }
+
+    #[test]
+    fn a_docx_unpacking_beyond_the_limit_is_refused_without_unpacking_it() {
+        use std::io::Write;
+        let mut bytes = std::io::Cursor::new(Vec::new());
+        {
+            let mut zip = zip::ZipWriter::new(&mut bytes);
+            zip.start_file("word/document.xml", zip::write::SimpleFileOptions::default()).unwrap();
+            let zeros = vec![b' '; 1 << 20];
+            for _ in 0..64 {
+                zip.write_all(&zeros).unwrap();
+            }
+            zip.finish().unwrap();
+        }
+        assert!(bytes.get_ref().len() < 1 << 20, "64 MiB of spaces deflate to {} bytes", bytes.get_ref().len());
+        let limits = Limits { max_unpacked_bytes: 16 << 20, ..Limits::default() };
+        let err = extract(Path::new("bomb.docx"), bytes.get_ref(), Format::Docx, &limits).unwrap_err().to_string();
+        assert!(err.contains("bomb.docx") && err.contains("max_unpacked_mib"), "{err}");
     }
 
     #[test]

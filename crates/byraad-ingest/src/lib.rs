@@ -28,7 +28,7 @@ use sha2::{Digest, Sha256};
 
 pub use chunk::{ChunkSizes, Chunker};
 pub use error::{Error, Result};
-pub use extract::Format;
+pub use extract::{Format, Limits};
 pub use manifest::{Entry, Manifest};
 
 /// Bumped whenever parsing changes what a file yields, so that re-ingest redoes every file.
@@ -48,6 +48,36 @@ impl SourceFile {
     pub fn read(&self) -> Result<Vec<u8>> {
         std::fs::read(&self.path).map_err(|source| Error::Io { path: self.path.clone(), source })
     }
+
+    /// The file's bytes when there are at most `max` of them; a larger file is refused before
+    /// any of it is read.
+    pub fn read_at_most(&self, max: u64) -> Result<Vec<u8>> {
+        use std::io::Read;
+        let io = |source| Error::Io { path: self.path.clone(), source };
+        let file = std::fs::File::open(&self.path).map_err(io)?;
+        let too_large = |size: u64| Error::TooLarge { path: self.path.clone(), size, max };
+        let size = file.metadata().map_err(io)?.len();
+        if size > max {
+            return Err(too_large(size));
+        }
+        let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+        // The file may grow between the check and the read.
+        file.take(max + 1).read_to_end(&mut bytes).map_err(io)?;
+        if bytes.len() as u64 > max {
+            return Err(too_large(bytes.len() as u64));
+        }
+        Ok(bytes)
+    }
+}
+
+/// A path under the corpus that is not ingested, and why (an unreadable directory, a symbolic
+/// link, a FIFO).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skipped {
+    /// The path.
+    pub path: PathBuf,
+    /// Why it is not ingested.
+    pub reason: String,
 }
 
 /// A corpus directory: its manifest and the files to ingest.
@@ -56,11 +86,15 @@ pub struct Corpus {
     root: PathBuf,
     manifest: Manifest,
     files: Vec<SourceFile>,
+    skipped: Vec<Skipped>,
+    limits: Limits,
 }
 
 impl Corpus {
     /// Reads the manifest and lists the files under `root` (sorted; hidden files, the manifest
-    /// and the manifest's `exclude` list skipped).
+    /// and the manifest's `exclude` list skipped). What cannot be listed (an unreadable
+    /// directory) and what is not a regular file (symbolic links are not followed: they may lead
+    /// out of the corpus) is kept in [`Corpus::skipped`]; it stops nothing else.
     pub fn open(root: &Path) -> Result<Self> {
         if !root.is_dir() {
             return Err(Error::Io {
@@ -69,23 +103,63 @@ impl Corpus {
             });
         }
         let manifest = Manifest::load(root)?;
-        let mut files = Vec::new();
+        let (mut files, mut skipped) = (Vec::new(), Vec::new());
         for entry in walkdir::WalkDir::new(root).sort_by_file_name() {
-            let entry = entry.map_err(|e| Error::Io {
-                path: e.path().map_or_else(|| root.to_path_buf(), Path::to_path_buf),
-                source: e.into_io_error().unwrap_or_else(|| std::io::Error::other("directory loop")),
-            })?;
-            if !entry.file_type().is_file() {
-                continue;
-            }
+            let entry = match entry {
+                Ok(entry) => entry,
+                Err(e) => {
+                    let path = e.path().map_or_else(|| root.to_path_buf(), Path::to_path_buf);
+                    let reason = match e.io_error() {
+                        Some(io) => format!("cannot read: {io}"),
+                        None => "directory loop".to_string(),
+                    };
+                    skipped.push(Skipped { path, reason });
+                    continue;
+                }
+            };
             let rel = entry.path().strip_prefix(root).unwrap_or(entry.path());
             let rel: String = rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
+            if rel.is_empty() || entry.file_type().is_dir() {
+                continue;
+            }
             if rel == manifest::MANIFEST_FILE || rel.split('/').any(|c| c.starts_with('.')) || manifest.excludes(&rel) {
+                continue;
+            }
+            let ty = entry.file_type();
+            if !ty.is_file() {
+                let reason = if ty.is_symlink() {
+                    "a symbolic link, not followed (copy the file into the corpus)"
+                } else {
+                    "not a regular file (a FIFO, socket or device)"
+                };
+                skipped.push(Skipped { path: entry.path().to_path_buf(), reason: reason.to_string() });
                 continue;
             }
             files.push(SourceFile { rel, path: entry.path().to_path_buf() });
         }
-        Ok(Self { root: root.to_path_buf(), manifest, files })
+        Ok(Self { root: root.to_path_buf(), manifest, files, skipped, limits: Limits::default() })
+    }
+
+    /// The same corpus read within `limits`.
+    #[must_use]
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// The limits files are read within.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// Paths under the root that are not ingested, and why.
+    pub fn skipped(&self) -> &[Skipped] {
+        &self.skipped
+    }
+
+    /// `file`'s bytes, refused when the file is larger than the limits allow.
+    pub fn read(&self, file: &SourceFile) -> Result<Vec<u8>> {
+        file.read_at_most(self.limits.max_file_bytes)
     }
 
     /// The corpus root.
@@ -131,10 +205,14 @@ impl Corpus {
                 Some((d, len)) => (Some(d), &bytes[len..]),
                 None => (None, bytes),
             },
-            (Format::Html, Some(t)) => (declared::html_meta(t), bytes),
+            (Format::Html, Some(t)) => {
+                // Too deep a page is refused before any parser sees it.
+                extract::check_html_depth(&file.path, t, &self.limits)?;
+                (declared::html_meta(t), bytes)
+            }
             _ => (None, bytes),
         };
-        let raw = extract::extract(&file.path, bytes, format)?;
+        let raw = extract::extract(&file.path, bytes, format, &self.limits)?;
         let norm = normalize::normalize(&raw);
         let mut base = detect_meta(file, self.manifest.get(&file.rel), &norm.text);
         if let Some(d) = &declared {

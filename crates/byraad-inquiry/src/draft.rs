@@ -69,6 +69,11 @@ impl DraftRequest {
                 return Err(Invalid { field, message: format!("must hold 1 to {MAX_NAME_CHARS} characters") });
             }
         }
+        for (field, value) in [("member", &self.member), ("party", &self.party), ("text", &self.text)] {
+            if byraad_core::has_control(value) {
+                return Err(Invalid { field, message: "holds control characters".into() });
+            }
+        }
         if self.text.trim().is_empty() || self.text.chars().count() > MAX_TEXT_CHARS {
             return Err(Invalid { field: "text", message: format!("must hold 1 to {MAX_TEXT_CHARS} characters") });
         }
@@ -77,10 +82,13 @@ impl DraftRequest {
         {
             return Err(Invalid { field: "addressee", message: format!("must hold 1 to {MAX_NAME_CHARS} characters") });
         }
-        match &self.date {
-            None => Ok(today),
-            Some(d) => NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d").map_err(|_| Invalid { field: "date", message: format!("{d:?} is not a date YYYY-MM-DD") }),
+        let Some(d) = &self.date else { return Ok(today) };
+        let date = NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d").map_err(|_| Invalid { field: "date", message: format!("{d:?} is not a date YYYY-MM-DD") })?;
+        if !byraad_core::SANE_YEARS.contains(&chrono::Datelike::year(&date)) {
+            let (first, last) = (byraad_core::SANE_YEARS.start(), byraad_core::SANE_YEARS.end());
+            return Err(Invalid { field: "date", message: format!("{d:?} is outside the years {first} to {last}") });
         }
+        Ok(date)
     }
 }
 
@@ -587,6 +595,10 @@ mod tests {
         assert_eq!(ok.validate(today), Ok(today));
         let bad = DraftRequest { date: Some("19-12-2025".into()), ..ok.clone() };
         assert_eq!(bad.validate(today).unwrap_err().field, "date");
+        for far in ["+262142-12-31", "99999-01-01", "-0001-01-01", "1899-12-31", "2200-01-01"] {
+            let bad = DraftRequest { date: Some(far.into()), ..ok.clone() };
+            assert_eq!(bad.validate(today).unwrap_err().field, "date", "{far}");
+        }
         let bad = DraftRequest { text: " ".into(), ..ok.clone() };
         assert_eq!(bad.validate(today).unwrap_err().field, "text");
         let bad = DraftRequest { party: String::new(), ..ok };

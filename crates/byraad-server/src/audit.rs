@@ -4,8 +4,13 @@
 //!
 //! Every line is appended with its own open-append-close, so a rotated, moved or deleted file
 //! is simply started again, and a failure is seen by the request that caused it: the API answers
-//! 500 rather than an unaudited answer, and `/healthz` reports the log as failing until a write
-//! succeeds again.
+//! 503 rather than an unaudited answer, and `/healthz` reports the log as failing until a write
+//! succeeds again. With `audit.fsync` (the default) each line is on disk before the response is
+//! sent.
+//!
+//! The log is a hash chain: each entry carries `prev`, the SHA-256 of the line before it (across
+//! the daily files), so [`verify`] finds any line changed, removed or inserted after the first.
+//! Files older than `audit.retention_days` are deleted when a new day's file starts.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -41,9 +46,13 @@ pub struct AuditEntry {
     /// The answer's text, when `audit.answers` is set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub answer: Option<String>,
-    /// "done" for the entry a streamed answer writes when it ends.
+    /// For the entry a streamed answer writes when it ends: "done", "aborted" (the client left;
+    /// `cited` holds only the citations sent) or "failed".
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stream: Option<String>,
+    /// SHA-256 (hex) of the line before this one in the log; absent on the first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prev: Option<String>,
 }
 
 /// What a handler tells the audit log about its response (a response extension).
@@ -87,20 +96,41 @@ fn push_unique<'a>(list: &mut Vec<String>, ids: impl IntoIterator<Item = &'a str
     }
 }
 
-/// The log's directory and settings, and whether its last write failed.
+/// The log's directory and settings, and where its chain stands.
 #[derive(Debug)]
 pub struct AuditLog {
     dir: PathBuf,
     query: AuditQuery,
     answers: bool,
-    /// Serialises appends; holds the last write's error, if it failed.
-    state: Mutex<Option<String>>,
+    fsync: bool,
+    retention_days: u32,
+    /// Serialises appends.
+    state: Mutex<Chain>,
+}
+
+#[derive(Debug, Default)]
+struct Chain {
+    /// The last write's error, if it failed.
+    error: Option<String>,
+    /// The hash of the last line; `None` until read from the files.
+    last: Option<Option<String>>,
+    /// The day of the last write (retention runs when it changes).
+    day: Option<NaiveDate>,
 }
 
 impl AuditLog {
-    /// A log in `dir` (created on the first write).
+    /// A log in `dir` (created on the first write), each line synced to disk, kept forever.
     pub fn new(dir: PathBuf, query: AuditQuery, answers: bool) -> Self {
-        Self { dir, query, answers, state: Mutex::new(None) }
+        Self { dir, query, answers, fsync: true, retention_days: 0, state: Mutex::new(Chain::default()) }
+    }
+
+    /// The same log, syncing each line (`fsync`) or not, keeping `retention_days` of files (0:
+    /// all).
+    #[must_use]
+    pub fn with_durability(mut self, fsync: bool, retention_days: u32) -> Self {
+        self.fsync = fsync;
+        self.retention_days = retention_days;
+        self
     }
 
     /// Where the daily files are.
@@ -130,18 +160,37 @@ impl AuditLog {
             latency_ms,
             answer: info.answer.filter(|_| self.answers),
             stream: None,
+            prev: None,
         }
     }
 
-    /// Appends `entry` to its day's file.
+    /// Appends `entry` to its day's file, chained to the line before it, on disk (with
+    /// `fsync`) before this returns.
     pub fn write(&self, entry: &AuditEntry) -> Result<(), String> {
-        let mut line = serde_json::to_string(entry).map_err(|e| e.to_string())?;
-        line.push('\n');
         let mut state = self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let result = self.append(entry.time.date_naive(), line.as_bytes());
-        *state = result.as_ref().err().cloned();
-        if let Err(e) = &result {
-            tracing::error!(error = %e, "audit log write failed; the request is refused");
+        let day = entry.time.date_naive();
+        if state.day != Some(day) {
+            self.prune(day);
+            state.day = Some(day);
+        }
+        if state.last.is_none() {
+            state.last = Some(last_line_hash(&self.dir).map_err(|e| format!("audit log {}: {e}", self.dir.display()))?);
+        }
+        let mut entry = entry.clone();
+        entry.prev = state.last.clone().flatten();
+        let line = serde_json::to_string(&entry).map_err(|e| e.to_string())?;
+        let result = self.append(day, format!("{line}\n").as_bytes());
+        match &result {
+            Ok(()) => {
+                state.last = Some(Some(line_hash(&line)));
+                state.error = None;
+            }
+            Err(e) => {
+                // What reached the file is unknown: read the chain's end again next time.
+                state.last = None;
+                state.error = Some(e.clone());
+                tracing::error!(error = %e, "audit log write failed; the request is refused");
+            }
         }
         result
     }
@@ -150,7 +199,27 @@ impl AuditLog {
         let path = Self::file_of(&self.dir, day);
         std::fs::create_dir_all(&self.dir).map_err(|e| format!("audit log {}: {e}", self.dir.display()))?;
         let mut file = std::fs::OpenOptions::new().create(true).append(true).open(&path).map_err(|e| format!("audit log {}: {e}", path.display()))?;
-        file.write_all(bytes).and_then(|()| file.flush()).map_err(|e| format!("audit log {}: {e}", path.display()))
+        file.write_all(bytes).map_err(|e| format!("audit log {}: {e}", path.display()))?;
+        if self.fsync && !bytes.is_empty() {
+            file.sync_data().map_err(|e| format!("audit log {}: {e}", path.display()))?;
+        }
+        Ok(())
+    }
+
+    /// Deletes the daily files older than the retention period before `today`.
+    fn prune(&self, today: NaiveDate) {
+        if self.retention_days == 0 {
+            return;
+        }
+        let Some(oldest) = today.checked_sub_days(chrono::Days::new(u64::from(self.retention_days))) else { return };
+        for (day, path) in daily_files(&self.dir).unwrap_or_default() {
+            if day < oldest {
+                match std::fs::remove_file(&path) {
+                    Ok(()) => tracing::info!(file = %path.display(), "audit file past retention deleted"),
+                    Err(e) => tracing::warn!(file = %path.display(), error = %e, "audit file past retention not deleted"),
+                }
+            }
+        }
     }
 
     /// `None` when the log can be written; else why not. Tries the day's file (creating it), so
@@ -158,25 +227,94 @@ impl AuditLog {
     pub fn health(&self) -> Option<String> {
         let mut state = self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let probe = self.append(Utc::now().date_naive(), b"");
-        *state = probe.err();
-        state.clone()
+        state.error = probe.err();
+        state.error.clone()
     }
+}
+
+/// SHA-256 (hex) of a line, without its newline.
+fn line_hash(line: &str) -> String {
+    hex::encode(Sha256::digest(line.as_bytes()))
+}
+
+/// The daily files in `dir`, oldest first.
+fn daily_files(dir: &Path) -> std::io::Result<Vec<(NaiveDate, PathBuf)>> {
+    let mut files = Vec::new();
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(files),
+        Err(e) => return Err(e),
+    };
+    for entry in entries {
+        let path = entry?.path();
+        let day = path.file_name().and_then(|n| n.to_str()).and_then(|n| n.strip_prefix("audit-")?.strip_suffix(".jsonl")).and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
+        if let Some(day) = day {
+            files.push((day, path));
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+/// The hash of the log's last line, `None` when it has none.
+fn last_line_hash(dir: &Path) -> std::io::Result<Option<String>> {
+    for (_, path) in daily_files(dir)?.into_iter().rev() {
+        let text = std::fs::read_to_string(&path)?;
+        if let Some(line) = text.lines().rev().find(|l| !l.trim().is_empty()) {
+            return Ok(Some(line_hash(line)));
+        }
+    }
+    Ok(None)
+}
+
+/// What [`verify`] found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Verification {
+    /// Entries read.
+    pub entries: usize,
+    /// Entries before the chain's first link (written before the log was chained).
+    pub unchained: usize,
+    /// Each break: the file and line, and what is wrong.
+    pub breaks: Vec<String>,
+    /// The hash of the last line: record it to detect a later truncation.
+    pub head: Option<String>,
+}
+
+/// Checks the hash chain of the log in `dir`: every entry's `prev` must be the hash of the line
+/// before it. The first entry after deleted (retained-away) files is taken as the chain's start.
+pub fn verify(dir: &Path) -> std::io::Result<Verification> {
+    let mut v = Verification::default();
+    let mut last: Option<String> = None;
+    let mut started = false;
+    for (_, path) in daily_files(dir)? {
+        for (i, line) in std::fs::read_to_string(&path)?.lines().enumerate() {
+            if line.trim().is_empty() {
+                continue;
+            }
+            let at = format!("{}:{}", path.display(), i + 1);
+            match serde_json::from_str::<AuditEntry>(line) {
+                Err(e) => v.breaks.push(format!("{at}: not an audit entry ({e})")),
+                Ok(e) => {
+                    v.entries += 1;
+                    match (&e.prev, started) {
+                        (None, false) => v.unchained += 1,
+                        (Some(_), false) => started = true,
+                        (prev, true) if prev.as_ref() != last.as_ref() => v.breaks.push(format!("{at}: does not follow the line before it (changed, removed or inserted)")),
+                        _ => {}
+                    }
+                }
+            }
+            last = Some(line_hash(line));
+        }
+    }
+    v.head = last;
+    Ok(v)
 }
 
 /// Entries of the log in `dir`, oldest first, that match: a principal, a first day, a document
 /// returned or cited. Lines that are not entries are reported by number and skipped.
 pub fn read_entries(dir: &Path, principal: Option<&str>, since: Option<NaiveDate>, doc: Option<&str>) -> std::io::Result<(Vec<AuditEntry>, Vec<String>)> {
-    let mut files: Vec<(NaiveDate, PathBuf)> = Vec::new();
-    for entry in std::fs::read_dir(dir)? {
-        let path = entry?.path();
-        let day = path.file_name().and_then(|n| n.to_str()).and_then(|n| n.strip_prefix("audit-")?.strip_suffix(".jsonl")).and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
-        if let Some(day) = day
-            && since.is_none_or(|s| day >= s)
-        {
-            files.push((day, path));
-        }
-    }
-    files.sort();
+    let files: Vec<(NaiveDate, PathBuf)> = daily_files(dir)?.into_iter().filter(|(day, _)| since.is_none_or(|s| *day >= s)).collect();
     let mut out = Vec::new();
     let mut bad = Vec::new();
     for (_, path) in files {
@@ -228,6 +366,43 @@ mod tests {
         let tomorrow = Utc::now().date_naive().succ_opt().unwrap();
         assert!(read_entries(log.dir(), None, Some(tomorrow), None).unwrap().0.is_empty());
         assert!(AuditLog::file_of(log.dir(), Utc::now().date_naive()).exists());
+    }
+
+    #[test]
+    fn the_chain_finds_a_changed_removed_or_inserted_line_and_continues_after_a_restart() {
+        let dir = tempfile::tempdir().unwrap();
+        let audit = dir.path().join("audit");
+        let log = AuditLog::new(audit.clone(), AuditQuery::Full, false);
+        for q in ["a", "b", "c"] {
+            log.write(&log.entry("medlem", "POST /v1/search", AuditInfo::query(q), 200, 1)).unwrap();
+        }
+        // A new process continues the chain from the file.
+        let log = AuditLog::new(audit.clone(), AuditQuery::Full, false);
+        log.write(&log.entry("medlem", "POST /v1/search", AuditInfo::query("d"), 200, 1)).unwrap();
+        let v = verify(&audit).unwrap();
+        assert_eq!((v.entries, v.unchained, v.breaks.len()), (4, 0, 0), "{:?}", v.breaks);
+        let file = AuditLog::file_of(&audit, Utc::now().date_naive());
+        let text = std::fs::read_to_string(&file).unwrap();
+        for tampered in [text.replacen("\"query\":\"b\"", "\"query\":\"x\"", 1), text.lines().enumerate().filter(|(i, _)| *i != 1).map(|(_, l)| format!("{l}\n")).collect()] {
+            std::fs::write(&file, &tampered).unwrap();
+            let v = verify(&audit).unwrap();
+            assert_eq!(v.breaks.len(), 1, "{:?}", v.breaks);
+            assert!(v.breaks[0].contains(":3:") || v.breaks[0].contains(":2:"), "{:?}", v.breaks);
+        }
+    }
+
+    #[test]
+    fn files_past_retention_are_deleted_when_a_day_starts() {
+        let dir = tempfile::tempdir().unwrap();
+        let audit = dir.path().join("audit");
+        std::fs::create_dir_all(&audit).unwrap();
+        let old = AuditLog::file_of(&audit, Utc::now().date_naive() - chrono::Days::new(40));
+        let recent = AuditLog::file_of(&audit, Utc::now().date_naive() - chrono::Days::new(3));
+        std::fs::write(&old, "").unwrap();
+        std::fs::write(&recent, "").unwrap();
+        let log = AuditLog::new(audit, AuditQuery::Full, false).with_durability(true, 30);
+        log.write(&log.entry("m", "GET /v1/models", AuditInfo::default(), 200, 1)).unwrap();
+        assert!(!old.exists() && recent.exists());
     }
 
     #[test]

@@ -24,6 +24,21 @@ pub enum ApiError {
     /// The method is not allowed on this path (405).
     #[error("method not allowed")]
     MethodNotAllowed,
+    /// The request target is longer than allowed (414).
+    #[error("the request target is longer than server.max_uri_bytes = {0} bytes")]
+    UriTooLong(usize),
+    /// The headers are larger than allowed (431).
+    #[error("the request headers are larger than server.max_header_bytes = {0} bytes")]
+    HeadersTooLarge(usize),
+    /// The body did not arrive in time (408).
+    #[error("the request body was not received within server.body_timeout_secs = {0} s")]
+    BodyTimeout(u64),
+    /// The principal made more requests than its rate allows (429, `Retry-After`).
+    #[error("too many requests; try again in {} s", .0.as_secs().max(1))]
+    RateLimited(std::time::Duration),
+    /// Too much at once on the server (503, `Retry-After`).
+    #[error("{0}")]
+    Busy(String),
     /// A part of the service is not available here (503).
     #[error("{0}")]
     Unavailable(String),
@@ -40,6 +55,11 @@ impl ApiError {
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
             ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
+            ApiError::UriTooLong(_) => (StatusCode::URI_TOO_LONG, "uri_too_long"),
+            ApiError::HeadersTooLarge(_) => (StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, "headers_too_large"),
+            ApiError::BodyTimeout(_) => (StatusCode::REQUEST_TIMEOUT, "request_timeout"),
+            ApiError::RateLimited(_) => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
+            ApiError::Busy(_) => (StatusCode::SERVICE_UNAVAILABLE, "busy"),
             ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
@@ -63,6 +83,14 @@ impl IntoResponse for ApiError {
         let (status, body) = self.status_and_body();
         if status == StatusCode::UNAUTHORIZED {
             return (status, [(axum::http::header::WWW_AUTHENTICATE, "Bearer")], Json(body)).into_response();
+        }
+        let retry_after = match &self {
+            ApiError::RateLimited(wait) => Some(wait.as_secs_f64().ceil().max(1.0) as u64),
+            ApiError::Busy(_) => Some(1),
+            _ => None,
+        };
+        if let Some(secs) = retry_after {
+            return (status, [(axum::http::header::RETRY_AFTER, secs.to_string())], Json(body)).into_response();
         }
         (status, Json(body)).into_response()
     }

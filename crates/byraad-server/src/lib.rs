@@ -17,11 +17,17 @@
 
 mod audit;
 mod auth;
+mod body;
+mod drafts;
 mod error;
+mod feedback;
+mod limits;
 mod mcp;
 mod openai;
 mod pages;
 mod routes;
+mod serve;
+mod streaming;
 
 pub use byraad_answer::{Event, Sink};
 
@@ -30,15 +36,19 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use byraad_core::config::Config;
-use byraad_core::{ChatRequest, ChatResponse, Clearance, Document, Principal, SearchRequest, SearchResponse};
+use byraad_core::{ChatRequest, ChatResponse, Clearance, Document, SearchRequest, SearchResponse};
 use tower_http::trace::TraceLayer;
 
-pub use audit::{AuditEntry, AuditInfo, AuditLog, read_entries};
+pub use audit::{AuditEntry, AuditInfo, AuditLog, Verification, read_entries, verify};
 pub use auth::{AuthError, Authenticator};
+pub use drafts::{DraftStore, PARTY_GROUP_PREFIX, party_group};
 pub use error::ApiError;
+pub use feedback::{FeedbackReply, FeedbackRequest};
 pub use openai::ChatModel;
 pub use pages::{original_url, passage_url};
+pub use limits::{RateLimits, RequestLimits};
 pub use routes::ApiDoc;
+pub use serve::{ConnectionLimits, Lifecycle, Phase, serve, serve_loading};
 
 /// What the API needs from retrieval.
 pub trait SearchService: Send + Sync + 'static {
@@ -121,60 +131,6 @@ impl InquiryService for byraad_inquiry::Drafter {
     }
 }
 
-/// Group prefix of a party: a draft by a member of party "SF" is readable by principals holding
-/// the group "parti:sf" (and by its author).
-pub const PARTY_GROUP_PREFIX: &str = "parti:";
-
-/// The group of `party`'s members.
-pub fn party_group(party: &str) -> String {
-    format!("{PARTY_GROUP_PREFIX}{}", party.trim().to_lowercase())
-}
-
-/// A kept draft and who may read it.
-struct KeptDraft {
-    id: String,
-    author: String,
-    group: String,
-    draft: byraad_inquiry::DraftResponse,
-}
-
-/// Drafts kept for their Word download, oldest dropped first. A draft belongs to its author and
-/// its author's party group; to anyone else it does not exist.
-#[derive(Default)]
-pub struct DraftStore {
-    drafts: std::sync::Mutex<std::collections::VecDeque<KeptDraft>>,
-    capacity: usize,
-    counter: std::sync::atomic::AtomicU64,
-}
-
-impl DraftStore {
-    /// A store of at most `capacity` drafts.
-    pub fn new(capacity: usize) -> Self {
-        Self { capacity, ..Self::default() }
-    }
-
-    /// Keeps `draft` by `author` for `party`; returns its id.
-    pub fn put(&self, author: &Principal, party: &str, draft: byraad_inquiry::DraftResponse) -> String {
-        use sha2::Digest;
-        let n = self.counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
-        let digest = sha2::Sha256::digest(format!("{n}:{nanos}:{}:{}:{}", std::process::id(), author.name, draft.markdown).as_bytes());
-        let id = hex::encode(&digest[..16]);
-        let mut drafts = self.drafts.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if drafts.len() >= self.capacity.max(1) {
-            drafts.pop_front();
-        }
-        drafts.push_back(KeptDraft { id: id.clone(), author: author.name.clone(), group: party_group(party), draft });
-        id
-    }
-
-    /// The draft with this id, if `reader` is its author or in its party group.
-    pub fn get(&self, id: &str, reader: &Principal) -> Option<byraad_inquiry::DraftResponse> {
-        let drafts = self.drafts.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        drafts.iter().find(|d| d.id == id && (d.author == reader.name || reader.groups.contains(&d.group))).map(|d| d.draft.clone())
-    }
-}
-
 /// Shared state of the handlers.
 #[derive(Clone)]
 pub struct AppState {
@@ -188,8 +144,10 @@ pub struct AppState {
     pub rules_limit: usize,
     /// Drafts of forespørgsler (`/v1/inquiries/draft`); absent, the endpoint answers 503.
     pub inquiries: Option<Arc<dyn InquiryService>>,
-    /// Drafts made, for their Word download.
-    pub drafts: Arc<DraftStore>,
+    /// Drafts made, for their Word download; `None` without a database (drafting answers 503).
+    pub drafts: Option<Arc<DraftStore>>,
+    /// The database of what members create; `None` without one.
+    pub store: Option<Arc<byraad_store::Store>>,
     /// Most hits a request may ask for.
     pub max_limit: usize,
     /// Largest request body.
@@ -206,6 +164,16 @@ pub struct AppState {
     pub models: Vec<ChatModel>,
     /// Browser origins allowed to call `/mcp`.
     pub mcp_origins: Vec<String>,
+    /// Loading, ready or draining (`/healthz`, `/readyz`).
+    pub lifecycle: Arc<Lifecycle>,
+    /// Requests per principal; `None`: unlimited.
+    pub rate: Option<Arc<RateLimits>>,
+    /// Answers streamed at once.
+    pub streams: Arc<tokio::sync::Semaphore>,
+    /// Bounds on each request.
+    pub request_limits: RequestLimits,
+    /// Bounds on connections.
+    pub connection_limits: ConnectionLimits,
 }
 
 impl AppState {
@@ -217,21 +185,34 @@ impl AppState {
             rules: None,
             rules_limit: config.rules.default_limit,
             inquiries: None,
-            drafts: Arc::new(DraftStore::new(config.inquiry.kept_drafts)),
+            drafts: None,
+            store: None,
             max_limit: config.search.max_limit,
             max_body_bytes: config.server.max_body_bytes,
             auth: Arc::new(Authenticator::default()),
-            audit: Arc::new(AuditLog::new(config.audit.dir_for(&config.data.dir), config.audit.query, config.audit.answers)),
+            audit: Arc::new(AuditLog::new(config.audit.dir_for(&config.data.dir), config.audit.query, config.audit.answers).with_durability(config.audit.fsync, config.audit.retention_days)),
             public_url: config.server.public_url_or_addr(),
             corpus_dir: config.corpus.dir.clone(),
             models: Vec::new(),
             mcp_origins: config.server.mcp_origins.clone(),
+            lifecycle: Arc::new(Lifecycle::new(Phase::Ready)),
+            rate: RateLimits::new(config.server.rate_per_minute, config.server.rate_burst).map(Arc::new),
+            streams: Arc::new(tokio::sync::Semaphore::new(config.server.max_streams.max(1))),
+            request_limits: RequestLimits::from_config(&config.server),
+            connection_limits: ConnectionLimits::from_config(&config.server),
         }
     }
 
     /// The same state authenticating with `auth` (by default every request is anonymous).
     pub fn with_auth(mut self, auth: Authenticator) -> Self {
         self.auth = Arc::new(auth);
+        self
+    }
+
+    /// The same state keeping drafts (at most `keep`) and feedback in `store`.
+    pub fn with_store(mut self, store: Arc<byraad_store::Store>, keep: usize) -> Self {
+        self.drafts = Some(Arc::new(DraftStore::new(store.clone(), keep)));
+        self.store = Some(store);
         self
     }
 
@@ -272,27 +253,7 @@ pub fn app(state: AppState) -> Router {
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(axum::middleware::from_fn_with_state(state.clone(), routes::guard))
         .layer(DefaultBodyLimit::max(limit))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), limits::bounds))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
-}
-
-/// Serves `state` on `listener` until Ctrl-C or SIGTERM.
-pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
-    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown()).await
-}
-
-async fn shutdown() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            s.recv().await;
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! { () = ctrl_c => {}, () = term => {} }
-    tracing::info!("shutting down");
 }

@@ -304,7 +304,8 @@ impl Tools {
                 req.clearance = clearance;
                 let (text, party) = (req.text.clone(), req.party.clone());
                 let draft = tokio::task::spawn_blocking(move || service.draft(&req, date)).await.map_err(|e| e.to_string())?.map_err(|e| e.to_string())?;
-                let id = state.drafts.put(&principal, &party, draft.clone());
+                let drafts = state.drafts.clone().ok_or("Udkast gemmes ikke på denne server (ingen database).")?;
+                let id = drafts.put(&principal, &party, &draft).await.map_err(|e| e.to_string())?;
                 let docx = format!("{base}/v1/inquiries/drafts/{id}.docx");
                 let value = json!({"id": id, "docx_url": docx, "markdown": draft.markdown, "draft": draft.draft, "addressee": draft.addressee, "warnings": draft.warnings, "related": draft.related});
                 let content = vec![ContentBlock::text(draft.markdown.clone()), ContentBlock::text(format!("Word-dokument: {docx}"))];

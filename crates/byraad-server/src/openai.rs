@@ -14,17 +14,17 @@ use std::ops::ControlFlow;
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::rejection::JsonRejection;
 use axum::extract::{Extension, State};
 use axum::http::StatusCode;
 use axum::response::sse::{self, Sse};
 use axum::response::{IntoResponse, Response};
 use byraad_core::{ChatRequest, ChatResponse, ChatRole, Citation, Message, Principal};
 use serde_json::{Value, json};
-use tokio::sync::mpsc;
 
 use crate::pages::{original_url, passage_url};
-use crate::routes::{StreamAudit, audited, blocking, chat_audit};
+use crate::body::JsonObject;
+use crate::routes::{audited, blocking, chat_audit};
+use crate::streaming::{self, Producer, StreamAudit};
 use crate::{ApiError, AppState, ChatService, Event, Sink};
 
 /// A mode of the assistant, offered as a model.
@@ -56,14 +56,17 @@ pub async fn models(State(state): State<AppState>) -> Json<Value> {
 /// stream Open WebUI's source events). Other request fields OpenAI clients send are accepted.
 #[utoipa::path(post, path = "/v1/chat/completions", tag = "openai", request_body(content = Object, description = "`{\"model\", \"messages\": [{\"role\", \"content\"}], \"stream\"}`"),
     responses((status = 200, body = Object, description = "a `chat.completion`, or `chat.completion.chunk` events when streamed"), (status = 400, body = Object, description = "OpenAI's error shape"), (status = 404, body = Object, description = "an unknown model, OpenAI's error shape")))]
-pub async fn completions(State(state): State<AppState>, Extension(principal): Extension<Principal>, body: Result<Json<Value>, JsonRejection>) -> Response {
+pub async fn completions(State(state): State<AppState>, Extension(principal): Extension<Principal>, body: Result<JsonObject<Value>, ApiError>) -> Response {
     match answer(state, principal, body).await {
         Ok(r) | Err(r) => r,
     }
 }
 
-async fn answer(state: AppState, principal: Principal, body: Result<Json<Value>, JsonRejection>) -> Result<Response, Response> {
-    let Json(body) = body.map_err(|r| error(r.status(), r.body_text(), None, "invalid_json"))?;
+async fn answer(state: AppState, principal: Principal, body: Result<JsonObject<Value>, ApiError>) -> Result<Response, Response> {
+    let JsonObject(body) = body.map_err(|e| {
+        let (status, body) = e.status_and_body();
+        error(status, body["error"]["message"].as_str().unwrap_or_default(), None, "invalid_json")
+    })?;
     let Some(body) = body.as_object() else {
         return Err(error(StatusCode::BAD_REQUEST, "the request must be a JSON object", None, "invalid_request"));
     };
@@ -94,8 +97,9 @@ async fn answer(state: AppState, principal: Principal, body: Result<Json<Value>,
     let created = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
     let reply = Reply { id, created, model: chosen.id.clone(), base: state.public_url.clone() };
     if stream {
+        let permit = streaming::permit(&state).map_err(|e| error(StatusCode::SERVICE_UNAVAILABLE, e.to_string(), None, "busy"))?;
         let audit = StreamAudit::new(state.audit.clone(), &principal.name, "POST /v1/chat/completions", question.clone());
-        return Ok(audited(crate::AuditInfo::query(question), stream_completion(chosen.service, req, reply, usage, audit)));
+        return Ok(audited(crate::AuditInfo::query(question), stream_completion(chosen.service, req, reply, usage, audit, permit)));
     }
     let service = chosen.service;
     let resp = blocking(move || Ok(service.chat(&req, &mut Discard)?)).await.map_err(|e| e.into_response())?;
@@ -201,71 +205,67 @@ impl Sink for Discard {
 
 /// Hands a streamed answer to one client as chat-completion chunks and source events.
 struct ChunkSink {
-    tx: mpsc::Sender<sse::Event>,
+    out: Producer,
     reply: Reply,
 }
 
 impl ChunkSink {
-    fn push(&self, value: &Value) -> ControlFlow<()> {
-        match self.tx.blocking_send(sse::Event::default().data(value.to_string())) {
-            Ok(()) => ControlFlow::Continue(()),
-            Err(_) => ControlFlow::Break(()),
-        }
+    fn push(&self, value: &Value, cited: Option<&str>) -> ControlFlow<()> {
+        self.out.event(data(value), cited)
     }
+}
+
+fn data(value: &Value) -> sse::Event {
+    sse::Event::default().data(value.to_string())
 }
 
 impl Sink for ChunkSink {
     fn send(&mut self, event: Event<'_>) -> ControlFlow<()> {
         match event {
-            Event::Delta(text) => self.push(&self.reply.chunk(json!({"content": text}), None)),
-            Event::Citation(c) => self.push(&self.reply.source(c)),
+            Event::Delta(text) => self.push(&self.reply.chunk(json!({"content": text}), None), None),
+            Event::Citation(c) => self.push(&self.reply.source(c), Some(&c.doc_id)),
         }
     }
 
     fn listening(&self) -> bool {
-        !self.tx.is_closed()
+        self.out.listening()
     }
 }
 
 /// The answer as chat-completion chunks: the role, Open WebUI source events and text deltas as
 /// the answer is made, the source list, the last chunk with the annotations and
 /// `finish_reason`, the usage chunk when asked for, then `[DONE]`.
-fn stream_completion(service: Arc<dyn ChatService>, req: ChatRequest, reply: Reply, usage: bool, audit: StreamAudit) -> Sse<impl futures_util::Stream<Item = Result<sse::Event, Infallible>>> {
-    let (tx, rx) = mpsc::channel::<sse::Event>(64);
+fn stream_completion(service: Arc<dyn ChatService>, req: ChatRequest, reply: Reply, usage: bool, audit: StreamAudit, permit: tokio::sync::OwnedSemaphorePermit) -> Sse<impl futures_util::Stream<Item = Result<sse::Event, Infallible>>> {
+    let (out, events) = streaming::channel(audit, permit);
     tokio::task::spawn_blocking(move || {
-        let mut sink = ChunkSink { tx, reply };
-        if sink.push(&sink.reply.chunk(json!({"role": "assistant", "content": ""}), None)).is_break() {
+        let mut sink = ChunkSink { out, reply };
+        if sink.push(&sink.reply.chunk(json!({"role": "assistant", "content": ""}), None), None).is_break() {
             return;
         }
         let resp = match service.chat(&req, &mut sink) {
             Ok(Some(resp)) => resp,
-            Ok(None) => {
-                tracing::info!("client went away; answer stopped");
-                return;
-            }
+            Ok(None) => return,
             Err(e) => {
                 let (_, body) = ApiError::from(e).status_and_body();
-                let _ = sink.push(&json!({"error": {"message": body["error"]["message"], "type": "server_error", "code": body["error"]["code"]}}));
+                sink.out.fail(data(&json!({"error": {"message": body["error"]["message"], "type": "server_error", "code": body["error"]["code"]}})));
                 return;
             }
         };
-        if audit.write(&resp).is_err() {
-            let _ = sink.push(&json!({"error": {"message": "the audit log cannot be written; the answer is withheld", "type": "server_error", "code": "unavailable"}}));
-            return;
-        }
-        let (content, annotations) = sink.reply.content(&resp);
+        let r = &sink.reply;
+        let (content, annotations) = r.content(&resp);
         let list = &content[resp.answer.len()..];
-        if !list.is_empty() && sink.push(&sink.reply.chunk(json!({"content": list}), None)).is_break() {
-            return;
+        let mut then = Vec::new();
+        if !list.is_empty() {
+            then.push(data(&r.chunk(json!({"content": list}), None)));
         }
-        let _ = sink.push(&sink.reply.chunk(json!({"annotations": annotations}), Some("stop")));
+        then.push(data(&r.chunk(json!({"annotations": annotations}), Some("stop"))));
         if usage {
-            let r = &sink.reply;
-            let _ = sink.push(&json!({"id": r.id, "object": "chat.completion.chunk", "created": r.created, "model": r.model, "choices": [], "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}}));
+            then.push(data(&json!({"id": r.id, "object": "chat.completion.chunk", "created": r.created, "model": r.model, "choices": [], "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}})));
         }
-        let _ = sink.tx.blocking_send(sse::Event::default().data("[DONE]"));
+        then.push(sse::Event::default().data("[DONE]"));
+        let refused = data(&json!({"error": {"message": "the audit log cannot be written; the answer is withheld", "type": "server_error", "code": "unavailable"}}));
+        sink.out.commit(resp, then, refused);
     });
-    let events = futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|e| (Ok(e), rx)) });
     Sse::new(events).keep_alive(sse::KeepAlive::default())
 }
 

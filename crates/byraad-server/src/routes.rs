@@ -4,7 +4,6 @@ use std::convert::Infallible;
 use std::ops::ControlFlow;
 use std::sync::Arc;
 
-use axum::extract::rejection::JsonRejection;
 use axum::extract::{Extension, MatchedPath, Path, Request, State};
 use axum::middleware::Next;
 use axum::response::sse::{self, Sse};
@@ -15,9 +14,10 @@ use byraad_core::{AnswerMode, Principal, ChatRequest, ChatResponse, ChatRole, Ci
 use serde::Serialize;
 use utoipa::{OpenApi, ToSchema};
 
-use tokio::sync::mpsc;
 
-use crate::{ApiError, AppState, AuditInfo, AuditLog, ChatService, Event, Sink};
+use crate::body::JsonObject;
+use crate::streaming::{self, Producer, StreamAudit};
+use crate::{ApiError, AppState, AuditInfo, ChatService, Event, Sink};
 
 /// The OpenAPI description of the API, served at `/openapi.json`.
 #[derive(OpenApi)]
@@ -25,8 +25,8 @@ use crate::{ApiError, AppState, AuditInfo, AuditLog, ChatService, Event, Sink};
     info(title = "byråds-GPT", description = "Search the archive of Aarhus Byråd"),
     modifiers(&BearerAuth, &McpEndpoint),
     security(("bearer" = [])),
-    paths(healthz, search, chat, rules_lookup, draft_inquiry, draft_docx, document, crate::pages::original, crate::pages::page, crate::openai::models, crate::openai::completions),
-    components(schemas(SearchRequest, SearchResponse, Hit, Span, DocumentMeta, DocumentResponse, Health, ErrorBody, ErrorDetail,
+    paths(healthz, readyz, crate::feedback::feedback, search, chat, rules_lookup, draft_inquiry, draft_docx, document, crate::pages::original, crate::pages::page, crate::openai::models, crate::openai::completions),
+    components(schemas(crate::feedback::FeedbackRequest, crate::feedback::FeedbackReply, SearchRequest, SearchResponse, Hit, Span, DocumentMeta, DocumentResponse, Health, ErrorBody, ErrorDetail,
         ChatRequest, ChatResponse, Message, ChatRole, Citation, AnswerMode, RulesResponse, byraad_rules::Provision,
         byraad_inquiry::DraftRequest, DraftReply, byraad_inquiry::Draft, byraad_inquiry::Addressee, byraad_inquiry::Related, byraad_inquiry::Warning))
 )]
@@ -71,11 +71,13 @@ impl utoipa::Modify for McpEndpoint {
 pub fn api_router() -> Router<AppState> {
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
         .route("/v1/search", post(search))
         .route("/v1/chat", post(chat))
         .route("/v1/rules/lookup", get(rules_lookup))
         .route("/v1/inquiries/draft", post(draft_inquiry))
         .route("/v1/inquiries/drafts/{file}", get(draft_docx))
+        .route("/v1/feedback", post(crate::feedback::feedback))
         .route("/v1/documents/{doc_id}", get(document))
         .route("/v1/documents/{doc_id}/original", get(crate::pages::original))
         .route("/documents/{doc_id}", get(crate::pages::page))
@@ -129,6 +131,24 @@ pub(crate) async fn guard(State(state): State<AppState>, matched: Option<Matched
             return ApiError::Unauthorized(message.into()).into_response();
         }
     };
+    if api
+        && let Some(rate) = &state.rate
+    {
+        // Anonymous requests are limited per address, the others per principal.
+        let key = if principal.name == byraad_core::ANONYMOUS {
+            let peer = req.extensions().get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip().to_string()).unwrap_or_default();
+            format!("{}@{peer}", principal.name)
+        } else {
+            principal.name.clone()
+        };
+        if let Err(wait) = rate.check(&key) {
+            tracing::warn!(%endpoint, principal = %principal.name, "rate limited");
+            let entry = state.audit.entry(&principal.name, &endpoint, AuditInfo::default(), 429, elapsed_ms(started));
+            let audit = state.audit.clone();
+            let _ = tokio::task::spawn_blocking(move || audit.write(&entry)).await;
+            return ApiError::RateLimited(wait).into_response();
+        }
+    }
     req.extensions_mut().insert(principal.clone());
     let mut resp = next.run(req).await;
     // MCP tool calls record themselves, one entry per call.
@@ -158,7 +178,8 @@ pub(crate) fn audited(info: AuditInfo, response: impl IntoResponse) -> Response 
 /// `/healthz` body.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Health {
-    /// Always "ok" when the index is open.
+    /// "ok"; "draining" after SIGTERM while requests in flight finish; "degraded" while the
+    /// audit log cannot be written.
     status: &'static str,
     /// Documents indexed.
     documents: u64,
@@ -225,8 +246,9 @@ async fn healthz(State(state): State<AppState>, Extension(principal): Extension<
     let audit = state.audit.clone();
     let audit_error = blocking(move || Ok(audit.health())).await?;
     let healthy = audit_error.is_none();
+    let phase = state.lifecycle.phase();
     let body = Health {
-        status: if healthy { "ok" } else { "degraded" },
+        status: if !healthy { "degraded" } else if phase == crate::Phase::Draining { "draining" } else { "ok" },
         documents: stats.documents,
         chunks: stats.chunks,
         dense: state.search.dense(),
@@ -240,18 +262,23 @@ async fn healthz(State(state): State<AppState>, Extension(principal): Extension<
     Ok((status, Json(body)).into_response())
 }
 
+/// Whether this server takes requests: 200 `{"status": "ready"}`, or 503 while the index loads
+/// or the server drains (a load balancer stops sending then).
+#[utoipa::path(get, path = "/readyz", responses((status = 200, description = "ready"), (status = 503, description = "loading or draining")))]
+async fn readyz(State(state): State<AppState>) -> Response {
+    let phase = state.lifecycle.phase();
+    let status = if phase == crate::Phase::Ready { axum::http::StatusCode::OK } else { axum::http::StatusCode::SERVICE_UNAVAILABLE };
+    (status, Json(serde_json::json!({"status": phase.as_str()}))).into_response()
+}
+
 /// Searches the archive.
 #[utoipa::path(post, path = "/v1/search", request_body = SearchRequest,
     responses((status = 200, body = SearchResponse), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody)))]
 async fn search(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
-    body: Result<Json<SearchRequest>, JsonRejection>,
+    JsonObject(mut req): JsonObject<SearchRequest>,
 ) -> Result<Response, ApiError> {
-    let Json(mut req) = body.map_err(|r| match ApiError::from(r) {
-        ApiError::TooLarge(_) => ApiError::TooLarge(state.max_body_bytes),
-        other => other,
-    })?;
     req.validate(state.max_limit).map_err(|e| ApiError::BadRequest(e.to_string()))?;
     req.clearance = principal.clearance();
     let query = req.query.clone();
@@ -268,12 +295,8 @@ async fn search(
 async fn chat(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
-    body: Result<Json<ChatRequest>, JsonRejection>,
+    JsonObject(mut req): JsonObject<ChatRequest>,
 ) -> Result<Response, ApiError> {
-    let Json(mut req) = body.map_err(|r| match ApiError::from(r) {
-        ApiError::TooLarge(_) => ApiError::TooLarge(state.max_body_bytes),
-        other => other,
-    })?;
     req.validate().map_err(|e| ApiError::BadRequest(e.to_string()))?;
     let Some(service) = state.chat.clone() else {
         return Err(ApiError::Unavailable("answers are not configured on this server".into()));
@@ -281,8 +304,9 @@ async fn chat(
     req.clearance = principal.clearance();
     let question = req.question_text().to_string();
     if req.stream {
+        let permit = streaming::permit(&state)?;
         let done = StreamAudit::new(state.audit.clone(), &principal.name, "POST /v1/chat", question.clone());
-        return Ok(audited(AuditInfo::query(question), stream_chat(service, req, done)));
+        return Ok(audited(AuditInfo::query(question), stream_chat(service, req, done, permit)));
     }
     let resp = blocking(move || Ok(service.chat(&req, &mut Discard)?)).await?;
     let resp = resp.ok_or_else(|| ApiError::Internal("the answer stopped although the client listens".into()))?;
@@ -296,28 +320,6 @@ pub(crate) fn chat_audit(question: String, resp: &ChatResponse) -> AuditInfo {
     info
 }
 
-/// Writes the audit entry of a streamed answer when it ends, before its `done` event.
-pub(crate) struct StreamAudit {
-    log: Arc<AuditLog>,
-    principal: String,
-    endpoint: &'static str,
-    question: String,
-    started: std::time::Instant,
-}
-
-impl StreamAudit {
-    /// The entry of a stream `principal` asked `question` on `endpoint`.
-    pub(crate) fn new(log: Arc<AuditLog>, principal: &str, endpoint: &'static str, question: String) -> Self {
-        Self { log, principal: principal.to_string(), endpoint, question, started: std::time::Instant::now() }
-    }
-
-    pub(crate) fn write(&self, resp: &ChatResponse) -> Result<(), String> {
-        let mut entry = self.log.entry(&self.principal, self.endpoint, chat_audit(self.question.clone(), resp), 200, elapsed_ms(self.started));
-        entry.stream = Some("done".into());
-        self.log.write(&entry)
-    }
-}
-
 /// A sink that keeps nothing: the whole response is returned at the end.
 pub(crate) struct Discard;
 
@@ -328,48 +330,46 @@ impl Sink for Discard {
 }
 
 /// Hands answer pieces to the event stream of one client; stops when the client is gone.
-struct ChannelSink(mpsc::Sender<sse::Event>);
+struct ChannelSink(Producer);
 
 impl Sink for ChannelSink {
     fn send(&mut self, event: Event<'_>) -> ControlFlow<()> {
-        let event = match event {
-            Event::Delta(text) => sse::Event::default().event("delta").json_data(serde_json::json!({ "text": text })),
-            Event::Citation(c) => sse::Event::default().event("citation").json_data(c),
+        let (event, cited) = match event {
+            Event::Delta(text) => (sse::Event::default().event("delta").json_data(serde_json::json!({ "text": text })), None),
+            Event::Citation(c) => (sse::Event::default().event("citation").json_data(c), Some(c.doc_id.as_str())),
         };
-        match event.map(|e| self.0.blocking_send(e)) {
-            Ok(Ok(())) => ControlFlow::Continue(()),
-            _ => ControlFlow::Break(()),
+        match event {
+            Ok(event) => self.0.event(event, cited),
+            Err(_) => ControlFlow::Break(()),
         }
     }
 
     fn listening(&self) -> bool {
-        !self.0.is_closed()
+        self.0.listening()
     }
 }
 
 /// The answer as Server-Sent Events: `delta` (`{"text"}`), `citation` (each once, before the
 /// text that uses it), then `done` (the whole response) or `error` (`{"error"}`). The answer
-/// runs on a blocking thread; when the client disconnects, the stream's receiver is dropped,
-/// the sink stops listening and the answer (and the language model's generation) stops.
-fn stream_chat(service: Arc<dyn ChatService>, req: ChatRequest, audit: StreamAudit) -> Sse<impl futures_util::Stream<Item = Result<sse::Event, Infallible>>> {
-    let (tx, rx) = mpsc::channel::<sse::Event>(64);
+/// runs on a blocking thread; when the client disconnects, the stream is dropped, the sink
+/// stops listening and the answer (and the language model's generation) stops.
+fn stream_chat(service: Arc<dyn ChatService>, req: ChatRequest, audit: StreamAudit, permit: tokio::sync::OwnedSemaphorePermit) -> Sse<impl futures_util::Stream<Item = Result<sse::Event, Infallible>>> {
+    let (producer, events) = streaming::channel(audit, permit);
     tokio::task::spawn_blocking(move || {
-        let mut sink = ChannelSink(tx.clone());
-        let last = match service.chat(&req, &mut sink) {
-            Ok(Some(resp)) => match audit.write(&resp) {
-                Ok(()) => sse::Event::default().event("done").json_data(&resp),
-                Err(_) => sse::Event::default().event("error").json_data(ApiError::Unavailable("the audit log cannot be written; the answer is withheld".into()).status_and_body().1),
-            },
-            Ok(None) => {
-                tracing::info!("client went away; answer stopped");
-                return;
+        let mut sink = ChannelSink(producer);
+        let error = |body: serde_json::Value| sse::Event::default().event("error").json_data(body).unwrap_or_else(|_| sse::Event::default().event("error").data("{}"));
+        match service.chat(&req, &mut sink) {
+            Ok(Some(resp)) => {
+                let refused = error(ApiError::Unavailable("the audit log cannot be written; the answer is withheld".into()).status_and_body().1);
+                match sse::Event::default().event("done").json_data(&resp) {
+                    Ok(done) => sink.0.commit(resp, vec![done], refused),
+                    Err(e) => sink.0.fail(error(ApiError::Internal(e.to_string()).status_and_body().1)),
+                }
             }
-            Err(e) => sse::Event::default().event("error").json_data(ApiError::from(e).status_and_body().1),
-        };
-        let last = last.unwrap_or_else(|e| sse::Event::default().event("error").data(format!("{{\"error\":{{\"code\":\"internal\",\"message\":\"{e}\"}}}}")));
-        let _ = tx.blocking_send(last);
+            Ok(None) => {}
+            Err(e) => sink.0.fail(error(ApiError::from(e).status_and_body().1)),
+        }
     });
-    let events = futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|e| (Ok(e), rx)) });
     Sse::new(events).keep_alive(sse::KeepAlive::default())
 }
 
@@ -409,6 +409,9 @@ async fn rules_lookup(
     if q.is_empty() {
         return Err(ApiError::BadRequest("q: give a reference (\"§ 20, stk. 6\") or a topic (\"habilitet\")".into()));
     }
+    if byraad_core::has_control(&q) {
+        return Err(ApiError::BadRequest("q: holds control characters".into()));
+    }
     if q.chars().count() > MAX_RULES_QUERY {
         return Err(ApiError::BadRequest(format!("q: longer than {MAX_RULES_QUERY} characters")));
     }
@@ -444,20 +447,19 @@ pub struct DraftReply {
 async fn draft_inquiry(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
-    body: Result<Json<byraad_inquiry::DraftRequest>, JsonRejection>,
+    JsonObject(mut req): JsonObject<byraad_inquiry::DraftRequest>,
 ) -> Result<Response, ApiError> {
-    let Json(mut req) = body.map_err(|r| match ApiError::from(r) {
-        ApiError::TooLarge(_) => ApiError::TooLarge(state.max_body_bytes),
-        other => other,
-    })?;
     let date = req.validate(chrono::Local::now().date_naive()).map_err(|e| ApiError::BadRequest(e.to_string()))?;
     let Some(service) = state.inquiries.clone() else {
         return Err(ApiError::Unavailable("drafting is not configured on this server".into()));
     };
+    let Some(drafts) = state.drafts.clone() else {
+        return Err(ApiError::Unavailable("drafts are not stored on this server (no database)".into()));
+    };
     req.clearance = principal.clearance();
     let (text, party) = (req.text.clone(), req.party.clone());
     let response = blocking(move || Ok(service.draft(&req, date)?)).await?;
-    let id = state.drafts.put(&principal, &party, response.clone());
+    let id = drafts.put(&principal, &party, &response).await?;
     let info = AuditInfo::query(text).cited(response.related.iter().map(|r| r.doc_id.as_str()));
     Ok(audited(info, Json(DraftReply { docx_url: format!("/v1/inquiries/drafts/{id}.docx"), id, response })))
 }
@@ -469,7 +471,8 @@ async fn draft_docx(State(state): State<AppState>, Extension(principal): Extensi
     let unknown = || ApiError::NotFound(format!("no draft {file:?}"));
     let id = file.strip_suffix(".docx").ok_or_else(unknown)?;
     // Another party's draft is answered exactly like an unknown one.
-    let draft = state.drafts.get(id, &principal).ok_or_else(unknown)?;
+    let drafts = state.drafts.clone().ok_or_else(unknown)?;
+    let draft = drafts.get(id, &principal).await?.ok_or_else(unknown)?;
     let bytes = byraad_inquiry::docx::docx(&draft.draft, &draft.related).map_err(ApiError::Internal)?;
     let headers = [
         (axum::http::header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.wordprocessingml.document".to_string()),

@@ -1,6 +1,7 @@
 //! `byraad`: ingest the archive, search it, serve the API.
 
 mod config;
+mod maintenance;
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -153,8 +154,30 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
     },
-    /// Print audit log entries (JSON lines): who saw a document, what a member asked.
+    /// Feedback members gave on answers.
+    Feedback {
+        #[command(subcommand)]
+        action: FeedbackAction,
+    },
+    /// Copy the live data directory (index, vectors, database, audit log) into a new directory
+    /// while the server keeps serving.
+    Backup {
+        /// The new directory.
+        #[arg(long, value_name = "DIR")]
+        to: PathBuf,
+    },
+    /// Restore a backup into the (new or empty) data directory given with --data.
+    Restore {
+        /// The backup.
+        #[arg(long, value_name = "DIR")]
+        from: PathBuf,
+    },
+    /// Print audit log entries (JSON lines): who saw a document, what a member asked; `audit
+    /// verify` checks the log's hash chain.
+    #[command(args_conflicts_with_subcommands = true)]
     Audit {
+        #[command(subcommand)]
+        action: Option<AuditAction>,
         /// Only this principal's requests.
         #[arg(long, value_name = "NAME")]
         principal: Option<String>,
@@ -165,6 +188,22 @@ enum Command {
         #[arg(long, value_name = "ID")]
         doc: Option<String>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum FeedbackAction {
+    /// Print the feedback (JSON lines), oldest first.
+    Export {
+        /// Only feedback given on or after this day (YYYY-MM-DD, UTC).
+        #[arg(long, value_name = "DATE")]
+        since: Option<chrono::NaiveDate>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditAction {
+    /// Check the hash chain: every entry must follow the line before it. Exit 1 on a break.
+    Verify,
 }
 
 fn parse_mode(s: &str) -> Result<Mode, String> {
@@ -229,9 +268,25 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let options = byraad_rules::train::Options { folds, seed, without, ..Default::default() };
             train_rules(&config, &questions, &options, ablate, out.as_deref())
         }
-        Command::Audit { principal, since, doc } => {
+        Command::Audit { action: Some(AuditAction::Verify), .. } => {
+            config.validate()?;
+            maintenance::audit_verify(&config)
+        }
+        Command::Audit { action: None, principal, since, doc } => {
             config.validate()?;
             audit(&config, principal.as_deref(), since, doc.as_deref())
+        }
+        Command::Feedback { action: FeedbackAction::Export { since } } => {
+            config.validate()?;
+            maintenance::feedback_export(&config, since)
+        }
+        Command::Backup { to } => {
+            config.validate()?;
+            maintenance::backup(&config, &to)
+        }
+        Command::Restore { from } => {
+            config.validate()?;
+            maintenance::restore(&config, &from)
         }
     }
 }
@@ -331,6 +386,16 @@ fn ingest(config: &Config) -> anyhow::Result<ExitCode> {
         eprintln!("byraad: warning: manifest lists {} but the file does not exist", missing.display());
     }
     let i = &config.ingest;
+    let limits = byraad_ingest::Limits {
+        max_file_bytes: i.max_file_mib << 20,
+        max_pages: i.max_pages,
+        max_unpacked_bytes: i.max_unpacked_mib << 20,
+        max_html_depth: i.max_html_depth,
+    };
+    let corpus = corpus.with_limits(limits);
+    for skipped in corpus.skipped() {
+        eprintln!("byraad: skipped: {}: {}", skipped.path.display(), skipped.reason);
+    }
     let sizes = ChunkSizes { min_chars: i.chunk_min_chars, max_chars: i.chunk_max_chars, overlap_chars: i.chunk_overlap_chars };
     let chunker = Chunker::new(sizes)?;
     let index = open_index(config)?;
@@ -413,12 +478,12 @@ fn search(config: &Config, query: String, limit: Option<usize>, json: bool, mode
     for (n, hit) in resp.hits.iter().enumerate() {
         let page = hit.page.map(|p| format!(", s. {p}")).unwrap_or_default();
         let item = hit.item.as_ref().map(|i| format!(", punkt {i}")).unwrap_or_default();
-        println!("{}. {} ({}{item}{page}) [{:.2}]", n + 1, hit.title, hit.doc_id, hit.score);
+        println!("{}. {} ({}{item}{page}) [{:.2}]", n + 1, printable(&hit.title), hit.doc_id, hit.score);
         if !hit.heading.is_empty() {
-            println!("   {}", hit.heading);
+            println!("   {}", printable(&hit.heading));
         }
         let excerpt: String = hit.text.split_whitespace().collect::<Vec<_>>().join(" ").chars().take(200).collect();
-        println!("   {excerpt}…");
+        println!("   {}…", printable(&excerpt));
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -478,7 +543,7 @@ fn draft_inquiry(config: &Config, req: &byraad_inquiry::DraftRequest, docx: Opti
     if json {
         println!("{}", serde_json::to_string_pretty(&resp)?);
     } else {
-        print!("{}", resp.markdown);
+        print!("{}", printable_lines(&resp.markdown));
         for w in &resp.warnings {
             eprintln!("byraad: advarsel ({}): {}", w.code, w.message);
         }
@@ -503,7 +568,7 @@ impl byraad_answer::Sink for Printer {
         use std::io::Write;
         if let byraad_answer::Event::Delta(text) = event {
             let mut out = std::io::stdout().lock();
-            if out.write_all(text.as_bytes()).and_then(|()| out.flush()).is_err() {
+            if out.write_all(printable_lines(text).as_bytes()).and_then(|()| out.flush()).is_err() {
                 return std::ops::ControlFlow::Break(());
             }
         }
@@ -536,9 +601,20 @@ fn ask(config: &Config, question: String, json: bool, clearance: Clearance) -> a
     for c in &resp.citations {
         let page = c.page.map(|p| format!(", s. {p}")).unwrap_or_default();
         let item = c.item.as_deref().map(byraad_answer::item_label).unwrap_or_default();
-        println!("[{}] {} ({}{item}{page}, tegn {}-{})", c.n, c.title, c.doc_id, c.span.start, c.span.end);
+        println!("[{}] {} ({}{item}{page}, tegn {}-{})", c.n, printable(&c.title), c.doc_id, c.span.start, c.span.end);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Corpus text made safe for a terminal: control characters (escape sequences start with one)
+/// become spaces.
+fn printable(text: &str) -> String {
+    text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
+}
+
+/// As [`printable`], keeping line breaks.
+fn printable_lines(text: &str) -> String {
+    text.chars().map(|c| if c.is_control() && c != '\n' { ' ' } else { c }).collect()
 }
 
 /// Fits the answer scorer on the labelled questions in `questions` and prints what
@@ -670,6 +746,36 @@ fn serve(config: &Config) -> anyhow::Result<ExitCode> {
         anyhow::bail!("refusing to serve on {addr} without authentication: set auth.required = true (with [[auth.tokens]] or [auth.oidc]) or bind a loopback address");
     }
     let auth = byraad_server::Authenticator::from_config(&config.auth).map_err(anyhow::Error::msg)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async {
+        // Listening first: /healthz answers and /readyz says "loading" while the index, the
+        // models and the database open.
+        let listener = tokio::net::TcpListener::bind(config.server.addr)
+            .await
+            .with_context(|| format!("cannot listen on {}", config.server.addr))?;
+        let addr = listener.local_addr()?;
+        tracing::info!(%addr, "listening; loading");
+        println!("listening on http://{addr}");
+        let limits = byraad_server::ConnectionLimits::from_config(&config.server);
+        let config = config.clone();
+        let keep = config.inquiry.kept_drafts;
+        let load = async move {
+            let store = maintenance::open_store(&config).await.map_err(|e| format!("{e:#}"))?;
+            tracing::info!(backend = store.backend(), url = store.url(), "database open");
+            let state = tokio::task::spawn_blocking(move || app_state(&config, auth, addr))
+                .await
+                .map_err(|e| e.to_string())?
+                .map_err(|e| format!("{e:#}"))?;
+            Ok(state.with_store(Arc::new(store), keep))
+        };
+        byraad_server::serve_loading(listener, limits, load).await?;
+        anyhow::Ok(())
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Everything the server answers with, opened from the configuration.
+fn app_state(config: &Config, auth: byraad_server::Authenticator, addr: std::net::SocketAddr) -> anyhow::Result<byraad_server::AppState> {
     let retriever = open_retriever(config)?;
     let stats = retriever.lexical().stats(&Clearance::everything())?;
     let retriever = Arc::new(retriever);
@@ -687,22 +793,11 @@ fn serve(config: &Config) -> anyhow::Result<ExitCode> {
     if config.answer.mode == byraad_core::AnswerMode::Llm {
         models.push(byraad_server::ChatModel { id: "byraad-llm".into(), service: answerer.clone() });
     }
-    let state = byraad_server::AppState::new(retriever, config).with_auth(auth).with_chat(answerer).with_models(models).with_rules(rules).with_inquiries(Arc::new(drafter));
+    let mut state = byraad_server::AppState::new(retriever, config).with_auth(auth).with_chat(answerer).with_models(models).with_rules(rules).with_inquiries(Arc::new(drafter));
+    if config.server.public_url.trim().is_empty() {
+        state.public_url = format!("http://{addr}");
+    }
     tracing::info!(auth_required = config.auth.required, tokens = config.auth.tokens.len(), oidc = config.auth.oidc.enabled(), audit = %state.audit.dir().display(), "access control");
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    runtime.block_on(async {
-        let listener = tokio::net::TcpListener::bind(config.server.addr)
-            .await
-            .with_context(|| format!("cannot listen on {}", config.server.addr))?;
-        let addr = listener.local_addr()?;
-        let mut state = state;
-        if config.server.public_url.trim().is_empty() {
-            state.public_url = format!("http://{addr}");
-        }
-        tracing::info!(%addr, documents = stats.documents, chunks = stats.chunks, public_url = %state.public_url, "serving");
-        println!("listening on http://{addr}");
-        byraad_server::serve(listener, state).await?;
-        anyhow::Ok(())
-    })?;
-    Ok(ExitCode::SUCCESS)
+    tracing::info!(documents = stats.documents, chunks = stats.chunks, public_url = %state.public_url, "serving");
+    Ok(state)
 }

@@ -1,0 +1,179 @@
+//! Nothing lost: drafts and feedback in a real database (SQLite, and a real PostgreSQL for
+//! replicas), a server killed with SIGKILL mid-answer and mid-draft, backup of a live data
+//! directory and restore into a new one.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use common::postgres::Postgres;
+use common::{BIN, LEXICAL, Server, byraad, stderr, stdout};
+use serde_json::{Value, json};
+
+fn corpus() -> tempfile::TempDir {
+    common::write_corpus(&[
+        (
+            "manifest.toml",
+            "[[document]]\npath = \"referat.txt\"\ntitle = \"Referat, Teknisk Udvalg 3. marts 2025\"\nkind = \"referat\"\nbody = \"Teknisk Udvalg\"\ndate = \"2025-03-03\"\n",
+        ),
+        ("referat.txt", "Punkt 1: Cykelstier\nUdvalget besluttede at anlægge en cykelsti på Randersvej for 12 mio. kr.\n\nPunkt 2: Busser\nUdvalget godkendte en ny buslinje til Lisbjerg.\n"),
+    ])
+}
+
+fn ingested(corpus: &Path) -> tempfile::TempDir {
+    let data = tempfile::tempdir().unwrap();
+    let out = byraad(data.path(), &["ingest", "--corpus", corpus.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    data
+}
+
+fn draft(server: &Server, text: &str) -> Option<String> {
+    let r = common::http().post(server.url("/v1/inquiries/draft")).json(&json!({"member": "Anna Hansen", "party": "SF", "text": text, "date": "2025-03-10"})).timeout(Duration::from_secs(30)).send().ok()?;
+    if r.status().as_u16() != 200 {
+        return None;
+    }
+    let body: Value = r.json().ok()?;
+    body["id"].as_str().map(str::to_string)
+}
+
+fn docx_status(server: &Server, id: &str) -> u16 {
+    common::http().get(server.url(&format!("/v1/inquiries/drafts/{id}.docx"))).send().unwrap().status().as_u16()
+}
+
+fn hits(server: &Server, query: &str) -> Vec<(String, String)> {
+    let (status, body) = server.post("/v1/search", &json!({"query": query}));
+    assert_eq!(status, 200, "{body}");
+    body["hits"].as_array().unwrap().iter().map(|h| (h["doc_id"].as_str().unwrap().to_string(), format!("{:.4}", h["score"].as_f64().unwrap()))).collect()
+}
+
+fn audit_lines(data: &Path) -> usize {
+    std::fs::read_dir(data.join("audit")).unwrap().map(|f| std::fs::read_to_string(f.unwrap().path()).unwrap().lines().count()).sum()
+}
+
+#[test]
+fn sigkill_mid_answer_and_mid_draft_loses_no_acknowledged_draft_and_no_audit_line() {
+    let c = corpus();
+    let data = ingested(c.path());
+    let dir = data.path().to_path_buf();
+    let mut server = Server::start_on(&dir, &[], &[]);
+    let before = hits(&server, "cykelsti");
+    let acknowledged = Arc::new(Mutex::new(Vec::new()));
+    let stop = Arc::new(AtomicBool::new(false));
+    let base = server.base.clone();
+    let mut workers = Vec::new();
+    for w in 0..3 {
+        let (acknowledged, stop, base) = (acknowledged.clone(), stop.clone(), base.clone());
+        workers.push(std::thread::spawn(move || {
+            let client = common::http();
+            let mut n = 0;
+            while !stop.load(Ordering::Relaxed) {
+                n += 1;
+                if w == 0 {
+                    // Streamed answers, read to the end.
+                    let body = json!({"messages": [{"role": "user", "content": "Hvad koster cykelstien?"}], "stream": true});
+                    if let Ok(r) = client.post(format!("{base}/v1/chat")).json(&body).send() {
+                        let _ = r.text();
+                    }
+                } else {
+                    let body = json!({"member": "Anna Hansen", "party": "SF", "text": format!("Hvad koster cykelstien nr. {w}-{n}?"), "date": "2025-03-10"});
+                    if let Ok(r) = client.post(format!("{base}/v1/inquiries/draft")).json(&body).send()
+                        && r.status().as_u16() == 200
+                        && let Ok(v) = r.json::<Value>()
+                        && let Some(id) = v["id"].as_str()
+                    {
+                        acknowledged.lock().unwrap().push(id.to_string());
+                    }
+                }
+            }
+        }));
+    }
+    std::thread::sleep(Duration::from_millis(1500));
+    server.kill9();
+    stop.store(true, Ordering::Relaxed);
+    for w in workers {
+        w.join().unwrap();
+    }
+    let acknowledged = acknowledged.lock().unwrap().clone();
+    assert!(!acknowledged.is_empty(), "no draft was made before the kill");
+
+    let server = Server::start_on(&dir, &[], &[]);
+    let lost: Vec<_> = acknowledged.iter().filter(|id| docx_status(&server, id) != 200).collect();
+    assert_eq!(hits(&server, "cykelsti"), before, "the same data is served");
+    let verify = byraad(&dir, &["audit", "verify"]);
+    assert!(verify.status.success(), "the audit chain holds after SIGKILL: {}{}", stdout(&verify), stderr(&verify));
+    let drafts_audited = std::fs::read_dir(dir.join("audit"))
+        .unwrap()
+        .flat_map(|f| std::fs::read_to_string(f.unwrap().path()).unwrap().lines().map(str::to_string).collect::<Vec<_>>())
+        .filter(|l| l.contains("\"POST /v1/inquiries/draft\"") && l.contains("\"status\":200"))
+        .count();
+    eprintln!("kill -9: {} drafts acknowledged, {} lost; {drafts_audited} draft requests audited; {} audit lines, chain intact", acknowledged.len(), lost.len(), audit_lines(&dir));
+    assert!(lost.is_empty(), "drafts lost after SIGKILL: {lost:?}");
+    assert!(drafts_audited >= acknowledged.len(), "every acknowledged draft is audited ({drafts_audited} < {})", acknowledged.len());
+}
+
+#[test]
+fn a_backup_of_a_live_server_restores_into_a_new_directory_and_serves_the_same() {
+    let c = corpus();
+    let server = Server::start(ingested(c.path()));
+    let id = draft(&server, "Hvad koster cykelstien på Randersvej?").unwrap();
+    let (status, _) = server.post("/v1/feedback", &json!({"rating": "down", "question": "Hvad koster cykelstien?", "answer": "12 mio. kr. [1]", "cited": ["referat"], "comment": "mangler år"}));
+    assert_eq!(status, 201);
+    let before = hits(&server, "cykelsti");
+
+    let backup = tempfile::tempdir().unwrap();
+    let to = backup.path().join("b");
+    let out = byraad(server.data(), &["backup", "--to", to.to_str().unwrap()]);
+    assert!(out.status.success(), "backup of the live directory: {}", stderr(&out));
+    assert!(stdout(&out).contains("backed up"), "{}", stdout(&out));
+    // The server keeps serving during and after the backup.
+    assert_eq!(hits(&server, "cykelsti"), before);
+
+    let restored = tempfile::tempdir().unwrap();
+    let target = restored.path().join("data");
+    let out = byraad(&target, &["restore", "--from", to.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let again = byraad(&target, &["restore", "--from", to.to_str().unwrap()]);
+    assert_eq!(again.status.code(), Some(2), "restoring over data is refused");
+    assert!(stderr(&again).contains("not empty"), "{}", stderr(&again));
+
+    let copy = Server::start_on(&target, &[], &[]);
+    assert_eq!(hits(&copy, "cykelsti"), before, "the restored directory serves the same answers");
+    assert_eq!(docx_status(&copy, &id), 200, "the draft is restored");
+    let exported = byraad(&target, &["feedback", "export"]);
+    assert!(stdout(&exported).contains("mangler år"), "{}", stdout(&exported));
+    let verify = byraad(&target, &["audit", "verify"]);
+    assert!(verify.status.success(), "{}", stderr(&verify));
+}
+
+#[test]
+fn postgresql_keeps_drafts_and_feedback_for_replicas_behind_a_load_balancer() {
+    let pg = Postgres::start();
+    let env = [("BYRAAD__STORAGE__URL", pg.url())];
+    let c = corpus();
+    let a_data = ingested(c.path());
+    let a_dir = a_data.path().to_path_buf();
+    let mut a = Server::start_on(&a_dir, &[], &env);
+    let b = Server::start_with(ingested(c.path()), &env);
+
+    let id = draft(&a, "Hvad koster cykelstien på Randersvej?").unwrap();
+    assert_eq!(docx_status(&b, &id), 200, "a draft made on one replica opens on the other");
+    let (status, body) = b.post("/v1/feedback", &json!({"rating": "up", "question": "Hvad koster cykelstien?", "answer": "12 mio. kr. [1]", "cited": ["referat"]}));
+    assert_eq!(status, 201, "{body}");
+
+    let out = Command::new(BIN).args(["feedback", "export", "--data"]).arg(&a_dir).env(LEXICAL.0, LEXICAL.1).env(env[0].0, &env[0].1).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let lines: Vec<Value> = stdout(&out).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 1);
+    assert_eq!((lines[0]["rating"].as_str(), lines[0]["principal"].as_str()), (Some("up"), Some("anonymous")));
+
+    a.kill9();
+    let a = Server::start_on(&a_dir, &[], &env);
+    assert_eq!(docx_status(&a, &id), 200, "the draft outlives the replica that made it");
+    assert!(!a_dir.join("byraad.db").exists(), "no SQLite file when PostgreSQL is configured");
+    assert!(a.log().contains("postgres") && !a.log().contains("password"), "{}", a.log());
+}

@@ -1,0 +1,255 @@
+//! The real server against hostile and unlucky clients: malformed and oversized input, slow and
+//! silent connections, bursts, a client leaving mid-stream, SIGTERM. Every refusal is a 4xx
+//! (or a 503 with Retry-After) with a JSON body naming the problem, never a 5xx, and `/healthz`
+//! answers after each.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use common::raw::{self, Raw};
+use common::{Server, byraad, stderr};
+use serde_json::json;
+
+fn small_corpus_data() -> tempfile::TempDir {
+    let corpus = common::write_corpus(&[
+        (
+            "manifest.toml",
+            "[[document]]\npath = \"referat.txt\"\ntitle = \"Referat, Teknisk Udvalg 3. marts 2025\"\nkind = \"referat\"\nbody = \"Teknisk Udvalg\"\ndate = \"2025-03-03\"\n",
+        ),
+        ("referat.txt", "Punkt 1: Cykelstier\nUdvalget besluttede at anlægge en cykelsti på Randersvej for 12 mio. kr.\n\nPunkt 2: Busser\nUdvalget godkendte en ny buslinje til Lisbjerg.\n"),
+    ]);
+    let data = tempfile::tempdir().unwrap();
+    let out = byraad(data.path(), &["ingest", "--corpus", corpus.path().to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    data
+}
+
+fn json_post(path: &str) -> String {
+    format!("POST {path} HTTP/1.1\r\nContent-Type: application/json")
+}
+
+/// Asserts `r` is a refusal with a JSON error naming the problem (`needle` in its message).
+fn assert_refused(case: &str, r: &Raw, statuses: &[u16], needle: &str) {
+    assert!(statuses.contains(&r.status), "{case}: status {} not in {statuses:?}: {}", r.status, r.text());
+    let body = r.json();
+    let message = body["error"]["message"].as_str().unwrap_or_else(|| panic!("{case}: not a JSON error: {:?}", r.text()));
+    assert!(body["error"]["code"].is_string(), "{case}: no code: {body}");
+    assert!(message.to_lowercase().contains(&needle.to_lowercase()), "{case}: {message:?} does not name {needle:?}");
+}
+
+fn assert_healthy(server: &Server, case: &str) {
+    let (status, body) = server.get("/healthz");
+    assert_eq!(status, 200, "{case}: /healthz after it: {body}");
+}
+
+#[test]
+fn every_bad_request_is_a_4xx_json_error_naming_the_problem_and_the_server_stays_healthy() {
+    let server = Server::start(small_corpus_data());
+    let base = &server.base;
+    let big_body = format!("{{\"query\": \"{}\"}}", "a".repeat(200_000));
+    let huge_token = format!("{{\"query\": \"{}\"}}", "x".repeat(50_000));
+    let thousand = json!({"messages": (0..1000).map(|i| json!({"role": if i % 2 == 0 { "user" } else { "assistant" }, "content": "hej"})).collect::<Vec<_>>()}).to_string();
+    let too_much_talk = json!({"messages": (0..15).map(|i| json!({"role": if i % 2 == 0 { "user" } else { "assistant" }, "content": "ord ".repeat(900)})).collect::<Vec<_>>()}).to_string();
+    let long_header = format!("GET /v1/models HTTP/1.1\r\nX-Padding: {}", "p".repeat(20_000));
+    let long_target = format!("GET /v1/rules/lookup?q={} HTTP/1.1", "a".repeat(10_000));
+    // (case, request head, body, allowed statuses, what the message must name)
+    let cases: Vec<(&str, String, Vec<u8>, &[u16], &str)> = vec![
+        ("malformed JSON", json_post("/v1/search"), b"{\"query\":".to_vec(), &[400], "json"),
+        ("JSON array as search", json_post("/v1/search"), b"[\"habilitet\", 5]".to_vec(), &[400], "object"),
+        ("JSON string as chat", json_post("/v1/chat"), b"\"hej\"".to_vec(), &[400], "object"),
+        ("empty body", json_post("/v1/search"), Vec::new(), &[400], "empty"),
+        ("wrong type", json_post("/v1/search"), br#"{"query": 5}"#.to_vec(), &[400], "query"),
+        ("wrong type of limit", json_post("/v1/search"), br#"{"query": "cykelsti", "limit": "ti"}"#.to_vec(), &[400], "limit"),
+        ("unknown field", json_post("/v1/search"), br#"{"query": "cykelsti", "sort": "date"}"#.to_vec(), &[400], "sort"),
+        ("limit out of range", json_post("/v1/search"), br#"{"query": "cykelsti", "limit": 100000}"#.to_vec(), &[400], "limit"),
+        ("invalid UTF-8 in the body", json_post("/v1/search"), b"{\"query\": \"\xff\xfe\"}".to_vec(), &[400], "utf-8"),
+        ("NUL in the query", json_post("/v1/search"), br#"{"query": "cykel\u0000sti"}"#.to_vec(), &[400], "control"),
+        ("escape sequence in the question", json_post("/v1/chat"), br#"{"messages": [{"role": "user", "content": "\u001b[2Jhvad?"}]}"#.to_vec(), &[400], "control"),
+        ("oversized body", json_post("/v1/search"), big_body.into_bytes(), &[413], "larger"),
+        ("huge single token", json_post("/v1/search"), huge_token.into_bytes(), &[400], "longer"),
+        ("1,000-message chat", json_post("/v1/chat"), thousand.into_bytes(), &[400, 413], "messages"),
+        ("conversation too long", json_post("/v1/chat"), too_much_talk.into_bytes(), &[400], "characters"),
+        ("empty question", json_post("/v1/chat"), br#"{"messages": [{"role": "user", "content": "  "}]}"#.to_vec(), &[400], "empty"),
+        ("bad role", json_post("/v1/chat"), br#"{"messages": [{"role": "root", "content": "hej"}]}"#.to_vec(), &[400], "role"),
+        ("draft dated beyond any calendar", json_post("/v1/inquiries/draft"), br#"{"member": "A", "party": "SF", "text": "Hvad koster cykelstien?", "date": "+262142-12-31"}"#.to_vec(), &[400], "date"),
+        ("draft dated year 99999", json_post("/v1/inquiries/draft"), br#"{"member": "A", "party": "SF", "text": "Hvad koster cykelstien?", "date": "99999-01-01"}"#.to_vec(), &[400], "date"),
+        ("date filter out of range", json_post("/v1/search"), br#"{"query": "cykelsti", "filters": {"date_from": "0001-01-01"}}"#.to_vec(), &[400], "date_from"),
+        ("bad feedback rating", json_post("/v1/feedback"), br#"{"rating": "meh", "question": "q", "answer": "a"}"#.to_vec(), &[400], "rating"),
+        ("wrong content type", "POST /v1/search HTTP/1.1\r\nContent-Type: text/plain".into(), br#"{"query": "cykelsti"}"#.to_vec(), &[400, 415], "content-type"),
+        ("no content type", "POST /v1/chat HTTP/1.1".into(), br#"{"messages": []}"#.to_vec(), &[400, 415], "content-type"),
+        ("wrong method on search", "GET /v1/search HTTP/1.1".into(), Vec::new(), &[405], "method"),
+        ("wrong method on chat", "DELETE /v1/chat HTTP/1.1".into(), Vec::new(), &[405], "method"),
+        ("unknown endpoint", "GET /v2/everything HTTP/1.1".into(), Vec::new(), &[404], "endpoint"),
+        ("traversal in a document id", "GET /v1/documents/..%2F..%2F..%2Fetc%2Fpasswd HTTP/1.1".into(), Vec::new(), &[400, 404], ""),
+        ("encoded dots in a document id", "GET /v1/documents/%2e%2e%2f%2e%2e%2fconfig HTTP/1.1".into(), Vec::new(), &[400, 404], ""),
+        ("double-encoded traversal", "GET /v1/documents/%252e%252e%252fetc HTTP/1.1".into(), Vec::new(), &[400, 404], ""),
+        ("backslash traversal", "GET /v1/documents/..%5C..%5Cwindows HTTP/1.1".into(), Vec::new(), &[400, 404], ""),
+        ("traversal to an original", "GET /v1/documents/..%2Fmanifest/original HTTP/1.1".into(), Vec::new(), &[400, 404], ""),
+        ("traversal in a page", "GET /documents/..%2F..%2Fetc%2Fshadow HTTP/1.1".into(), Vec::new(), &[400, 404], ""),
+        ("traversal in a draft", "GET /v1/inquiries/drafts/..%2F..%2Fbyraad.db HTTP/1.1".into(), Vec::new(), &[400, 404], ""),
+        ("bad UTF-8 in the path", "GET /v1/documents/%FF%FE HTTP/1.1".into(), Vec::new(), &[400], "utf-8"),
+        ("NUL in the path", "GET /v1/documents/referat%00.txt HTTP/1.1".into(), Vec::new(), &[400], "control"),
+        ("bad UTF-8 in the query string", "GET /v1/rules/lookup?q=%FF HTTP/1.1".into(), Vec::new(), &[400], "utf-8"),
+        ("unknown query parameter", "GET /v1/rules/lookup?q=habilitet&x=1 HTTP/1.1".into(), Vec::new(), &[400], "x"),
+        ("bad limit parameter", "GET /v1/rules/lookup?q=habilitet&limit=-1 HTTP/1.1".into(), Vec::new(), &[400], "limit"),
+        ("headers too large", long_header, Vec::new(), &[431], "header"),
+        ("request target too long", long_target, Vec::new(), &[414], "target"),
+        ("unknown model", json_post("/v1/chat/completions"), br#"{"model": "gpt-5", "messages": [{"role": "user", "content": "hej"}]}"#.to_vec(), &[404], "model"),
+        ("completions body not an object", json_post("/v1/chat/completions"), b"[1]".to_vec(), &[400], "object"),
+        ("MCP call that is not JSON-RPC", "POST /mcp HTTP/1.1\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream".into(), b"{\"hello\": 1}".to_vec(), &[400, 404, 406, 415, 422], ""),
+    ];
+    let mut fivexx = 0;
+    for (case, head, body, statuses, needle) in &cases {
+        let r = raw::send(base, head, body);
+        if r.status >= 500 {
+            fivexx += 1;
+        }
+        assert_refused(case, &r, statuses, needle);
+        assert_healthy(&server, case);
+    }
+    eprintln!("bad-input cases: {}, 5xx: {fivexx}", cases.len());
+    assert_eq!(fivexx, 0);
+}
+
+#[test]
+fn a_client_leaving_mid_stream_is_audited_once_as_aborted_or_done_never_left_open() {
+    let server = Server::start(small_corpus_data());
+    for _ in 0..5 {
+        // Send the question and hang up at once, or after the first bytes.
+        for read_first in [false, true] {
+            let mut s = TcpStream::connect(raw::addr(&server.base)).unwrap();
+            let body = json!({"messages": [{"role": "user", "content": "Hvad koster cykelstien på Randersvej?"}], "stream": true}).to_string();
+            write!(s, "POST /v1/chat HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}", body.len()).unwrap();
+            if read_first {
+                let mut first = [0u8; 64];
+                let _ = s.read(&mut first);
+            }
+            drop(s);
+        }
+    }
+    assert_healthy(&server, "after the disconnects");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let entries = audit_entries(server.data());
+        let starts = entries.iter().filter(|e| e["endpoint"] == "POST /v1/chat" && e["stream"].is_null()).count();
+        let ends: Vec<_> = entries.iter().filter(|e| e["endpoint"] == "POST /v1/chat" && !e["stream"].is_null()).collect();
+        if starts > 0 && starts == ends.len() {
+            for e in &ends {
+                assert!(e["stream"] == "done" || e["stream"] == "aborted", "{e}");
+            }
+            eprintln!("streams ended: {} done, {} aborted", ends.iter().filter(|e| e["stream"] == "done").count(), ends.iter().filter(|e| e["stream"] == "aborted").count());
+            break;
+        }
+        assert!(Instant::now() < deadline, "{starts} streams started, {} ended: every stream must end in the audit log", ends.len());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let verify = byraad(server.data(), &["audit", "verify"]);
+    assert!(verify.status.success(), "{}{}", common::stdout(&verify), stderr(&verify));
+}
+
+fn audit_entries(data: &std::path::Path) -> Vec<serde_json::Value> {
+    let mut out = Vec::new();
+    for f in std::fs::read_dir(data.join("audit")).unwrap() {
+        for line in std::fs::read_to_string(f.unwrap().path()).unwrap().lines() {
+            out.push(serde_json::from_str(line).unwrap());
+        }
+    }
+    out
+}
+
+#[test]
+fn a_principal_beyond_its_rate_gets_429_with_retry_after_and_others_go_on() {
+    let server = Server::start_with(small_corpus_data(), &[("BYRAAD__SERVER__RATE_PER_MINUTE", "60".into()), ("BYRAAD__SERVER__RATE_BURST", "3".into())]);
+    let search = || common::http().post(server.url("/v1/search")).json(&json!({"query": "cykelsti"})).send().unwrap();
+    for _ in 0..3 {
+        assert_eq!(search().status().as_u16(), 200);
+    }
+    let r = search();
+    assert_eq!(r.status().as_u16(), 429);
+    let retry: u64 = r.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=2).contains(&retry), "Retry-After {retry}");
+    let body: serde_json::Value = r.json().unwrap();
+    assert_eq!(body["error"]["code"], "rate_limited");
+    // Health checks are never limited.
+    assert_healthy(&server, "rate limited");
+    std::thread::sleep(Duration::from_secs(retry) + Duration::from_millis(200));
+    assert_eq!(search().status().as_u16(), 200, "allowed again after Retry-After");
+}
+
+#[test]
+fn slow_and_silent_connections_are_cut_and_over_the_cap_refused_while_healthz_answers() {
+    let server = Server::start_with(
+        small_corpus_data(),
+        &[("BYRAAD__SERVER__MAX_CONNECTIONS", "8".into()), ("BYRAAD__SERVER__HEADER_TIMEOUT_SECS", "1".into()), ("BYRAAD__SERVER__BODY_TIMEOUT_SECS", "1".into())],
+    );
+    let addr = raw::addr(&server.base);
+    // Slowloris: eight connections send half a request line and stop.
+    let mut slow: Vec<TcpStream> = (0..8)
+        .map(|_| {
+            let mut s = TcpStream::connect(&addr).unwrap();
+            s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ").unwrap();
+            s
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(200));
+    // Over the cap: answered at once with a JSON 503, never left hanging.
+    let started = Instant::now();
+    let r = raw::send(&server.base, "GET /healthz HTTP/1.1", b"");
+    assert!(started.elapsed() < Duration::from_secs(2), "the refusal took {:?}", started.elapsed());
+    if r.status == 503 {
+        assert_eq!(r.json()["error"]["code"], "busy", "{}", r.text());
+        assert_eq!(r.header("retry-after"), Some("1"));
+    }
+    // The header timeout cuts the slow ones; then /healthz answers.
+    for s in &mut slow {
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let mut buf = [0u8; 512];
+        let started = Instant::now();
+        let n = s.read(&mut buf).unwrap_or(0);
+        assert!(started.elapsed() < Duration::from_secs(4), "a slow connection stayed open");
+        let _ = n;
+    }
+    let (status, _) = server.get("/healthz");
+    assert_eq!(status, 200);
+
+    // A slow body: the headers arrive, the body never does.
+    let mut s = TcpStream::connect(&addr).unwrap();
+    s.write_all(b"POST /v1/search HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\nConnection: close\r\n\r\n{\"query\"").unwrap();
+    let r = raw::read_response(&mut s);
+    assert_refused("slow body", &r, &[408], "body");
+
+    // An idle kept-alive connection is closed after the same timeout.
+    let mut s = TcpStream::connect(&addr).unwrap();
+    s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut buf = vec![0u8; 4096];
+    let n = s.read(&mut buf).unwrap();
+    assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"));
+    let started = Instant::now();
+    let closed = s.read(&mut buf).unwrap_or(0) == 0;
+    assert!(closed && started.elapsed() < Duration::from_secs(4), "idle connection open after {:?}", started.elapsed());
+}
+
+#[test]
+fn sigterm_drains_reports_draining_and_exits_cleanly() {
+    let mut server = Server::start_with(small_corpus_data(), &[("BYRAAD__SERVER__SHUTDOWN_DELAY_SECS", "2".into())]);
+    let (status, body) = server.get("/readyz");
+    assert_eq!((status, body["status"].as_str()), (200, Some("ready")));
+    server.terminate();
+    std::thread::sleep(Duration::from_millis(300));
+    let (status, body) = server.get("/readyz");
+    assert_eq!((status, body["status"].as_str()), (503, Some("draining")), "{body}");
+    let (status, body) = server.get("/healthz");
+    assert_eq!((status, body["status"].as_str()), (200, Some("draining")), "{body}");
+    // Requests are still answered while draining.
+    let (status, _) = server.post("/v1/search", &json!({"query": "cykelsti"}));
+    assert_eq!(status, 200);
+    assert_eq!(server.wait_exit(Duration::from_secs(15)), Some(0), "{}", server.log());
+    assert!(server.log().contains("drained"), "{}", server.log());
+    let verify = byraad(server.data(), &["audit", "verify"]);
+    assert!(verify.status.success(), "{}", stderr(&verify));
+}
