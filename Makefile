@@ -141,9 +141,10 @@ bench-rules: setup
 	$(CARGO) bench --locked -p byraad-rules --bench lookup
 
 ## Search latency per mode and memory of a running service (`make run` in another shell).
-## The server under mixed search/chat/draft load at 8 and 32 concurrent, 60 s each: throughput,
-## p50/p95/p99, errors and RSS (serves $(DATA); `make ingest` first).
+## What an fsynced audit line costs; then the server under mixed search/chat/draft load at 8 and
+## 32 concurrent, 60 s each: throughput, p50/p95/p99, errors and RSS (serves $(DATA); `make ingest` first).
 bench-load: build
+	$(CARGO) bench --locked -p byraad-server --bench audit
 	BYRAAD_BENCH_DATA=$(DATA) $(CARGO) bench --locked -p byraad --bench load
 
 bench-search:

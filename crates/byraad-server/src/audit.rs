@@ -50,7 +50,7 @@ pub struct AuditEntry {
     /// `cited` holds only the citations sent) or "failed".
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stream: Option<String>,
-    /// SHA-256 (hex) of the line before this one in the log; absent on the first.
+    /// SHA-256 (hex) of the line before this one in the log; 64 zeros on the first.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prev: Option<String>,
 }
@@ -177,7 +177,7 @@ impl AuditLog {
             state.last = Some(last_line_hash(&self.dir).map_err(|e| format!("audit log {}: {e}", self.dir.display()))?);
         }
         let mut entry = entry.clone();
-        entry.prev = state.last.clone().flatten();
+        entry.prev = Some(state.last.clone().flatten().unwrap_or_else(|| GENESIS.to_string()));
         let line = serde_json::to_string(&entry).map_err(|e| e.to_string())?;
         let result = self.append(day, format!("{line}\n").as_bytes());
         match &result {
@@ -232,6 +232,9 @@ impl AuditLog {
     }
 }
 
+/// The `prev` of the first entry of a log.
+const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
 /// SHA-256 (hex) of a line, without its newline.
 fn line_hash(line: &str) -> String {
     hex::encode(Sha256::digest(line.as_bytes()))
@@ -281,7 +284,9 @@ pub struct Verification {
 }
 
 /// Checks the hash chain of the log in `dir`: every entry's `prev` must be the hash of the line
-/// before it. The first entry after deleted (retained-away) files is taken as the chain's start.
+/// before it. The first chained entry (the log's first, or the first after files deleted by
+/// retention) is taken as the chain's start; entries without `prev` before it are counted as
+/// unchained (written before the log was chained).
 pub fn verify(dir: &Path) -> std::io::Result<Verification> {
     let mut v = Verification::default();
     let mut last: Option<String> = None;

@@ -270,3 +270,68 @@ async fn shutdown_signal() {
     tokio::select! { () = ctrl_c => {}, () = term => {} }
     tracing::info!("shutdown signal received");
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Empty;
+
+    impl crate::SearchService for Empty {
+        fn search(&self, _: &byraad_core::SearchRequest) -> byraad_index::Result<byraad_core::SearchResponse> {
+            Ok(byraad_core::SearchResponse { hits: Vec::new(), took_ms: 0, mode: byraad_core::Mode::Lexical, warning: None })
+        }
+        fn document(&self, _: &str, _: &byraad_core::Clearance) -> byraad_index::Result<Option<byraad_core::Document>> {
+            Ok(None)
+        }
+        fn stats(&self, _: &byraad_core::Clearance) -> byraad_index::Result<byraad_index::Stats> {
+            Ok(byraad_index::Stats { documents: 0, chunks: 0 })
+        }
+        fn dense(&self) -> Option<byraad_index::DenseStatus> {
+            None
+        }
+        fn warning(&self) -> Option<String> {
+            None
+        }
+        fn bodies(&self, _: &byraad_core::Clearance) -> byraad_index::Result<Vec<String>> {
+            Ok(Vec::new())
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn healthz_answers_and_readyz_says_loading_until_the_state_is_ready() {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let data = tempfile::tempdir().unwrap();
+        let mut config = byraad_core::config::Config::default();
+        config.data.dir = data.path().to_path_buf();
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (release, loaded) = tokio::sync::oneshot::channel::<()>();
+        let state = AppState::new(Arc::new(Empty), &config);
+        let limits = ConnectionLimits::from_config(&config.server);
+        tokio::spawn(serve_loading(listener, limits, async move {
+            let _ = loaded.await;
+            Ok(state)
+        }));
+        let client = reqwest::Client::new();
+        let get = |path: &'static str| {
+            let (client, base) = (client.clone(), base.clone());
+            async move {
+                let r = client.get(format!("{base}{path}")).send().await.unwrap();
+                (r.status().as_u16(), r.json::<serde_json::Value>().await.unwrap())
+            }
+        };
+        assert_eq!(get("/healthz").await, (200, json!({"status": "loading"})));
+        assert_eq!(get("/readyz").await, (503, json!({"status": "loading"})));
+        let (status, body) = get("/v1/models").await;
+        assert_eq!((status, body["error"]["code"].as_str()), (503, Some("unavailable")));
+        release.send(()).unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while get("/readyz").await.0 != 200 {
+            assert!(std::time::Instant::now() < deadline, "never ready");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert_eq!(get("/readyz").await, (200, json!({"status": "ready"})));
+        assert_eq!(get("/healthz").await.1["status"], "ok");
+    }
+}
