@@ -46,6 +46,10 @@ fn assert_healthy(server: &Server, case: &str) {
     assert_eq!(status, 200, "{case}: /healthz after it: {body}");
 }
 
+/// A bad request: its name, request head, body, the statuses allowed and what the message must
+/// name.
+type Case<'a> = (&'a str, String, Vec<u8>, &'a [u16], &'a str);
+
 #[test]
 fn every_bad_request_is_a_4xx_json_error_naming_the_problem_and_the_server_stays_healthy() {
     let server = Server::start(small_corpus_data());
@@ -56,8 +60,7 @@ fn every_bad_request_is_a_4xx_json_error_naming_the_problem_and_the_server_stays
     let too_much_talk = json!({"messages": (0..15).map(|i| json!({"role": if i % 2 == 0 { "user" } else { "assistant" }, "content": "ord ".repeat(900)})).collect::<Vec<_>>()}).to_string();
     let long_header = format!("GET /v1/models HTTP/1.1\r\nX-Padding: {}", "p".repeat(20_000));
     let long_target = format!("GET /v1/rules/lookup?q={} HTTP/1.1", "a".repeat(10_000));
-    // (case, request head, body, allowed statuses, what the message must name)
-    let cases: Vec<(&str, String, Vec<u8>, &[u16], &str)> = vec![
+    let cases: Vec<Case> = vec![
         ("malformed JSON", json_post("/v1/search"), b"{\"query\":".to_vec(), &[400], "json"),
         ("JSON array as search", json_post("/v1/search"), b"[\"habilitet\", 5]".to_vec(), &[400], "object"),
         ("JSON string as chat", json_post("/v1/chat"), b"\"hej\"".to_vec(), &[400], "object"),
