@@ -199,8 +199,9 @@ impl Store {
                 .execute(pool).await?;
             if keep > 0 {
                 let keep = i64::try_from(keep).unwrap_or(i64::MAX);
-                sqlx::query("DELETE FROM drafts WHERE id NOT IN (SELECT id FROM drafts ORDER BY created_ms DESC, id LIMIT $1)")
-                    .bind(keep).execute(pool).await?;
+                // By the index on created_ms: the newest `keep` stay (a few more on a tie).
+                sqlx::query("DELETE FROM drafts WHERE created_ms < (SELECT created_ms FROM drafts ORDER BY created_ms DESC LIMIT 1 OFFSET $1)")
+                    .bind(keep - 1).execute(pool).await?;
             }
         });
         Ok(id)

@@ -67,6 +67,7 @@ fn main() {
         .env("BYRAAD__SERVER__RATE_PER_MINUTE", "0")
         .env("BYRAAD__SERVER__MAX_STREAMS", "256")
         .env("BYRAAD_LOG", "warn")
+        .current_dir(&root)
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
