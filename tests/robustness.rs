@@ -252,7 +252,7 @@ fn sigterm_drains_reports_draining_and_exits_cleanly() {
     let (status, _) = server.post("/v1/search", &json!({"query": "cykelsti"}));
     assert_eq!(status, 200);
     assert_eq!(server.wait_exit(Duration::from_secs(15)), Some(0), "{}", server.log());
-    assert!(server.log().contains("drained"), "{}", server.log());
+    assert!(server.log().contains("drained") && server.log().contains("database closed"), "{}", server.log());
     let verify = byraad(server.data(), &["audit", "verify"]);
     assert!(verify.status.success(), "{}", stderr(&verify));
 }

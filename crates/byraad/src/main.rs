@@ -759,16 +759,24 @@ fn serve(config: &Config) -> anyhow::Result<ExitCode> {
         let limits = byraad_server::ConnectionLimits::from_config(&config.server);
         let config = config.clone();
         let keep = config.inquiry.kept_drafts;
+        let opened: Arc<std::sync::OnceLock<Arc<byraad_store::Store>>> = Arc::default();
+        let slot = opened.clone();
         let load = async move {
-            let store = maintenance::open_store(&config).await.map_err(|e| format!("{e:#}"))?;
+            let store = Arc::new(maintenance::open_store(&config).await.map_err(|e| format!("{e:#}"))?);
+            let _ = slot.set(store.clone());
             tracing::info!(backend = store.backend(), url = store.url(), "database open");
             let state = tokio::task::spawn_blocking(move || app_state(&config, auth, addr))
                 .await
                 .map_err(|e| e.to_string())?
                 .map_err(|e| format!("{e:#}"))?;
-            Ok(state.with_store(Arc::new(store), keep))
+            Ok(state.with_store(store, keep))
         };
         byraad_server::serve_loading(listener, limits, load).await?;
+        // Drained: close the database (SQLite checkpoints its write-ahead log).
+        if let Some(store) = opened.get() {
+            store.close().await;
+            tracing::info!("database closed");
+        }
         anyhow::Ok(())
     })?;
     Ok(ExitCode::SUCCESS)
