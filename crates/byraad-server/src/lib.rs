@@ -28,6 +28,7 @@ mod pages;
 mod routes;
 mod serve;
 mod streaming;
+mod web;
 
 pub use byraad_answer::{Event, Sink};
 
@@ -254,6 +255,7 @@ pub fn app(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(state.clone(), routes::guard))
         .layer(DefaultBodyLimit::max(limit))
         .layer(axum::middleware::from_fn_with_state(state.clone(), limits::bounds))
+        .layer(axum::middleware::from_fn(web::security_headers))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

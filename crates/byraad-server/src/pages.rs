@@ -78,9 +78,9 @@ fn render(doc: &Document, span: Option<Span>, base: &str) -> String {
     let _ = write!(
         html,
         "<!doctype html><html lang=\"da\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{}</title>\
-         <style>body{{font-family:system-ui,sans-serif;max-width:48rem;margin:1rem auto;padding:0 1rem;line-height:1.5;color:#1b1b1b}}\
-         .text{{white-space:pre-wrap}}mark{{background:#ffe58a;padding:.1em 0}}.page{{display:block;color:#555;font-size:.85em;border-top:1px solid #ccc;margin:1em 0 .5em}}\
-         dl{{display:grid;grid-template-columns:max-content 1fr;gap:.2em 1em}}</style></head><body><main>",
+         <style>body{{font-family:system-ui,sans-serif;max-width:48rem;margin:1rem auto;padding:0 1rem;line-height:1.5;color:#1b1b1b;overflow-wrap:anywhere}}\
+         .text{{white-space:pre-wrap;overflow-wrap:anywhere}}mark{{background:#ffe58a;padding:.1em 0}}.page{{display:block;color:#555;font-size:.85em;border-top:1px solid #ccc;margin:1em 0 .5em}}\
+         dl{{display:grid;grid-template-columns:max-content minmax(0,1fr);gap:.2em 1em}}</style></head><body><main>",
         escape(&m.title)
     );
     let _ = write!(html, "<h1>{}</h1><dl><dt>Type</dt><dd>{}</dd>", escape(&m.title), escape(m.kind.as_str()));

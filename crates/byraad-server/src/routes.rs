@@ -70,6 +70,8 @@ impl utoipa::Modify for McpEndpoint {
 /// All API routes.
 pub fn api_router() -> Router<AppState> {
     Router::new()
+        .route("/", get(crate::web::index))
+        .route("/assets/{file}", get(crate::web::asset))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/v1/search", post(search))

@@ -1,0 +1,158 @@
+// byråds-GPT, the ask page: posts the conversation to /v1/chat as a stream and renders the
+// answer as it arrives, each [n] a link to the cited passage, the sources only those cited.
+"use strict";
+
+(function () {
+  const form = document.getElementById("ask-form");
+  const input = document.getElementById("question");
+  const log = document.getElementById("conversation");
+  const status = document.getElementById("status");
+  const button = form.querySelector("button[type=submit]");
+  const messages = [];
+
+  function el(tag, attrs, text) {
+    const e = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, v);
+    if (text !== undefined) e.textContent = text;
+    return e;
+  }
+
+  function passageUrl(c) {
+    return "/documents/" + encodeURIComponent(c.doc_id) + "?span=" + c.span.start + "-" + c.span.end + "#passage";
+  }
+
+  function label(c) {
+    const parts = [c.title];
+    if (c.item) parts.push("punkt " + c.item);
+    if (c.page) parts.push("s. " + c.page);
+    return parts.join(", ");
+  }
+
+  // The answer's text with each [n] a link to citation n.
+  function renderAnswer(target, text, citations) {
+    target.textContent = "";
+    const re = /\[(\d+)\]/g;
+    let at = 0, m;
+    while ((m = re.exec(text)) !== null) {
+      target.append(text.slice(at, m.index));
+      const c = citations.get(Number(m[1]));
+      if (c) {
+        const a = el("a", { href: passageUrl(c), "aria-label": "Kilde " + m[1] + ": " + label(c) }, m[0]);
+        target.append(a);
+      } else {
+        target.append(m[0]);
+      }
+      at = m.index + m[0].length;
+    }
+    target.append(text.slice(at));
+  }
+
+  function renderSources(list, citations) {
+    list.textContent = "";
+    for (const c of citations.values()) {
+      const li = el("li", { value: String(c.n) });
+      li.append(el("a", { href: passageUrl(c) }, c.title));
+      const meta = [c.body, c.date, c.item ? "punkt " + c.item : null, c.page ? "side " + c.page : null].filter(Boolean).join(" · ");
+      li.append(el("div", { class: "meta" }, meta));
+      li.append(el("blockquote", {}, c.quote));
+      list.append(li);
+    }
+  }
+
+  async function ask(question) {
+    messages.push({ role: "user", content: question });
+    const turn = el("section", { class: "turn", "aria-label": "Spørgsmål og svar" });
+    turn.append(el("p", { class: "question" }, question));
+    const answer = el("div", { class: "answer", "aria-live": "polite" });
+    const sourcesHeading = el("h3", {}, "Kilder");
+    const sources = el("ol", { class: "sources" });
+    const copy = el("button", { type: "button", class: "secondary" }, "Kopiér svar med kilder");
+    sourcesHeading.hidden = true;
+    copy.hidden = true;
+    turn.append(answer, sourcesHeading, sources, copy);
+    log.append(turn);
+
+    const citations = new Map();
+    const started = performance.now();
+    const firstToken = () => { if (!turn.dataset.firstTokenMs) turn.dataset.firstTokenMs = String(Math.round(performance.now() - started)); };
+    let text = "";
+    button.disabled = true;
+    status.textContent = "Søger i arkivet …";
+    try {
+      const resp = await fetch("/v1/chat", {
+        method: "POST",
+        headers: { "Content-Type": "application/json", "Accept": "text/event-stream" },
+        body: JSON.stringify({ messages: messages, stream: true }),
+        credentials: "same-origin",
+      });
+      if (!resp.ok) {
+        const body = await resp.json().catch(() => ({}));
+        throw new Error((body.error && body.error.message) || resp.statusText);
+      }
+      const reader = resp.body.getReader();
+      const decoder = new TextDecoder();
+      let buffer = "";
+      let done = null;
+      for (;;) {
+        const { value, done: end } = await reader.read();
+        if (end) break;
+        buffer += decoder.decode(value, { stream: true });
+        let cut;
+        while ((cut = buffer.indexOf("\n\n")) >= 0) {
+          const block = buffer.slice(0, cut);
+          buffer = buffer.slice(cut + 2);
+          let event = "message", data = "";
+          for (const line of block.split("\n")) {
+            if (line.startsWith("event:")) event = line.slice(6).trim();
+            else if (line.startsWith("data:")) data += line.slice(5).replace(/^ /, "");
+          }
+          if (!data) continue;
+          const value = JSON.parse(data);
+          if (event === "citation") {
+            citations.set(value.n, value);
+          } else if (event === "delta") {
+            text += value.text;
+            firstToken();
+            status.textContent = "";
+          } else if (event === "done") {
+            done = value;
+          } else if (event === "error") {
+            throw new Error(value.error && value.error.message);
+          }
+          renderAnswer(answer, text, citations);
+        }
+      }
+      if (done) {
+        firstToken();
+        text = done.answer;
+        for (const c of done.citations) citations.set(c.n, c);
+        renderAnswer(answer, text, citations);
+        if (done.abstained) answer.classList.add("abstained");
+        messages.push({ role: "assistant", content: done.answer });
+      }
+      renderSources(sources, citations);
+      sourcesHeading.hidden = citations.size === 0;
+      copy.hidden = false;
+      copy.addEventListener("click", () => {
+        const list = [...citations.values()].map((c) => "[" + c.n + "] " + label(c) + ": " + location.origin + passageUrl(c)).join("\n");
+        navigator.clipboard.writeText(text + (list ? "\n\nKilder:\n" + list : "")).then(() => { status.textContent = "Svaret er kopieret."; });
+      });
+      status.textContent = "";
+    } catch (e) {
+      answer.append(el("p", { class: "error", role: "alert" }, "Spørgsmålet kunne ikke besvares: " + e.message));
+      messages.pop();
+      status.textContent = "";
+    } finally {
+      button.disabled = false;
+      input.focus();
+    }
+  }
+
+  form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const q = input.value.trim();
+    if (!q) return;
+    input.value = "";
+    ask(q);
+  });
+})();

@@ -1,0 +1,111 @@
+//! The members' own page at `/` (Danish): ask the archive and read where the answer comes from.
+//! Server-rendered HTML with one stylesheet and one script, embedded in the binary and served
+//! under their content hash (cached for good, a new build a new URL); a strict
+//! Content-Security-Policy (no inline script or style) and the same security headers on every
+//! response of the server.
+
+use std::sync::LazyLock;
+
+use axum::extract::{Path, Request};
+use axum::http::{HeaderValue, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use sha2::Digest;
+
+use crate::ApiError;
+
+/// An embedded asset: its bytes, content type and hashed file name.
+struct Asset {
+    bytes: &'static [u8],
+    kind: &'static str,
+    name: String,
+}
+
+impl Asset {
+    fn new(stem: &str, ext: &str, bytes: &'static [u8], kind: &'static str) -> Self {
+        let hash = hex::encode(&sha2::Sha256::digest(bytes)[..6]);
+        Self { bytes, kind, name: format!("{stem}.{hash}.{ext}") }
+    }
+}
+
+static ASSETS: LazyLock<[Asset; 2]> = LazyLock::new(|| {
+    [
+        Asset::new("app", "css", include_bytes!("../assets/app.css"), "text/css; charset=utf-8"),
+        Asset::new("app", "js", include_bytes!("../assets/app.js"), "text/javascript; charset=utf-8"),
+    ]
+});
+
+/// The policy of the server's own pages: scripts and styles from this origin only, nothing
+/// inline, no framing.
+const PAGE_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+/// The ask page.
+pub(crate) async fn index() -> Response {
+    let [css, js] = &*ASSETS;
+    let html = format!(
+        r##"<!doctype html>
+<html lang="da">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>byråds-GPT – spørg arkivet</title>
+<link rel="stylesheet" href="/assets/{css}">
+<script src="/assets/{js}" defer></script>
+</head>
+<body>
+<a class="skip" href="#indhold">Gå til indhold</a>
+<header>
+<h1>byråds-GPT</h1>
+<nav aria-label="Hovedmenu"><ul><li><a href="/" aria-current="page">Spørg</a></li></ul></nav>
+</header>
+<main id="indhold">
+<h2>Spørg arkivet</h2>
+<p>Svarene citerer dagsordener, referater, bilag og regler ordret, med et link til stedet i dokumentet. Står svaret ikke i arkivet, siger byråds-GPT det.</p>
+<div id="conversation"></div>
+<form id="ask-form" class="ask">
+<label for="question">Dit spørgsmål</label>
+<textarea id="question" name="question" rows="3" maxlength="4000" required placeholder="Fx: Hvornår skal dagsordenen sendes ud?"></textarea>
+<button type="submit">Spørg</button>
+</form>
+<p id="status" class="status" role="status" aria-live="polite"></p>
+</main>
+</body>
+</html>
+"##,
+        css = css.name,
+        js = js.name
+    );
+    ([(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CACHE_CONTROL, "no-cache")], html).into_response()
+}
+
+/// An embedded asset by its hashed name, cached for good.
+pub(crate) async fn asset(Path(file): Path<String>) -> Result<Response, ApiError> {
+    let asset = ASSETS.iter().find(|a| a.name == file).ok_or_else(|| ApiError::NotFound(format!("no asset {file:?}")))?;
+    Ok(([(header::CONTENT_TYPE, asset.kind), (header::CACHE_CONTROL, "public, max-age=31536000, immutable")], asset.bytes).into_response())
+}
+
+/// The security headers of every response: a Content-Security-Policy (the page's own policy
+/// unless a handler set a stricter one), no MIME sniffing, no referrer, no framing.
+pub(crate) async fn security_headers(req: Request, next: Next) -> Response {
+    let mut resp = next.run(req).await;
+    let h = resp.headers_mut();
+    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(PAGE_POLICY));
+    }
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn assets_are_named_by_their_content() {
+        let [css, js] = &*ASSETS;
+        assert!(css.name.starts_with("app.") && css.name.ends_with(".css") && css.name.len() == "app..css".len() + 12, "{}", css.name);
+        assert_ne!(css.name, js.name);
+    }
+}

@@ -1,0 +1,86 @@
+//! The members' page in a real browser: headless Chromium driven over WebDriver (Selenium, in
+//! the project's `.venv`), against the real server; axe-core on every page; screenshots at 1280
+//! and 390 px in `target/screenshots`.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use common::Server;
+use serde_json::Value;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Runs `tests/browser/<script>`; fails naming what is missing when the browser or Selenium is.
+fn run(script: &str, args: &[&str]) -> Value {
+    let python = root().join(".venv/bin/python");
+    let ok = Command::new(&python).args(["-c", "import selenium, axe_selenium_python"]).output().is_ok_and(|o| o.status.success());
+    assert!(ok, "Selenium and axe-selenium-python are needed in {} (run `make setup`)", python.display());
+    assert!(std::path::Path::new("/usr/bin/chromium").is_file() && std::path::Path::new("/usr/bin/chromedriver").is_file(), "Debian's chromium and chromium-driver are needed (run `make setup`)");
+    let out = Command::new(python).arg(root().join("tests/browser").join(script)).args(args).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{script} failed: {}\n{stdout}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{script} printed no JSON ({e}): {stdout}"))
+}
+
+fn serious(violations: &Value) -> Vec<&Value> {
+    violations.as_array().unwrap().iter().filter(|v| matches!(v["impact"].as_str(), Some("serious" | "critical"))).collect()
+}
+
+#[test]
+fn a_member_asks_sees_the_streamed_answer_with_its_sources_and_opens_the_cited_passage() {
+    let server = Server::start(common::ingested());
+    let shots = root().join("target/screenshots");
+    let seen = run("ask.py", &[&server.base, "--question", "Hvornår skal dagsordenen udsendes?", "--question", "Hvem skal sørge for det?", "--screenshots", shots.to_str().unwrap()]);
+    eprintln!("{}", serde_json::to_string_pretty(&seen).unwrap());
+    assert_eq!(seen["lang"], "da");
+    let answered = &seen["questions"][0];
+    assert!(!answered["abstained"].as_bool().unwrap(), "{answered}");
+    assert!(answered["answer"].as_str().unwrap().contains("[1]"), "{answered}");
+    let sources = answered["sources"].as_array().unwrap();
+    assert!(!sources.is_empty() && sources.len() == answered["links"].as_array().unwrap().iter().map(|l| l.as_str().unwrap()).collect::<std::collections::BTreeSet<_>>().len(), "only cited sources are listed: {answered}");
+    assert!(answered["first_token_ms"].as_u64().is_some(), "{answered}");
+    // The passage the first citation opens is the quote, highlighted and in view.
+    let passage = &seen["passage"];
+    assert!(passage["in_view"].as_bool().unwrap(), "{passage}");
+    let quote = sources[0]["quote"].as_str().unwrap().split_whitespace().collect::<Vec<_>>().join(" ");
+    let marked = passage["text"].as_str().unwrap().split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(marked.contains(quote.trim_matches(['»', '«', '…'])) || quote.contains(&marked), "marked {marked:?}, quoted {quote:?}");
+    // A follow-up continues the conversation: a second turn with its own answer.
+    let follow_up = &seen["questions"][1];
+    assert_eq!(follow_up["turns"], 2, "{follow_up}");
+    assert!(!follow_up["answer"].as_str().unwrap().trim().is_empty(), "{follow_up}");
+    for page in ["axe_ask", "axe_document"] {
+        assert!(serious(&seen[page]).is_empty(), "{page}: {}", seen[page]);
+    }
+    for page in ["overflow_ask", "overflow_document"] {
+        assert_eq!(seen[page]["390"], 0, "{page}: the page is wider than a 390 px phone");
+    }
+    for name in ["ask-1280", "ask-390", "document-1280", "document-390"] {
+        assert!(shots.join(format!("{name}.png")).is_file(), "{name}");
+    }
+}
+
+#[test]
+fn every_response_carries_the_security_headers_and_the_page_no_inline_script() {
+    let server = Server::start(common::ingested());
+    for path in ["/", "/healthz", "/v1/models", "/nope"] {
+        let r = common::http().get(server.url(path)).send().unwrap();
+        let h = r.headers();
+        assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(h["referrer-policy"], "no-referrer", "{path}");
+        assert!(h["content-security-policy"].to_str().unwrap().contains("default-src 'none'"), "{path}");
+    }
+    let page = common::http().get(server.url("/")).send().unwrap().text().unwrap();
+    assert!(!page.contains("<script>") && !page.contains("style="), "no inline script or style");
+    let js = page.split("src=\"").nth(1).unwrap().split('"').next().unwrap();
+    let r = common::http().get(server.url(js)).send().unwrap();
+    assert_eq!(r.headers()["cache-control"], "public, max-age=31536000, immutable");
+    let weight: usize = page.len() + r.bytes().unwrap().len() + common::http().get(server.url(page.split("href=\"").nth(1).unwrap().split('"').next().unwrap())).send().unwrap().bytes().unwrap().len();
+    eprintln!("ask page weight (HTML+CSS+JS): {weight} bytes");
+    assert!(weight < 100_000);
+}
