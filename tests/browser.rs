@@ -54,7 +54,13 @@ fn a_member_asks_sees_the_streamed_answer_with_its_sources_and_opens_the_cited_p
     let follow_up = &seen["questions"][1];
     assert_eq!(follow_up["turns"], 2, "{follow_up}");
     assert!(!follow_up["answer"].as_str().unwrap().trim().is_empty(), "{follow_up}");
-    for page in ["axe_ask", "axe_document"] {
+    // The answer judged down with a reason, stored and exported.
+    assert_eq!(seen["feedback"], "Tak for din tilbagemelding.");
+    let exported = common::byraad(server.data(), &["feedback", "export"]);
+    let line: Value = serde_json::from_str(common::stdout(&exported).lines().next().unwrap_or_else(|| panic!("no feedback exported: {}", common::stderr(&exported)))).unwrap();
+    assert_eq!((line["rating"].as_str(), line["reason"].as_str(), line["comment"].as_str()), (Some("down"), Some("incomplete"), Some("mangler stk. 4")), "{line}");
+    assert_eq!(line["question"], "Hvornår skal dagsordenen udsendes?");
+    for page in ["axe_ask", "axe_document", "axe_feedback"] {
         assert!(serious(&seen[page]).is_empty(), "{page}: {}", seen[page]);
     }
     for page in ["overflow_ask", "overflow_document"] {

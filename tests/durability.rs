@@ -170,6 +170,10 @@ fn postgresql_keeps_drafts_and_feedback_for_replicas_behind_a_load_balancer() {
     let lines: Vec<Value> = stdout(&out).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     assert_eq!(lines.len(), 1);
     assert_eq!((lines[0]["rating"].as_str(), lines[0]["principal"].as_str()), (Some("up"), Some("anonymous")));
+    // Where the audit log hashes questions, the export does too.
+    let out = Command::new(BIN).args(["feedback", "export", "--data"]).arg(&a_dir).env(LEXICAL.0, LEXICAL.1).env(env[0].0, &env[0].1).env("BYRAAD__AUDIT__QUERY", "hash").output().unwrap();
+    let hashed: Value = serde_json::from_str(stdout(&out).lines().next().unwrap()).unwrap();
+    assert!(hashed["question"].as_str().unwrap().starts_with("sha256:") && !stdout(&out).contains("cykelstien"), "{hashed}");
 
     a.kill9();
     let a = Server::start_on(&a_dir, &[], &env);

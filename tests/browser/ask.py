@@ -12,7 +12,7 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 
 def browser():
@@ -86,6 +86,15 @@ def main():
                 "links": [a.get_attribute("href") for a in answer.find_elements(By.TAG_NAME, "a")],
                 "sources": [{"title": s.find_element(By.TAG_NAME, "a").text, "quote": s.find_element(By.TAG_NAME, "blockquote").text} for s in sources],
             })
+        # Judge the first answer down with a reason: the feedback form.
+        first_turn = driver.find_elements(By.CSS_SELECTOR, ".turn")[0]
+        first_turn.find_element(By.CSS_SELECTOR, ".feedback button[aria-label='Nej, ikke nyttigt']").click()
+        Select(first_turn.find_element(By.CSS_SELECTOR, ".feedback select")).select_by_value("incomplete")
+        first_turn.find_element(By.CSS_SELECTOR, ".feedback input[name=comment]").send_keys("mangler stk. 4")
+        first_turn.find_element(By.CSS_SELECTOR, ".feedback button[type=submit]").click()
+        wait.until(lambda d: "Tak" in first_turn.find_element(By.CSS_SELECTOR, ".feedback .status").text)
+        out["feedback"] = first_turn.find_element(By.CSS_SELECTOR, ".feedback .status").text
+        out["axe_feedback"] = axe(driver)
         if args.fresh:
             driver.get(args.base + "/")
             driver.find_element(By.ID, "question").send_keys(args.question[0])

@@ -59,6 +59,38 @@
     }
   }
 
+  const REASONS = [["wrong_source", "Forkert kilde"], ["incomplete", "Ufuldstændigt"], ["not_an_answer", "Ikke et svar"], ["other", "Andet"]];
+
+  // "Var svaret nyttigt?": up, or down with a reason and a comment; stored by POST /v1/feedback.
+  function feedback(turn, question, answerText, citations) {
+    const box = el("form", { class: "feedback", "aria-label": "Tilbagemelding på svaret" });
+    const legend = el("span", {}, "Var svaret nyttigt? ");
+    const up = el("button", { type: "button", class: "secondary", "aria-label": "Ja, nyttigt" }, "👍");
+    const down = el("button", { type: "button", class: "secondary", "aria-label": "Nej, ikke nyttigt" }, "👎");
+    const more = el("div", { class: "more" });
+    more.hidden = true;
+    const reasonId = "reason-" + Math.random().toString(36).slice(2);
+    const select = el("select", { id: reasonId, name: "reason" });
+    for (const [value, text] of REASONS) select.append(el("option", { value: value }, text));
+    const commentId = reasonId + "-c";
+    const comment = el("input", { type: "text", id: commentId, name: "comment", maxlength: "2000" });
+    const send = el("button", { type: "submit" }, "Send");
+    more.append(el("label", { for: reasonId }, "Hvad var galt?"), select, el("label", { for: commentId }, "Kommentar (valgfri)"), comment, send);
+    const said = el("p", { class: "status", role: "status" });
+    box.append(legend, up, down, more, said);
+    const post = async (rating, reason, text) => {
+      const body = { rating: rating, question: question, answer: answerText, cited: [...citations.values()].map((c) => c.doc_id), comment: text || "" };
+      if (reason) body.reason = reason;
+      const resp = await fetch("/v1/feedback", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body), credentials: "same-origin" });
+      said.textContent = resp.ok ? "Tak for din tilbagemelding." : "Tilbagemeldingen kunne ikke gemmes.";
+      if (resp.ok) { up.disabled = true; down.disabled = true; more.hidden = true; }
+    };
+    up.addEventListener("click", () => post("up"));
+    down.addEventListener("click", () => { more.hidden = false; select.focus(); });
+    box.addEventListener("submit", (ev) => { ev.preventDefault(); post("down", select.value, comment.value.trim()); });
+    turn.append(box);
+  }
+
   async function ask(question) {
     messages.push({ role: "user", content: question });
     const turn = el("section", { class: "turn", "aria-label": "Spørgsmål og svar" });
@@ -137,6 +169,7 @@
         const list = [...citations.values()].map((c) => "[" + c.n + "] " + label(c) + ": " + location.origin + passageUrl(c)).join("\n");
         navigator.clipboard.writeText(text + (list ? "\n\nKilder:\n" + list : "")).then(() => { status.textContent = "Svaret er kopieret."; });
       });
+      feedback(turn, question, text, citations);
       status.textContent = "";
     } catch (e) {
       answer.append(el("p", { class: "error", role: "alert" }, "Spørgsmålet kunne ikke besvares: " + e.message));

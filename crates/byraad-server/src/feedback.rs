@@ -32,6 +32,10 @@ pub struct FeedbackRequest {
     /// Ids of the documents the answer cited.
     #[serde(default)]
     pub cited: Vec<String>,
+    /// Why the answer was judged down: "wrong_source", "incomplete", "not_an_answer", "other".
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub reason: Option<byraad_store::Reason>,
     /// What the member wants to add.
     #[serde(default)]
     pub comment: String,
@@ -72,7 +76,7 @@ pub async fn feedback(State(state): State<AppState>, Extension(principal): Exten
         return Err(ApiError::Unavailable("feedback is not stored on this server (no database)".into()));
     };
     let info = AuditInfo::query(req.question.clone()).returned(req.cited.iter().map(String::as_str));
-    let new = byraad_store::NewFeedback { principal: principal.name.clone(), rating: req.rating, question: req.question, answer: req.answer, cited: req.cited, comment: req.comment };
+    let new = byraad_store::NewFeedback { principal: principal.name.clone(), rating: req.rating, question: req.question, answer: req.answer, cited: req.cited, reason: req.reason, comment: req.comment };
     let id = store.add_feedback(&new).await.map_err(|e| ApiError::Internal(format!("feedback not stored: {e}")))?;
     Ok(audited(info, (StatusCode::CREATED, Json(FeedbackReply { id }))))
 }

@@ -11,7 +11,7 @@
 //! let store = byraad_store::Store::open("sqlite:data/byraad.db", 4).await?;
 //! let id = store.add_feedback(&byraad_store::NewFeedback {
 //!     principal: "medlem".into(), rating: byraad_store::Rating::Up, question: "Hvad koster broen?".into(),
-//!     answer: "Broen koster 5 mio. kr. [1]".into(), cited: vec!["referat-1".into()], comment: String::new(),
+//!     answer: "Broen koster 5 mio. kr. [1]".into(), cited: vec!["referat-1".into()], reason: None, comment: String::new(),
 //! }).await?;
 //! # Ok(()) }
 //! ```
@@ -85,6 +85,35 @@ impl Rating {
     }
 }
 
+/// Why an answer was judged down.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reason {
+    /// The cited source is the wrong one.
+    WrongSource,
+    /// The answer leaves out part of what was asked.
+    Incomplete,
+    /// The text does not answer the question.
+    NotAnAnswer,
+    /// Something else (the comment says what).
+    Other,
+}
+
+impl Reason {
+    fn as_str(self) -> &'static str {
+        match self {
+            Reason::WrongSource => "wrong_source",
+            Reason::Incomplete => "incomplete",
+            Reason::NotAnAnswer => "not_an_answer",
+            Reason::Other => "other",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Self> {
+        [Reason::WrongSource, Reason::Incomplete, Reason::NotAnAnswer, Reason::Other].into_iter().find(|r| r.as_str() == s)
+    }
+}
+
 /// Feedback to store.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NewFeedback {
@@ -98,6 +127,9 @@ pub struct NewFeedback {
     pub answer: String,
     /// Documents the answer cited.
     pub cited: Vec<String>,
+    /// Why it was judged down, if said.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<Reason>,
     /// What the member wrote, if anything.
     pub comment: String,
 }
@@ -228,8 +260,8 @@ impl Store {
         let now = Utc::now().timestamp_millis();
         let cited = serde_json::to_string(&f.cited).map_err(|e| Error::Value(e.to_string()))?;
         with_pool!(self, pool => {
-            sqlx::query("INSERT INTO feedback (id, principal, created_ms, rating, question, answer, cited, comment) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
-                .bind(&id).bind(&f.principal).bind(now).bind(f.rating.as_str()).bind(&f.question).bind(&f.answer).bind(&cited).bind(&f.comment)
+            sqlx::query("INSERT INTO feedback (id, principal, created_ms, rating, question, answer, cited, comment, reason) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
+                .bind(&id).bind(&f.principal).bind(now).bind(f.rating.as_str()).bind(&f.question).bind(&f.answer).bind(&cited).bind(&f.comment).bind(f.reason.map_or("", Reason::as_str))
                 .execute(pool).await?;
         });
         Ok(id)
@@ -238,23 +270,24 @@ impl Store {
     /// Feedback given at or after `since` (all when `None`), oldest first.
     pub async fn feedback(&self, since: Option<DateTime<Utc>>) -> Result<Vec<Feedback>> {
         let since = since.map_or(i64::MIN, |t| t.timestamp_millis());
-        type Raw = (String, String, i64, String, String, String, String, String);
+        type Raw = (String, String, i64, String, String, String, String, String, String);
         let rows: Vec<Raw> = with_pool!(self, pool => {
-            sqlx::query("SELECT id, principal, created_ms, rating, question, answer, cited, comment FROM feedback WHERE created_ms >= $1 ORDER BY created_ms, id")
+            sqlx::query("SELECT id, principal, created_ms, rating, question, answer, cited, comment, reason FROM feedback WHERE created_ms >= $1 ORDER BY created_ms, id")
                 .bind(since).fetch_all(pool).await?
                 .into_iter()
-                .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4), r.get(5), r.get(6), r.get(7)))
+                .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4), r.get(5), r.get(6), r.get(7), r.get(8)))
                 .collect()
         });
         rows.into_iter()
-            .map(|(id, principal, created, rating, question, answer, cited, comment)| {
+            .map(|(id, principal, created, rating, question, answer, cited, comment, reason)| {
                 let rating = match rating.as_str() {
                     "up" => Rating::Up,
                     "down" => Rating::Down,
                     other => return Err(Error::Value(format!("feedback {id}: rating {other:?}"))),
                 };
                 let cited = serde_json::from_str(&cited).map_err(|e| Error::Value(format!("feedback {id}: cited: {e}")))?;
-                Ok(Feedback { id, time: from_ms(created), feedback: NewFeedback { principal, rating, question, answer, cited, comment } })
+                let reason = Reason::parse(&reason);
+                Ok(Feedback { id, time: from_ms(created), feedback: NewFeedback { principal, rating, question, answer, cited, reason, comment } })
             })
             .collect()
     }
@@ -316,7 +349,7 @@ mod tests {
         let url = format!("sqlite:{}", dir.path().join("db/byraad.db").display());
         let store = Store::open(&url, 2).await.unwrap();
         let id = store.put_draft("anna", "parti:sf", "{\"x\":1}", 0).await.unwrap();
-        let f = NewFeedback { principal: "anna".into(), rating: Rating::Down, question: "Q".into(), answer: "A [1]".into(), cited: vec!["d1".into()], comment: "forkert".into() };
+        let f = NewFeedback { principal: "anna".into(), rating: Rating::Down, question: "Q".into(), answer: "A [1]".into(), cited: vec!["d1".into()], reason: Some(Reason::WrongSource), comment: "forkert".into() };
         store.add_feedback(&f).await.unwrap();
         store.close().await;
 

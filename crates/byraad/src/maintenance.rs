@@ -41,17 +41,30 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_current_thread().enable_all().build()?)
 }
 
-/// `byraad feedback export`: the feedback given (at or after `since`), JSON lines, oldest first.
+/// `byraad feedback export`: the feedback given (at or after `since`), JSON lines, oldest first;
+/// questions and answers as their SHA-256 when `audit.query = "hash"`.
 pub fn feedback_export(config: &Config, since: Option<chrono::NaiveDate>) -> anyhow::Result<ExitCode> {
     runtime()?.block_on(async {
         let store = open_store(config).await?;
         let since = since.map(|d| d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc());
-        for f in store.feedback(since).await? {
+        // Where the audit log keeps questions only as their hash, so does the export.
+        let hash = config.audit.query == byraad_core::config::AuditQuery::Hash;
+        for mut f in store.feedback(since).await? {
+            if hash {
+                for text in [&mut f.feedback.question, &mut f.feedback.answer] {
+                    *text = format!("sha256:{}", sha_hex(text));
+                }
+            }
             println!("{}", serde_json::to_string(&f)?);
         }
         store.close().await;
         Ok(ExitCode::SUCCESS)
     })
+}
+
+fn sha_hex(text: &str) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(text.as_bytes()))
 }
 
 /// `byraad audit verify`: checks the audit log's hash chain.
