@@ -109,6 +109,17 @@ def main():
                 "const r = document.getElementById('passage').getBoundingClientRect(); return r.top < window.innerHeight && r.bottom > 0;")}
             out["axe_document"] = axe(driver)
             out["overflow_document"] = shots(driver, args.screenshots, "document")
+        # The rules page: a reference and a question in a member's own words.
+        out["rules"] = []
+        for q in ["§ 11, stk. 2", "må jeg stemme om min kones forening?"]:
+            driver.get(args.base + "/regler")
+            box = driver.find_element(By.ID, "q")
+            box.send_keys(q)
+            driver.find_element(By.CSS_SELECTOR, "form[role=search] button[type=submit]").click()
+            wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, ".provision h2 a") or "Ingen bestemmelse" in d.page_source)
+            out["rules"].append({"query": q, "citations": [a.text for a in driver.find_elements(By.CSS_SELECTOR, ".provision h2 a")]})
+        out["axe_rules"] = axe(driver)
+        out["overflow_rules"] = shots(driver, args.screenshots, "rules")
     finally:
         driver.quit()
     print(json.dumps(out, ensure_ascii=False))

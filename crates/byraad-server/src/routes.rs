@@ -72,6 +72,7 @@ pub fn api_router() -> Router<AppState> {
     Router::new()
         .route("/", get(crate::web::index))
         .route("/assets/{file}", get(crate::web::asset))
+        .route("/regler", get(crate::web::rules_page))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/v1/search", post(search))
@@ -104,7 +105,7 @@ pub(crate) async fn guard(State(state): State<AppState>, matched: Option<Matched
     let endpoint = format!("{} {path}", req.method());
     // The API, the pages showing documents, and the MCP endpoint need a valid token where one is
     // required and are recorded; /healthz and /openapi.json are open.
-    let api = path.starts_with("/v1/") || path.starts_with("/documents/") || path.starts_with("/mcp");
+    let api = path.starts_with("/v1/") || path.starts_with("/documents/") || path.starts_with("/mcp") || path == "/regler";
     let header = match req.headers().get(axum::http::header::AUTHORIZATION).map(|v| v.to_str()) {
         None => Ok(None),
         Some(Ok(v)) => Ok(Some(v.to_string())),

@@ -14,6 +14,10 @@ use sha2::Digest;
 
 use crate::ApiError;
 
+mod rules;
+
+pub(crate) use rules::rules_page;
+
 /// An embedded asset: its bytes, content type and hashed file name.
 struct Asset {
     bytes: &'static [u8],
@@ -30,8 +34,8 @@ impl Asset {
 
 static ASSETS: LazyLock<[Asset; 2]> = LazyLock::new(|| {
     [
-        Asset::new("app", "css", include_bytes!("../assets/app.css"), "text/css; charset=utf-8"),
-        Asset::new("app", "js", include_bytes!("../assets/app.js"), "text/javascript; charset=utf-8"),
+        Asset::new("app", "css", include_bytes!("../../assets/app.css"), "text/css; charset=utf-8"),
+        Asset::new("app", "js", include_bytes!("../../assets/app.js"), "text/javascript; charset=utf-8"),
     ]
 });
 
@@ -39,27 +43,63 @@ static ASSETS: LazyLock<[Asset; 2]> = LazyLock::new(|| {
 /// inline, no framing.
 const PAGE_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
-/// The ask page.
-pub(crate) async fn index() -> Response {
+/// A page of the site: the header with its menu (`current` marked), then `main`.
+pub(crate) fn layout(title: &str, current: &str, main: &str, script: bool) -> Response {
     let [css, js] = &*ASSETS;
+    let nav: String = [("/", "Spørg"), ("/regler", "Regler")]
+        .iter()
+        .map(|(href, name)| {
+            let here = if *href == current { " aria-current=\"page\"" } else { "" };
+            format!("<li><a href=\"{href}\"{here}>{name}</a></li>")
+        })
+        .collect();
+    let script = if script { format!("<script src=\"/assets/{}\" defer></script>\n", js.name) } else { String::new() };
     let html = format!(
         r##"<!doctype html>
 <html lang="da">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>byråds-GPT – spørg arkivet</title>
+<title>{title} – byråds-GPT</title>
 <link rel="stylesheet" href="/assets/{css}">
-<script src="/assets/{js}" defer></script>
-</head>
+{script}</head>
 <body>
 <a class="skip" href="#indhold">Gå til indhold</a>
 <header>
-<h1>byråds-GPT</h1>
-<nav aria-label="Hovedmenu"><ul><li><a href="/" aria-current="page">Spørg</a></li></ul></nav>
+<p class="brand">byråds-GPT</p>
+<nav aria-label="Hovedmenu"><ul>{nav}</ul></nav>
 </header>
 <main id="indhold">
-<h2>Spørg arkivet</h2>
+{main}
+</main>
+</body>
+</html>
+"##,
+        title = escape(title),
+        css = css.name,
+    );
+    ([(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CACHE_CONTROL, "no-cache")], html).into_response()
+}
+
+/// `text` safe inside HTML text and attributes.
+pub(crate) fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The ask page.
+pub(crate) async fn index() -> Response {
+    let main = r#"<h1>Spørg arkivet</h1>
 <p>Svarene citerer dagsordener, referater, bilag og regler ordret, med et link til stedet i dokumentet. Står svaret ikke i arkivet, siger byråds-GPT det.</p>
 <div id="conversation"></div>
 <form id="ask-form" class="ask">
@@ -67,15 +107,8 @@ pub(crate) async fn index() -> Response {
 <textarea id="question" name="question" rows="3" maxlength="4000" required placeholder="Fx: Hvornår skal dagsordenen sendes ud?"></textarea>
 <button type="submit">Spørg</button>
 </form>
-<p id="status" class="status" role="status" aria-live="polite"></p>
-</main>
-</body>
-</html>
-"##,
-        css = css.name,
-        js = js.name
-    );
-    ([(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CACHE_CONTROL, "no-cache")], html).into_response()
+<p id="status" class="status" role="status" aria-live="polite"></p>"#;
+    layout("Spørg arkivet", "/", main, true)
 }
 
 /// An embedded asset by its hashed name, cached for good.
