@@ -60,17 +60,22 @@ fn a_member_asks_sees_the_streamed_answer_with_its_sources_and_opens_the_cited_p
     let line: Value = serde_json::from_str(common::stdout(&exported).lines().next().unwrap_or_else(|| panic!("no feedback exported: {}", common::stderr(&exported)))).unwrap();
     assert_eq!((line["rating"].as_str(), line["reason"].as_str(), line["comment"].as_str()), (Some("down"), Some("incomplete"), Some("mangler stk. 4")), "{line}");
     assert_eq!(line["question"], "Hvornår skal dagsordenen udsendes?");
+    // The search page: only laws with the filter, matched words marked.
+    let search = &seen["search"];
+    let hits = search["hits"].as_array().unwrap();
+    assert!(!hits.is_empty() && hits.iter().all(|m| m.as_str().unwrap().starts_with("Lov")), "{search}");
+    assert!(search["marks"].as_u64().unwrap() > 0, "{search}");
     // The rules page finds a provision by its reference, first.
     let by_reference = &seen["rules"][0]["citations"];
     assert!(by_reference[0].as_str().unwrap().contains("§ 11, stk. 2"), "{by_reference}");
     assert!(!seen["rules"][1]["citations"].as_array().unwrap().is_empty(), "{}", seen["rules"][1]);
-    for page in ["axe_ask", "axe_document", "axe_feedback", "axe_rules"] {
+    for page in ["axe_ask", "axe_document", "axe_feedback", "axe_search", "axe_rules"] {
         assert!(serious(&seen[page]).is_empty(), "{page}: {}", seen[page]);
     }
-    for page in ["overflow_ask", "overflow_document", "overflow_rules"] {
+    for page in ["overflow_ask", "overflow_document", "overflow_search", "overflow_rules"] {
         assert_eq!(seen[page]["390"], 0, "{page}: the page is wider than a 390 px phone");
     }
-    for name in ["ask-1280", "ask-390", "document-1280", "document-390", "rules-1280", "rules-390"] {
+    for name in ["ask-1280", "ask-390", "document-1280", "document-390", "rules-1280", "rules-390", "search-1280", "search-390"] {
         assert!(shots.join(format!("{name}.png")).is_file(), "{name}");
     }
 }

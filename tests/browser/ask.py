@@ -109,6 +109,20 @@ def main():
                 "const r = document.getElementById('passage').getBoundingClientRect(); return r.top < window.innerHeight && r.bottom > 0;")}
             out["axe_document"] = axe(driver)
             out["overflow_document"] = shots(driver, args.screenshots, "document")
+        # The search page with a filter.
+        driver.get(args.base + "/sog")
+        driver.find_element(By.ID, "q").send_keys("habilitet")
+        Select(driver.find_element(By.ID, "kind")).select_by_value("lov")
+        driver.find_element(By.CSS_SELECTOR, "form[role=search] button[type=submit]").click()
+        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, ".hits li") or "0 resultater" in d.page_source)
+        out["search"] = {
+            "heading": driver.find_element(By.ID, "resultater").text,
+            "hits": [li.find_element(By.CSS_SELECTOR, ".meta").text for li in driver.find_elements(By.CSS_SELECTOR, ".hits li")],
+            "marks": len(driver.find_elements(By.CSS_SELECTOR, ".hits mark")),
+            "more": len(driver.find_elements(By.LINK_TEXT, "Vis flere resultater")),
+        }
+        out["axe_search"] = axe(driver)
+        out["overflow_search"] = shots(driver, args.screenshots, "search")
         # The rules page: a reference and a question in a member's own words.
         out["rules"] = []
         for q in ["§ 11, stk. 2", "må jeg stemme om min kones forening?"]:

@@ -73,6 +73,7 @@ pub fn api_router() -> Router<AppState> {
         .route("/", get(crate::web::index))
         .route("/assets/{file}", get(crate::web::asset))
         .route("/regler", get(crate::web::rules_page))
+        .route("/sog", get(crate::web::search_page))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/v1/search", post(search))
@@ -105,7 +106,7 @@ pub(crate) async fn guard(State(state): State<AppState>, matched: Option<Matched
     let endpoint = format!("{} {path}", req.method());
     // The API, the pages showing documents, and the MCP endpoint need a valid token where one is
     // required and are recorded; /healthz and /openapi.json are open.
-    let api = path.starts_with("/v1/") || path.starts_with("/documents/") || path.starts_with("/mcp") || path == "/regler";
+    let api = path.starts_with("/v1/") || path.starts_with("/documents/") || path.starts_with("/mcp") || path == "/regler" || path == "/sog";
     let header = match req.headers().get(axum::http::header::AUTHORIZATION).map(|v| v.to_str()) {
         None => Ok(None),
         Some(Ok(v)) => Ok(Some(v.to_string())),

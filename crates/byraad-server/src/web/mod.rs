@@ -15,8 +15,10 @@ use sha2::Digest;
 use crate::ApiError;
 
 mod rules;
+mod search;
 
 pub(crate) use rules::rules_page;
+pub(crate) use search::search_page;
 
 /// An embedded asset: its bytes, content type and hashed file name.
 struct Asset {
@@ -46,7 +48,7 @@ const PAGE_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'sel
 /// A page of the site: the header with its menu (`current` marked), then `main`.
 pub(crate) fn layout(title: &str, current: &str, main: &str, script: bool) -> Response {
     let [css, js] = &*ASSETS;
-    let nav: String = [("/", "Spørg"), ("/regler", "Regler")]
+    let nav: String = [("/", "Spørg"), ("/sog", "Søg"), ("/regler", "Regler")]
         .iter()
         .map(|(href, name)| {
             let here = if *href == current { " aria-current=\"page\"" } else { "" };
