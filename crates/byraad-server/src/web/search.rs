@@ -100,7 +100,7 @@ pub(crate) async fn search_page(State(state): State<AppState>, Extension(princip
     };
     let filters = Filters { kind, body: nonempty(&f.body).into_iter().collect(), date_from: nonempty(&f.from), date_to: nonempty(&f.to), case: nonempty(&f.case) };
     let limit = f.limit.unwrap_or(10).clamp(1, 50);
-    let wide = SearchRequest { query: q.clone(), limit: Some(100.min(state.max_limit)), filters, clearance, mode: None::<Mode>, ..Default::default() };
+    let wide = SearchRequest { query: q.clone(), limit: Some(100.min(state.max_limit)), filters, clearance, mode: None::<Mode> };
     wide.validate(state.max_limit).map_err(|e| ApiError::BadRequest(e.to_string()))?;
     let search = state.search.clone();
     let resp = blocking(move || Ok(search.search(&wide)?)).await?;
