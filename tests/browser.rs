@@ -65,17 +65,22 @@ fn a_member_asks_sees_the_streamed_answer_with_its_sources_and_opens_the_cited_p
     let hits = search["hits"].as_array().unwrap();
     assert!(!hits.is_empty() && hits.iter().all(|m| m.as_str().unwrap().starts_with("Lov")), "{search}");
     assert!(search["marks"].as_u64().unwrap() > 0, "{search}");
+    // The draft: addressee, svarfrist, numbered questions and a Word file.
+    let draft = &seen["draft"];
+    assert!(draft["meta"]["Til"].as_str().is_some_and(|t| !t.is_empty()) && draft["meta"]["Svarfrist"].as_str().is_some_and(|t| t.len() == 10), "{draft}");
+    assert!(!draft["questions"].as_array().unwrap().is_empty(), "{draft}");
+    assert!(draft["docx_is_zip"].as_bool().unwrap(), "{draft}");
     // The rules page finds a provision by its reference, first.
     let by_reference = &seen["rules"][0]["citations"];
     assert!(by_reference[0].as_str().unwrap().contains("§ 11, stk. 2"), "{by_reference}");
     assert!(!seen["rules"][1]["citations"].as_array().unwrap().is_empty(), "{}", seen["rules"][1]);
-    for page in ["axe_ask", "axe_document", "axe_feedback", "axe_search", "axe_rules"] {
+    for page in ["axe_ask", "axe_document", "axe_feedback", "axe_search", "axe_draft", "axe_rules"] {
         assert!(serious(&seen[page]).is_empty(), "{page}: {}", seen[page]);
     }
-    for page in ["overflow_ask", "overflow_document", "overflow_search", "overflow_rules"] {
+    for page in ["overflow_ask", "overflow_document", "overflow_search", "overflow_draft", "overflow_rules"] {
         assert_eq!(seen[page]["390"], 0, "{page}: the page is wider than a 390 px phone");
     }
-    for name in ["ask-1280", "ask-390", "document-1280", "document-390", "rules-1280", "rules-390", "search-1280", "search-390"] {
+    for name in ["ask-1280", "ask-390", "document-1280", "document-390", "rules-1280", "rules-390", "search-1280", "search-390", "draft-1280", "draft-390"] {
         assert!(shots.join(format!("{name}.png")).is_file(), "{name}");
     }
 }

@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import time
+import urllib.request
 
 from axe_selenium_python import Axe
 from selenium import webdriver
@@ -123,6 +124,21 @@ def main():
         }
         out["axe_search"] = axe(driver)
         out["overflow_search"] = shots(driver, args.screenshots, "search")
+        # The forespørgsel page: a draft with its Word download.
+        driver.get(args.base + "/forespoergsel")
+        driver.find_element(By.ID, "member").send_keys("Anna Hansen")
+        driver.find_element(By.ID, "party").send_keys("SF")
+        driver.find_element(By.ID, "text").send_keys("Hvad koster letbanens anden etape, og hvornår besluttes den?")
+        driver.find_element(By.CSS_SELECTOR, "#draft-form button[type=submit]").click()
+        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#draft h2") or d.find_elements(By.CSS_SELECTOR, "#draft .error"))
+        terms = [e.text for e in driver.find_elements(By.CSS_SELECTOR, "#draft dt")]
+        values = [e.text for e in driver.find_elements(By.CSS_SELECTOR, "#draft dd")]
+        link = driver.find_element(By.LINK_TEXT, "Hent som Word-dokument").get_attribute("href")
+        with urllib.request.urlopen(link) as r:
+            docx = r.read()
+        out["draft"] = {"meta": dict(zip(terms, values)), "questions": [li.text for li in driver.find_elements(By.CSS_SELECTOR, "#draft .questions li")], "docx_bytes": len(docx), "docx_is_zip": docx[:2] == b"PK"}
+        out["axe_draft"] = axe(driver)
+        out["overflow_draft"] = shots(driver, args.screenshots, "draft")
         # The rules page: a reference and a question in a member's own words.
         out["rules"] = []
         for q in ["§ 11, stk. 2", "må jeg stemme om min kones forening?"]:

@@ -74,6 +74,7 @@ pub fn api_router() -> Router<AppState> {
         .route("/assets/{file}", get(crate::web::asset))
         .route("/regler", get(crate::web::rules_page))
         .route("/sog", get(crate::web::search_page))
+        .route("/forespoergsel", get(crate::web::draft_page))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/v1/search", post(search))

@@ -34,10 +34,11 @@ impl Asset {
     }
 }
 
-static ASSETS: LazyLock<[Asset; 2]> = LazyLock::new(|| {
+static ASSETS: LazyLock<[Asset; 3]> = LazyLock::new(|| {
     [
         Asset::new("app", "css", include_bytes!("../../assets/app.css"), "text/css; charset=utf-8"),
         Asset::new("app", "js", include_bytes!("../../assets/app.js"), "text/javascript; charset=utf-8"),
+        Asset::new("draft", "js", include_bytes!("../../assets/draft.js"), "text/javascript; charset=utf-8"),
     ]
 });
 
@@ -46,16 +47,19 @@ static ASSETS: LazyLock<[Asset; 2]> = LazyLock::new(|| {
 const PAGE_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 /// A page of the site: the header with its menu (`current` marked), then `main`.
-pub(crate) fn layout(title: &str, current: &str, main: &str, script: bool) -> Response {
-    let [css, js] = &*ASSETS;
-    let nav: String = [("/", "Spørg"), ("/sog", "Søg"), ("/regler", "Regler")]
+pub(crate) fn layout(title: &str, current: &str, main: &str, script: Option<&str>) -> Response {
+    let [css, _, _] = &*ASSETS;
+    let nav: String = [("/", "Spørg"), ("/sog", "Søg"), ("/regler", "Regler"), ("/forespoergsel", "Forespørgsel")]
         .iter()
         .map(|(href, name)| {
             let here = if *href == current { " aria-current=\"page\"" } else { "" };
             format!("<li><a href=\"{href}\"{here}>{name}</a></li>")
         })
         .collect();
-    let script = if script { format!("<script src=\"/assets/{}\" defer></script>\n", js.name) } else { String::new() };
+    let script = script
+        .and_then(|stem| ASSETS.iter().find(|a| a.name.starts_with(&format!("{stem}.")) && a.name.ends_with(".js")))
+        .map(|js| format!("<script src=\"/assets/{}\" defer></script>\n", js.name))
+        .unwrap_or_default();
     let html = format!(
         r##"<!doctype html>
 <html lang="da">
@@ -110,7 +114,30 @@ pub(crate) async fn index() -> Response {
 <button type="submit">Spørg</button>
 </form>
 <p id="status" class="status" role="status" aria-live="polite"></p>"#;
-    layout("Spørg arkivet", "/", main, true)
+    layout("Spørg arkivet", "/", main, Some("app"))
+}
+
+/// The forespørgsel page: the member's words in, the draft out.
+pub(crate) async fn draft_page() -> Response {
+    let today = chrono::Local::now().date_naive();
+    let main = format!(
+        r#"<h1>Skriv en 10-dages forespørgsel</h1>
+<p>Skriv med dine egne ord, hvad du vil vide. byråds-GPT finder den rette modtager, beregner svarfristen, stiller spørgsmålene præcist og viser først, hvad arkivet allerede siger.</p>
+<form id="draft-form" class="ask">
+<div class="filters">
+<div><label for="member">Dit navn</label><input type="text" id="member" name="member" required maxlength="200" autocomplete="name"></div>
+<div><label for="party">Parti</label><input type="text" id="party" name="party" required maxlength="200"></div>
+<div><label for="date">Dato</label><input type="date" id="date" name="date" value="{today}"></div>
+<div><label for="addressee">Modtager (valgfri)</label><input type="text" id="addressee" name="addressee" maxlength="200" placeholder="Fx MTM; tom: fra arkivet"></div>
+</div>
+<label for="text">Hvad vil du vide?</label>
+<textarea id="text" name="text" rows="5" required maxlength="4000"></textarea>
+<button type="submit">Skriv udkast</button>
+</form>
+<p id="status" class="status" role="status" aria-live="polite"></p>
+<section id="draft" aria-live="polite"></section>"#
+    );
+    layout("Forespørgsel", "/forespoergsel", &main, Some("draft"))
 }
 
 /// An embedded asset by its hashed name, cached for good.
@@ -139,7 +166,7 @@ mod tests {
 
     #[test]
     fn assets_are_named_by_their_content() {
-        let [css, js] = &*ASSETS;
+        let [css, js, _] = &*ASSETS;
         assert!(css.name.starts_with("app.") && css.name.ends_with(".css") && css.name.len() == "app..css".len() + 12, "{}", css.name);
         assert_ne!(css.name, js.name);
     }

@@ -32,7 +32,7 @@ pub(crate) async fn rules_page(State(state): State<AppState>, Extension(principa
         escape(&q)
     );
     if q.is_empty() || byraad_core::has_control(&q) {
-        return Ok(layout("Regler", "/regler", &main, false));
+        return Ok(layout("Regler", "/regler", &main, None));
     }
     let Some(rules) = state.rules.clone() else {
         return Err(ApiError::Unavailable("rules look-up is not configured on this server".into()));
@@ -59,5 +59,5 @@ pub(crate) async fn rules_page(State(state): State<AppState>, Extension(principa
     }
     main.push_str("</section>");
     let info = AuditInfo::query(q).returned(found.iter().map(|p| p.doc_id.as_str()));
-    Ok(audited(info, layout("Regler", "/regler", &main, false)))
+    Ok(audited(info, layout("Regler", "/regler", &main, None)))
 }

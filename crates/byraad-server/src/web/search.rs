@@ -91,7 +91,7 @@ pub(crate) async fn search_page(State(state): State<AppState>, Extension(princip
         case = escape(&f.case)
     );
     if q.is_empty() {
-        return Ok(layout("Søg", "/sog", &main, false));
+        return Ok(layout("Søg", "/sog", &main, None));
     }
     let nonempty = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
     let kind = match nonempty(&f.kind) {
@@ -135,7 +135,7 @@ pub(crate) async fn search_page(State(state): State<AppState>, Extension(princip
     }
     main.push_str("</section>");
     let info = AuditInfo::query(q).returned(resp.hits.iter().take(limit).map(|h| h.doc_id.as_str()));
-    Ok(audited(info, layout("Søg", "/sog", &main, false)))
+    Ok(audited(info, layout("Søg", "/sog", &main, None)))
 }
 
 fn enc(s: &str) -> String {
