@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Response};
 use byraad_core::{Document, Principal, Span};
 
 use crate::routes::{audited, blocking};
+use crate::web::escape;
 use crate::{ApiError, AppState, AuditInfo};
 
 /// `?span=START-END`.
@@ -37,7 +38,8 @@ pub fn original_url(base: &str, doc_id: &str, page: Option<u32>) -> String {
     }
 }
 
-fn encode(s: &str) -> String {
+/// `s` percent-encoded for a URL path segment or query value.
+pub(crate) fn encode(s: &str) -> String {
     s.bytes().map(|b| if b.is_ascii_alphanumeric() || b"-._~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
 }
 
@@ -122,22 +124,6 @@ fn render(doc: &Document, span: Option<Span>, base: &str) -> String {
     html.push_str(&escape(&doc.text[at..]));
     html.push_str("</div></main></body></html>");
     html
-}
-
-/// `text` safe inside HTML text and attributes.
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// The document's original file, as ingested: a PDF inline (a viewer opens `#page=N`), other

@@ -505,7 +505,7 @@ async fn openapi() -> Json<utoipa::openapi::OpenApi> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     #![allow(clippy::unwrap_used)]
 
     use axum::body::Body;
@@ -516,8 +516,8 @@ mod tests {
     use super::*;
     use crate::{SearchService, app};
 
-    /// A search service with nothing in it.
-    struct Empty;
+    /// A search service with nothing in it (shared by the server's unit tests).
+    pub(crate) struct Empty;
 
     impl SearchService for Empty {
         fn search(&self, _: &SearchRequest) -> byraad_index::Result<SearchResponse> {

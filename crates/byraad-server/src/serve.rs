@@ -275,28 +275,7 @@ async fn shutdown_signal() {
 mod tests {
     use super::*;
 
-    struct Empty;
-
-    impl crate::SearchService for Empty {
-        fn search(&self, _: &byraad_core::SearchRequest) -> byraad_index::Result<byraad_core::SearchResponse> {
-            Ok(byraad_core::SearchResponse { hits: Vec::new(), took_ms: 0, mode: byraad_core::Mode::Lexical, warning: None })
-        }
-        fn document(&self, _: &str, _: &byraad_core::Clearance) -> byraad_index::Result<Option<byraad_core::Document>> {
-            Ok(None)
-        }
-        fn stats(&self, _: &byraad_core::Clearance) -> byraad_index::Result<byraad_index::Stats> {
-            Ok(byraad_index::Stats { documents: 0, chunks: 0 })
-        }
-        fn dense(&self) -> Option<byraad_index::DenseStatus> {
-            None
-        }
-        fn warning(&self) -> Option<String> {
-            None
-        }
-        fn bodies(&self, _: &byraad_core::Clearance) -> byraad_index::Result<Vec<String>> {
-            Ok(Vec::new())
-        }
-    }
+    use crate::routes::tests::Empty;
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn healthz_answers_and_readyz_says_loading_until_the_state_is_ready() {

@@ -329,8 +329,8 @@ fn new_id(parts: &[&str]) -> String {
     hex::encode(&h.finalize()[..16])
 }
 
-/// `url` with any password replaced by `***`.
-fn redact(url: &str) -> String {
+/// `url` with any password replaced by `***` (for logs and messages).
+pub fn redact(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else { return url.to_string() };
     let Some((auth, host)) = rest.split_once('@') else { return url.to_string() };
     match auth.split_once(':') {

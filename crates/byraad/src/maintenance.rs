@@ -27,14 +27,7 @@ fn encode(s: &str) -> String {
 /// Opens the configured database (creating and migrating it).
 pub async fn open_store(config: &Config) -> anyhow::Result<byraad_store::Store> {
     let url = storage_url(config);
-    byraad_store::Store::open(&url, config.storage.max_connections).await.with_context(|| format!("cannot open the database {}", redact(&url)))
-}
-
-fn redact(url: &str) -> String {
-    match url.split_once("://").and_then(|(s, r)| r.split_once('@').map(|(u, h)| (s, u, h))) {
-        Some((scheme, user, host)) => format!("{scheme}://{}@{host}", user.split(':').next().unwrap_or("")),
-        None => url.to_string(),
-    }
+    byraad_store::Store::open(&url, config.storage.max_connections).await.with_context(|| format!("cannot open the database {}", byraad_store::redact(&url)))
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {

@@ -9,7 +9,7 @@ use axum::response::Response;
 use byraad_core::{Filters, Kind, Mode, Principal, SearchRequest};
 
 use super::{escape, layout};
-use crate::pages::passage_url;
+use crate::pages::{encode as enc, passage_url};
 use crate::routes::{audited, blocking};
 use crate::{ApiError, AppState, AuditInfo};
 
@@ -136,10 +136,6 @@ pub(crate) async fn search_page(State(state): State<AppState>, Extension(princip
     main.push_str("</section>");
     let info = AuditInfo::query(q).returned(resp.hits.iter().take(limit).map(|h| h.doc_id.as_str()));
     Ok(audited(info, layout("Søg", "/sog", &main, None)))
-}
-
-fn enc(s: &str) -> String {
-    s.bytes().map(|b| if b.is_ascii_alphanumeric() || b"-._~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
 }
 
 #[cfg(test)]
