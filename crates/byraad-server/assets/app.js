@@ -61,12 +61,12 @@
 
   const REASONS = [["wrong_source", "Forkert kilde"], ["incomplete", "Ufuldstændigt"], ["not_an_answer", "Ikke et svar"], ["other", "Andet"]];
 
-  // "Var svaret nyttigt?": up, or down with a reason and a comment; stored by POST /v1/feedback.
+  // "Var svaret nyttigt?" (words, not emoji: not every device has the glyphs): up, or down with a reason and a comment; stored by POST /v1/feedback.
   function feedback(turn, question, answerText, citations) {
     const box = el("form", { class: "feedback", "aria-label": "Tilbagemelding på svaret" });
     const legend = el("span", {}, "Var svaret nyttigt? ");
-    const up = el("button", { type: "button", class: "secondary", "aria-label": "Ja, nyttigt" }, "👍");
-    const down = el("button", { type: "button", class: "secondary", "aria-label": "Nej, ikke nyttigt" }, "👎");
+    const up = el("button", { type: "button", class: "secondary", "aria-label": "Ja, nyttigt" }, "Ja");
+    const down = el("button", { type: "button", class: "secondary", "aria-label": "Nej, ikke nyttigt" }, "Nej");
     const more = el("div", { class: "more" });
     more.hidden = true;
     const reasonId = "reason-" + Math.random().toString(36).slice(2);

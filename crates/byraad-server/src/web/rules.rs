@@ -39,7 +39,7 @@ pub(crate) async fn rules_page(State(state): State<AppState>, Extension(principa
     };
     let (query, clearance, limit) = (q.clone(), principal.clearance(), state.rules_limit);
     let found = blocking(move || Ok(rules.lookup(&query, limit, None, &clearance)?)).await?;
-    main.push_str(&format!("<section aria-labelledby=\"resultater\"><h2 id=\"resultater\" class=\"status\">{} bestemmelser for »{}«</h2>", found.len(), escape(&q)));
+    main.push_str(&format!("<section aria-labelledby=\"resultater\"><h2 id=\"resultater\" class=\"status\">{} {} for »{}«</h2>", found.len(), if found.len() == 1 { "bestemmelse" } else { "bestemmelser" }, escape(&q)));
     if found.is_empty() {
         main.push_str("<p>Ingen bestemmelse i de regler, du har adgang til, passer på opslaget.</p>");
     }

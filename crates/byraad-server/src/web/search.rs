@@ -112,8 +112,9 @@ pub(crate) async fn search_page(State(state): State<AppState>, Extension(princip
     }
     let counts = |m: &BTreeMap<&str, usize>| m.iter().map(|(k, n)| format!("{} ({n})", escape(k))).collect::<Vec<_>>().join(" · ");
     main.push_str(&format!(
-        "<section aria-labelledby=\"resultater\"><h2 id=\"resultater\">{} resultater for »{}«</h2><p class=\"status\">Typer: {}<br>Organer: {}</p><ol class=\"hits\">",
+        "<section aria-labelledby=\"resultater\"><h2 id=\"resultater\">{} {} for »{}«</h2><p class=\"status\">Typer: {}<br>Organer: {}</p><ol class=\"hits\">",
         resp.hits.len(),
+        if resp.hits.len() == 1 { "resultat" } else { "resultater" },
         escape(&q),
         counts(&by_kind),
         counts(&by_body)
