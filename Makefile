@@ -81,9 +81,10 @@ build: setup
 ingest: build
 	$(BIN) ingest --corpus $(CORPUS) --data $(DATA)
 
-## Build, ingest the bundled corpus, serve on $(ADDR).
+## Build, ingest the bundled corpus, serve on $(ADDR). Local and anonymous: no per-principal rate
+## limit, so that `make score` and the benches can run against it (deployments keep the default).
 run: ingest
-	$(BIN) serve --data $(DATA) --addr $(ADDR)
+	BYRAAD__SERVER__RATE_PER_MINUTE=$${BYRAAD__SERVER__RATE_PER_MINUTE:-0} $(BIN) serve --data $(DATA) --addr $(ADDR)
 
 ## Every test (unit, property, CLI, end-to-end), and benchmarks compiled.
 test: setup
