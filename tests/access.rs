@@ -567,3 +567,188 @@ fn dense_search_obeys_access_in_the_embedded_store_and_on_a_qdrant_server() {
         assert_eq!(doc_ids(&v).first().map(String::as_str), Some("k7-sag"), "{backend}: the authorised principal finds it by meaning: {v}");
     }
 }
+
+// --- Signing in on the web page -------------------------------------------------------------------
+
+/// A client like a browser's first request: no redirects followed, cookies passed by hand.
+fn no_redirects() -> reqwest::blocking::Client {
+    let _ = common::http();
+    reqwest::blocking::Client::builder().redirect(reqwest::redirect::Policy::none()).timeout(std::time::Duration::from_secs(60)).build().unwrap()
+}
+
+/// `req` posting the form `fields`, as a browser does.
+fn with_form(req: reqwest::blocking::RequestBuilder, fields: &[(&str, &str)]) -> reqwest::blocking::RequestBuilder {
+    let body = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(fields).finish();
+    req.header("content-type", "application/x-www-form-urlencoded").body(body)
+}
+
+/// The `Set-Cookie` header of `resp` for the cookie `name`.
+fn set_cookie(resp: &reqwest::blocking::Response, name: &str) -> Option<String> {
+    resp.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_string()).find(|c| c.starts_with(&format!("{name}=")))
+}
+
+/// `name=value` of a `Set-Cookie` line.
+fn pair(set_cookie: &str) -> String {
+    set_cookie.split(';').next().unwrap().to_string()
+}
+
+fn location(resp: &reqwest::blocking::Response) -> String {
+    resp.headers()["location"].to_str().unwrap().to_string()
+}
+
+/// The CSRF token on a page.
+fn csrf_on(page: &str) -> String {
+    page.split("name=\"csrf-token\" content=\"").nth(1).unwrap_or_else(|| panic!("no CSRF token on {page}")).split('"').next().unwrap().to_string()
+}
+
+fn search_with(server: &Server, cookie: &str, csrf: Option<&str>) -> (u16, String) {
+    let mut req = no_redirects().post(server.url("/v1/search")).header("cookie", cookie).json(&json!({"query": "Zebrafinke Kattesundet"}));
+    if let Some(t) = csrf {
+        req = req.header("x-csrf-token", t);
+    }
+    let r = req.send().unwrap();
+    (r.status().as_u16(), r.text().unwrap())
+}
+
+#[test]
+fn a_token_signs_in_to_a_session_whose_changes_need_its_csrf_token_until_signed_out() {
+    let setup = start_with(false, "");
+    let s = &setup.server;
+    let c = no_redirects();
+    let form = |token: &str, origin: &str| with_form(c.post(s.url("/logind")).header("origin", origin), &[("token", token), ("next", "/sog?q=Zebrafinke")]).send().unwrap();
+    // Anonymous: public documents only.
+    assert_hidden(&search_with(s, "", None).1, &MAGISTRATEN_SECRETS, "anonymous");
+    let wrong = form("tok-forkert", &s.base);
+    assert_eq!(wrong.status(), 401);
+    assert!(set_cookie(&wrong, "byraad_session").is_none());
+    assert!(wrong.text().unwrap().contains("Adgangsnøglen blev ikke godkendt"));
+    assert_eq!(form(token("magistrat"), "https://evil.example").status(), 403, "a sign-in posted from another site");
+
+    let ok = form(token("magistrat"), &s.base);
+    assert_eq!(ok.status(), 303);
+    assert_eq!(location(&ok), "/sog?q=Zebrafinke");
+    let line = set_cookie(&ok, "byraad_session").unwrap();
+    for attribute in ["HttpOnly", "SameSite=Lax", "Path=/", "Max-Age=28800"] {
+        assert!(line.contains(attribute), "{line}");
+    }
+    assert!(!line.contains("Secure"), "served over plain HTTP: {line}");
+    let cookie = pair(&line);
+    let page = c.get(s.url("/")).header("cookie", &cookie).send().unwrap().text().unwrap();
+    assert!(page.contains("Logget ind som <strong>magistrat</strong>"), "{page}");
+    let csrf = csrf_on(&page);
+    // The session reads what its principal may; a change without the CSRF token is refused.
+    let (status, text) = search_with(s, &cookie, None);
+    assert_eq!(status, 403, "{text}");
+    assert!(text.contains("\"forbidden\"") && text.contains("CSRF"), "{text}");
+    assert_eq!(search_with(s, &cookie, Some("0".repeat(64).as_str())).0, 403);
+    let (status, text) = search_with(s, &cookie, Some(&csrf));
+    assert_eq!(status, 200, "{text}");
+    assert!(text.contains("k7-sag"), "{text}");
+    let sog = c.get(s.url("/sog?q=Zebrafinke")).header("cookie", &cookie).send().unwrap().text().unwrap();
+    assert!(sog.contains("Kattesundet"), "{sog}");
+
+    // Signing out needs the token too; after it the cookie is worth nothing.
+    let out = |token: &str| with_form(c.post(s.url("/logud")).header("cookie", &cookie).header("origin", &s.base), &[("csrf", token)]).send().unwrap();
+    assert_eq!(out("forkert").status(), 403);
+    let done = out(&csrf);
+    assert_eq!((done.status().as_u16(), location(&done).as_str()), (303, "/"));
+    assert!(set_cookie(&done, "byraad_session").unwrap().contains("Max-Age=0"));
+    let (status, text) = search_with(s, &cookie, Some(&csrf));
+    assert_eq!(status, 200);
+    assert_hidden(&text, &MAGISTRATEN_SECRETS, "after signing out");
+    assert!(!c.get(s.url("/")).header("cookie", &cookie).send().unwrap().text().unwrap().contains("Logget ind som"));
+
+    // Signing in and out is in the audit log, with who.
+    let audit = std::fs::read_dir(s.data().join("audit")).unwrap().map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap()).collect::<String>();
+    let entries: Vec<Value> = audit.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let signing: Vec<(&str, &str, u64)> = entries.iter().filter(|e| e["endpoint"].as_str().unwrap().contains("/log")).map(|e| (e["principal"].as_str().unwrap(), e["endpoint"].as_str().unwrap(), e["status"].as_u64().unwrap())).collect();
+    assert!(signing.contains(&("magistrat", "POST /logind", 303)) && signing.contains(&("magistrat", "POST /logud", 303)), "{signing:?}");
+    assert!(signing.contains(&("anonymous", "POST /logind", 401)), "{signing:?}");
+    assert!(!audit.contains("tok-magistrat"), "tokens never reach the log");
+}
+
+#[test]
+fn where_sign_in_is_required_the_pages_send_a_visitor_to_the_sign_in_page() {
+    let setup = start();
+    let s = &setup.server;
+    let c = no_redirects();
+    for (path, next) in [("/", "%2F"), ("/sog?q=budget", "%2Fsog%3Fq%3Dbudget"), ("/forespoergsel", "%2Fforespoergsel"), ("/documents/offentlig", "%2Fdocuments%2Foffentlig")] {
+        let r = c.get(s.url(path)).send().unwrap();
+        assert_eq!((r.status().as_u16(), location(&r)), (303, format!("/logind?next={next}")), "{path}");
+    }
+    let page = c.get(s.url("/logind?next=%2Fsog")).send().unwrap();
+    assert_eq!(page.status(), 200);
+    let page = page.text().unwrap();
+    assert!(page.contains("name=\"next\" value=\"/sog\"") && page.contains("type=\"password\""), "{page}");
+    assert!(!page.contains("Aarhus Kommunes login"), "no single sign-on configured: {page}");
+    // The API still answers 401 in JSON.
+    let r = c.post(s.url("/v1/search")).json(&json!({"query": "x"})).send().unwrap();
+    assert_eq!(r.status(), 401);
+    // A next that leaves the site is not followed.
+    let r = with_form(c.post(s.url("/logind")), &[("token", token("medlem")), ("next", "//evil.example/")]).send().unwrap();
+    assert_eq!((r.status().as_u16(), location(&r)), (303, "/".to_string()));
+}
+
+#[test]
+fn the_single_sign_on_runs_the_code_flow_with_pkce_and_the_id_token_names_the_member() {
+    let idp = common::idp::Idp::start("anna.hansen", &["magistraten"]);
+    let setup = start_with(false, &idp.config());
+    let s = &setup.server;
+    let c = no_redirects();
+    let login_page = c.get(s.url("/logind")).send().unwrap().text().unwrap();
+    assert!(login_page.contains("href=\"/auth/login?next=%2F\""), "{login_page}");
+
+    let begin = || {
+        let r = c.get(s.url("/auth/login?next=%2Fsog%3Fq%3DZebrafinke")).send().unwrap();
+        assert_eq!(r.status(), 303);
+        let to = location(&r);
+        let state_cookie = pair(&set_cookie(&r, "byraad_sign_in").unwrap());
+        (to, state_cookie)
+    };
+    let (authorize, state_cookie) = begin();
+    let url = url::Url::parse(&authorize).unwrap();
+    assert_eq!(url.origin().ascii_serialization(), idp.issuer);
+    let params: std::collections::HashMap<String, String> = url.query_pairs().into_owned().collect();
+    assert_eq!(params["code_challenge_method"], "S256");
+    assert_eq!(params["redirect_uri"], s.url("/auth/callback"));
+    assert_eq!(params["client_id"], common::idp::CLIENT_ID);
+    assert!(params["state"].len() >= 43 && params["nonce"].len() >= 43 && params["code_challenge"].len() == 43);
+    // The provider's page, its button, and back to the service with a code.
+    let page = c.get(&authorize).send().unwrap().text().unwrap();
+    let approve = page.split("href=\"").nth(1).unwrap().split('"').next().unwrap();
+    let back = c.get(format!("{}{approve}", idp.issuer)).send().unwrap();
+    assert_eq!(back.status(), 302);
+    let callback = location(&back);
+    assert!(callback.starts_with(&s.url("/auth/callback?code=")), "{callback}");
+
+    // Without this browser's sign-in cookie the callback is refused (and the code not used).
+    let foreign = c.get(&callback).send().unwrap();
+    assert_eq!(foreign.status(), 400);
+    let signed = c.get(&callback).header("cookie", &state_cookie).send().unwrap();
+    assert_eq!(signed.status(), 303, "{}", signed.text().unwrap_or_default());
+    assert_eq!(location(&signed), "/sog?q=Zebrafinke");
+    assert!(set_cookie(&signed, "byraad_sign_in").unwrap().contains("Max-Age=0"));
+    let cookie = pair(&set_cookie(&signed, "byraad_session").unwrap());
+    let home = c.get(s.url("/")).header("cookie", &cookie).send().unwrap().text().unwrap();
+    assert!(home.contains("Logget ind som <strong>anna.hansen</strong>"), "{home}");
+    let (status, text) = search_with(s, &cookie, Some(&csrf_on(&home)));
+    assert_eq!(status, 200);
+    assert!(text.contains("k7-sag"), "the provider's groups open restricted documents: {text}");
+    assert!(idp.refused().is_empty(), "the token request was refused: {:?}", idp.refused());
+    // The same callback again: the state is used up.
+    let replay = c.get(&callback).header("cookie", &state_cookie).send().unwrap();
+    assert_eq!(replay.status(), 400);
+
+    // A code the provider did not issue for this sign-in fails at its token endpoint.
+    let (authorize, state_cookie) = begin();
+    let state = url::Url::parse(&authorize).unwrap().query_pairs().find(|(k, _)| k == "state").unwrap().1.to_string();
+    let forged = format!("{}?code=made-up&state={state}", s.url("/auth/callback"));
+    let r = c.get(&forged).header("cookie", &state_cookie).send().unwrap();
+    assert_eq!(r.status(), 502);
+    assert!(set_cookie(&r, "byraad_session").is_none());
+    assert_eq!(idp.refused(), vec!["unknown or used code".to_string()]);
+    // The provider saying no is said to the member.
+    let r = c.get(s.url("/auth/callback?error=access_denied&state=x")).send().unwrap();
+    assert_eq!(r.status(), 401);
+    assert!(r.text().unwrap().contains("afvist"));
+}

@@ -3,6 +3,7 @@
 #![allow(dead_code, clippy::unwrap_used)]
 
 pub mod clients;
+pub mod idp;
 pub mod llm;
 pub mod model;
 pub mod postgres;

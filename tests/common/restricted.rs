@@ -82,7 +82,13 @@ pub fn corpus() -> tempfile::TempDir {
 /// The configuration file: authentication required, the four tokens by their hashes, plus
 /// `extra` TOML.
 pub fn config_file(dir: &Path, extra: &str) -> std::path::PathBuf {
-    let mut text = String::from("[auth]\nrequired = true\n");
+    config_file_with(dir, true, extra)
+}
+
+/// The configuration file: authentication `required` or not, the four tokens by their hashes,
+/// plus `extra` TOML.
+pub fn config_file_with(dir: &Path, required: bool, extra: &str) -> std::path::PathBuf {
+    let mut text = format!("[auth]\nrequired = {required}\n");
     text.push_str(extra);
     for (name, token, groups) in PRINCIPALS {
         let groups: Vec<String> = groups.iter().map(|g| format!("{g:?}")).collect();
@@ -110,10 +116,15 @@ pub struct Setup {
 
 /// Ingests the fixture and serves it, authentication required.
 pub fn start() -> Setup {
+    start_with(true, "")
+}
+
+/// Ingests the fixture and serves it, authentication `required` or not, with `extra` TOML.
+pub fn start_with(required: bool, extra: &str) -> Setup {
     let corpus = corpus();
     let data = ingested(corpus.path());
     let config = tempfile::tempdir().unwrap();
-    let file = config_file(config.path(), "");
+    let file = config_file_with(config.path(), required, extra);
     let server = Server::start_args(data, &["--config", file.to_str().unwrap()], &[]);
     Setup { server, _corpus: corpus, _config: config }
 }

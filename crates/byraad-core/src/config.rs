@@ -81,6 +81,8 @@ pub struct AuthConfig {
     pub tokens: Vec<TokenConfig>,
     /// Tokens of the intranet's single sign-on.
     pub oidc: OidcConfig,
+    /// Hours a sign-in on the web page lasts (its server-side session).
+    pub session_hours: u64,
 }
 
 /// One static bearer token, known by its hash only.
@@ -122,12 +124,35 @@ pub struct OidcConfig {
     pub leeway_secs: u64,
     /// Least seconds between two fetches of `jwks_url`.
     pub jwks_refresh_secs: u64,
+    /// The web page's sign-in (authorization code with PKCE): this client's id at the provider;
+    /// empty: the page offers no single sign-on.
+    pub client_id: String,
+    /// The environment variable holding the client's secret; empty: a public client (PKCE only).
+    pub client_secret_env: String,
+    /// The provider's discovery document; empty: `<issuer>/.well-known/openid-configuration`.
+    pub discovery_url: String,
+    /// Scopes asked for at sign-in.
+    pub scopes: String,
 }
 
 impl OidcConfig {
     /// Whether OIDC tokens are accepted.
     pub fn enabled(&self) -> bool {
-        !self.jwks_file.trim().is_empty() || !self.jwks_url.trim().is_empty()
+        !self.jwks_file.trim().is_empty() || !self.jwks_url.trim().is_empty() || self.sign_in()
+    }
+
+    /// Whether the web page signs members in with the provider.
+    pub fn sign_in(&self) -> bool {
+        !self.client_id.trim().is_empty()
+    }
+
+    /// The discovery document's URL.
+    pub fn discovery(&self) -> String {
+        if self.discovery_url.trim().is_empty() {
+            format!("{}/.well-known/openid-configuration", self.issuer.trim().trim_end_matches('/'))
+        } else {
+            self.discovery_url.trim().to_string()
+        }
     }
 }
 
@@ -637,8 +662,14 @@ impl AuthConfig {
         if !o.jwks_file.trim().is_empty() && !o.jwks_url.trim().is_empty() {
             return Err(Error::invalid("auth.oidc", "give jwks_file or jwks_url, not both"));
         }
-        if o.enabled() && (o.issuer.trim().is_empty() || o.audience.trim().is_empty()) {
+        if o.enabled() && !o.sign_in() && (o.issuer.trim().is_empty() || o.audience.trim().is_empty()) {
             return Err(Error::invalid("auth.oidc", "issuer and audience are required with a JWKS"));
+        }
+        if o.sign_in() && o.issuer.trim().is_empty() && o.discovery_url.trim().is_empty() {
+            return Err(Error::invalid("auth.oidc", "client_id needs the issuer or discovery_url (where the provider's discovery document is)"));
+        }
+        if self.session_hours == 0 {
+            return Err(Error::invalid("auth.session_hours", "must be at least 1"));
         }
         if o.enabled() && (o.name_claim.trim().is_empty() || o.groups_claim.trim().is_empty()) {
             return Err(Error::invalid("auth.oidc", "name_claim and groups_claim must not be empty"));

@@ -9,6 +9,9 @@
   const status = document.getElementById("status");
   const button = form.querySelector("button[type=submit]");
   const messages = [];
+  // A signed-in member's session token against cross-site requests (absent when anonymous).
+  const csrf = (document.querySelector("meta[name=csrf-token]") || {}).content || "";
+  const headers = (extra) => Object.assign(csrf ? { "X-CSRF-Token": csrf } : {}, extra);
 
   function el(tag, attrs, text) {
     const e = document.createElement(tag);
@@ -81,7 +84,7 @@
     const post = async (rating, reason, text) => {
       const body = { rating: rating, question: question, answer: answerText, cited: [...citations.values()].map((c) => c.doc_id), comment: text || "" };
       if (reason) body.reason = reason;
-      const resp = await fetch("/v1/feedback", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body), credentials: "same-origin" });
+      const resp = await fetch("/v1/feedback", { method: "POST", headers: headers({ "Content-Type": "application/json" }), body: JSON.stringify(body), credentials: "same-origin" });
       said.textContent = resp.ok ? "Tak for din tilbagemelding." : "Tilbagemeldingen kunne ikke gemmes.";
       if (resp.ok) { up.disabled = true; down.disabled = true; more.hidden = true; }
     };
@@ -113,7 +116,7 @@
     try {
       const resp = await fetch("/v1/chat", {
         method: "POST",
-        headers: { "Content-Type": "application/json", "Accept": "text/event-stream" },
+        headers: headers({ "Content-Type": "application/json", "Accept": "text/event-stream" }),
         body: JSON.stringify({ messages: messages, stream: true }),
         credentials: "same-origin",
       });

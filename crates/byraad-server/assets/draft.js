@@ -8,6 +8,8 @@
   const out = document.getElementById("draft");
   const status = document.getElementById("status");
   const button = form.querySelector("button[type=submit]");
+  // A signed-in member's session token against cross-site requests (absent when anonymous).
+  const csrf = (document.querySelector("meta[name=csrf-token]") || {}).content || "";
 
   function el(tag, attrs, text) {
     const e = document.createElement(tag);
@@ -30,7 +32,7 @@
     status.textContent = "Skriver udkastet og søger i arkivet …";
     out.textContent = "";
     try {
-      const resp = await fetch("/v1/inquiries/draft", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body), credentials: "same-origin" });
+      const resp = await fetch("/v1/inquiries/draft", { method: "POST", headers: Object.assign(csrf ? { "X-CSRF-Token": csrf } : {}, { "Content-Type": "application/json" }), body: JSON.stringify(body), credentials: "same-origin" });
       const r = await resp.json();
       if (!resp.ok) throw new Error((r.error && r.error.message) || resp.statusText);
       const d = r.draft;

@@ -1,5 +1,6 @@
 //! Who is calling: static bearer tokens (known by their SHA-256) and OIDC/JWT tokens of the
-//! intranet's single sign-on, verified against a JWKS.
+//! intranet's single sign-on, verified against a JWKS; and, for the web page's sign-in, the
+//! provider's endpoints from its discovery document and the verification of its ID tokens.
 //!
 //! A request without `Authorization` is anonymous (public documents only) unless `auth.required`
 //! is set; a request with a token that does not verify is refused either way. Tokens are
@@ -54,7 +55,8 @@ impl Default for Authenticator {
 }
 
 impl Authenticator {
-    /// From `[auth]`: reads the JWKS file, or fetches the JWKS URL once (blocking).
+    /// From `[auth]`: reads the JWKS file, or fetches the JWKS URL once; with the web page's
+    /// sign-in configured, fetches the provider's discovery document first (blocking).
     pub fn from_config(config: &AuthConfig) -> Result<Self, String> {
         let tokens = config
             .tokens
@@ -72,6 +74,28 @@ impl Authenticator {
     /// Whether every request needs a token.
     pub fn required(&self) -> bool {
         self.required
+    }
+
+    /// Whether the sign-in form may take a token: static tokens, or the single sign-on's JWTs.
+    pub fn takes_tokens(&self) -> bool {
+        !self.tokens.is_empty() || self.oidc.is_some()
+    }
+
+    /// The provider's endpoints for the web page's sign-in, when configured.
+    pub fn sign_in(&self) -> Option<&SignInEndpoints> {
+        self.oidc.as_ref().and_then(|o| o.sign_in.as_ref())
+    }
+
+    /// The principal of an ID token from the sign-in's token endpoint: signed by the provider,
+    /// issued to this client, carrying `nonce` (may fetch the JWKS again: call it off the runtime).
+    pub fn verify_id_token(&self, token: &str, nonce: &str) -> Result<Principal, AuthError> {
+        let oidc = self.oidc.as_ref().filter(|o| o.sign_in.is_some()).ok_or_else(|| AuthError::Rejected("no single sign-on is configured".into()))?;
+        let client = oidc.config.client_id.trim().to_string();
+        let claims = oidc.claims(token, &client)?;
+        if claims.get("nonce").and_then(|v| v.as_str()) != Some(nonce) {
+            return Err(AuthError::Rejected("the ID token's nonce is not the one sent".into()));
+        }
+        oidc.principal(&claims)
     }
 
     /// Whether authenticating may fetch the JWKS URL (blocking I/O: call it off the runtime).
@@ -116,23 +140,101 @@ impl Authenticator {
 /// Signature algorithms accepted from the single sign-on.
 const ALGORITHMS: [Algorithm; 2] = [Algorithm::RS256, Algorithm::ES256];
 
+/// The provider's endpoints and this client, for the web page's sign-in.
+#[derive(Clone)]
+pub struct SignInEndpoints {
+    /// Where the member's browser is sent to sign in.
+    pub authorization: String,
+    /// Where the code is exchanged for tokens.
+    pub token: String,
+    /// This client's id.
+    pub client_id: String,
+    /// This client's secret (a confidential client), if any.
+    pub client_secret: Option<String>,
+    /// Scopes asked for.
+    pub scopes: String,
+}
+
+impl std::fmt::Debug for SignInEndpoints {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignInEndpoints")
+            .field("authorization", &self.authorization)
+            .field("token", &self.token)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &self.client_secret.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
+}
+
+/// What the discovery document says that sign-in needs.
+#[derive(serde::Deserialize)]
+struct Discovery {
+    issuer: String,
+    authorization_endpoint: String,
+    token_endpoint: String,
+    jwks_uri: String,
+}
+
+/// An endpoint of the provider: HTTPS, or HTTP on a loopback host only (a provider on the same
+/// machine); anything else would send codes and tokens in the clear.
+fn secure_endpoint(what: &str, url: &str) -> Result<(), String> {
+    let parsed = reqwest::Url::parse(url).map_err(|e| format!("auth.oidc: the discovery document's {what} {url:?}: {e}"))?;
+    let host = parsed.host_str().unwrap_or_default().trim_matches(['[', ']']);
+    let loopback = host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|a| a.is_loopback());
+    if parsed.scheme() == "https" || (parsed.scheme() == "http" && loopback) {
+        Ok(())
+    } else {
+        Err(format!("auth.oidc: the discovery document's {what} {url:?} is not https"))
+    }
+}
+
 /// OIDC/JWT verification against a JWKS.
 struct Oidc {
     config: OidcConfig,
     keys: RwLock<Vec<Jwk>>,
     /// When `jwks_url` was last fetched.
     fetched: Mutex<Option<Instant>>,
+    /// The web page's sign-in, when configured.
+    sign_in: Option<SignInEndpoints>,
 }
 
 impl Oidc {
-    fn new(config: OidcConfig) -> Result<Self, String> {
-        let oidc = Self { config, keys: RwLock::new(Vec::new()), fetched: Mutex::new(None) };
+    fn new(mut config: OidcConfig) -> Result<Self, String> {
+        let sign_in = if config.sign_in() { Some(Self::discover(&mut config)?) } else { None };
+        let oidc = Self { config, keys: RwLock::new(Vec::new()), fetched: Mutex::new(None), sign_in };
         let keys = oidc.load()?;
         if keys.is_empty() {
             return Err(format!("auth.oidc: the JWKS ({}) holds no RSA or P-256 key", oidc.source()));
         }
         *oidc.keys.write().unwrap_or_else(std::sync::PoisonError::into_inner) = keys;
         Ok(oidc)
+    }
+
+    /// The provider's endpoints from its discovery document; the issuer, JWKS URL and audience
+    /// not configured are taken from it (the audience: the client id).
+    fn discover(config: &mut OidcConfig) -> Result<SignInEndpoints, String> {
+        let url = config.discovery();
+        let text = fetch("auth.oidc discovery", &url)?;
+        let d: Discovery = serde_json::from_str(&text).map_err(|e| format!("auth.oidc: the discovery document {url} is not one: {e}"))?;
+        let configured = config.issuer.trim().trim_end_matches('/');
+        if !configured.is_empty() && configured != d.issuer.trim_end_matches('/') {
+            return Err(format!("auth.oidc: the discovery document {url} names the issuer {:?}, not {configured:?}", d.issuer));
+        }
+        for (what, endpoint) in [("authorization_endpoint", &d.authorization_endpoint), ("token_endpoint", &d.token_endpoint), ("jwks_uri", &d.jwks_uri)] {
+            secure_endpoint(what, endpoint)?;
+        }
+        config.issuer = d.issuer;
+        if config.jwks_file.trim().is_empty() && config.jwks_url.trim().is_empty() {
+            config.jwks_url = d.jwks_uri;
+        }
+        if config.audience.trim().is_empty() {
+            config.audience = config.client_id.trim().to_string();
+        }
+        let client_secret = match config.client_secret_env.trim() {
+            "" => None,
+            var => Some(std::env::var(var).map_err(|_| format!("auth.oidc.client_secret_env: the environment variable {var} is not set"))?),
+        };
+        Ok(SignInEndpoints { authorization: d.authorization_endpoint, token: d.token_endpoint, client_id: config.client_id.trim().to_string(), client_secret, scopes: config.scopes.trim().to_string() })
     }
 
     fn source(&self) -> &str {
@@ -145,7 +247,7 @@ impl Oidc {
             std::fs::read_to_string(self.config.jwks_file.trim()).map_err(|e| format!("auth.oidc.jwks_file {}: {e}", self.config.jwks_file))?
         } else {
             *self.fetched.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(Instant::now());
-            fetch(&self.config.jwks_url)?
+            fetch("auth.oidc.jwks_url", &self.config.jwks_url)?
         };
         let set: JwkSet = serde_json::from_str(&text).map_err(|e| format!("auth.oidc: the JWKS ({}) is not a JWK set: {e}", self.source()))?;
         Ok(set.keys.into_iter().filter(|k| matches!(k.algorithm, AlgorithmParameters::RSA(_) | AlgorithmParameters::EllipticCurve(_))).collect())
@@ -183,6 +285,13 @@ impl Oidc {
     }
 
     fn verify(&self, token: &str) -> Result<Principal, AuthError> {
+        let claims = self.claims(token, self.config.audience.trim())?;
+        self.principal(&claims)
+    }
+
+    /// The claims of `token`, signed by a JWKS key, issued by the issuer to `audience`, and
+    /// current.
+    fn claims(&self, token: &str, audience: &str) -> Result<serde_json::Value, AuthError> {
         let reject = |m: String| AuthError::Rejected(m);
         let header = jsonwebtoken::decode_header(token).map_err(|e| reject(format!("not a JWT: {e}")))?;
         if !ALGORITHMS.contains(&header.alg) {
@@ -192,12 +301,17 @@ impl Oidc {
         let key = DecodingKey::from_jwk(&jwk).map_err(|e| reject(format!("JWKS key: {e}")))?;
         let mut validation = Validation::new(header.alg);
         validation.set_issuer(&[self.config.issuer.trim()]);
-        validation.set_audience(&[self.config.audience.trim()]);
+        validation.set_audience(&[audience]);
         validation.set_required_spec_claims(&["exp", "iss", "aud"]);
         validation.leeway = self.config.leeway_secs;
         validation.validate_nbf = true;
         let data = jsonwebtoken::decode::<serde_json::Value>(token, &key, &validation).map_err(|e| reject(format!("JWT: {e}")))?;
-        let claims = data.claims;
+        Ok(data.claims)
+    }
+
+    /// The principal `claims` name, with its groups.
+    fn principal(&self, claims: &serde_json::Value) -> Result<Principal, AuthError> {
+        let reject = |m: String| AuthError::Rejected(m);
         let name = claims
             .get(&self.config.name_claim)
             .and_then(|v| v.as_str())
@@ -217,15 +331,15 @@ impl Oidc {
 const JWKS_TIMEOUT_SECS: u64 = 10;
 
 /// The body of `url` (blocking).
-fn fetch(url: &str) -> Result<String, String> {
+fn fetch(what: &str, url: &str) -> Result<String, String> {
     // reqwest's TLS has no built-in crypto provider: ring, as everywhere in the service.
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let client = reqwest::blocking::Client::builder().timeout(Duration::from_secs(JWKS_TIMEOUT_SECS)).build().map_err(|e| format!("auth.oidc.jwks_url: {e}"))?;
-    let resp = client.get(url).send().map_err(|e| format!("auth.oidc.jwks_url {url}: {e}"))?;
+    let client = reqwest::blocking::Client::builder().timeout(Duration::from_secs(JWKS_TIMEOUT_SECS)).build().map_err(|e| format!("{what}: {e}"))?;
+    let resp = client.get(url).send().map_err(|e| format!("{what} {url}: {e}"))?;
     if !resp.status().is_success() {
-        return Err(format!("auth.oidc.jwks_url {url}: HTTP {}", resp.status()));
+        return Err(format!("{what} {url}: HTTP {}", resp.status()));
     }
-    resp.text().map_err(|e| format!("auth.oidc.jwks_url {url}: {e}"))
+    resp.text().map_err(|e| format!("{what} {url}: {e}"))
 }
 
 #[cfg(test)]

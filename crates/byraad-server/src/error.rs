@@ -15,6 +15,10 @@ pub enum ApiError {
     /// No valid bearer token where one is needed (401).
     #[error("{0}")]
     Unauthorized(String),
+    /// The request is authenticated but not allowed as made: a state-changing request with a
+    /// session cookie and no valid CSRF token (403).
+    #[error("{0}")]
+    Forbidden(String),
     /// Nothing with that id, or nothing the caller may see (404).
     #[error("{0}")]
     NotFound(String),
@@ -52,6 +56,7 @@ impl ApiError {
         match self {
             ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
             ApiError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
             ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),

@@ -27,6 +27,7 @@ mod openai;
 mod pages;
 mod routes;
 mod serve;
+mod session;
 mod streaming;
 mod web;
 
@@ -41,7 +42,7 @@ use byraad_core::{ChatRequest, ChatResponse, Clearance, Document, SearchRequest,
 use tower_http::trace::TraceLayer;
 
 pub use audit::{AuditEntry, AuditInfo, AuditLog, Verification, read_entries, verify};
-pub use auth::{AuthError, Authenticator};
+pub use auth::{AuthError, Authenticator, SignInEndpoints};
 pub use drafts::{DraftStore, PARTY_GROUP_PREFIX, party_group};
 pub use error::ApiError;
 pub use feedback::{FeedbackReply, FeedbackRequest};
@@ -175,6 +176,8 @@ pub struct AppState {
     pub request_limits: RequestLimits,
     /// Bounds on connections.
     pub connection_limits: ConnectionLimits,
+    /// Hours a sign-in on the web page lasts.
+    pub session_hours: u64,
 }
 
 impl AppState {
@@ -201,6 +204,7 @@ impl AppState {
             streams: Arc::new(tokio::sync::Semaphore::new(config.server.max_streams.max(1))),
             request_limits: RequestLimits::from_config(&config.server),
             connection_limits: ConnectionLimits::from_config(&config.server),
+            session_hours: config.auth.session_hours.max(1),
         }
     }
 

@@ -41,7 +41,7 @@ impl RequestLimits {
 
 /// Checks the request target and headers before anything reads them, bounds the time until
 /// the response starts, and turns any error response without a JSON body (an extractor's
-/// rejection, say) into one.
+/// rejection, say) into one; the pages' own error pages (HTML) stay pages.
 pub(crate) async fn bounds(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let limits = &state.request_limits;
     if let Err(e) = check_target(&req, limits) {
@@ -100,7 +100,7 @@ fn percent_decode(bytes: &[u8]) -> Vec<u8> {
 async fn json_errors(resp: Response) -> Response {
     let status = resp.status();
     let content_type = resp.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
-    if !(status.is_client_error() || status.is_server_error()) || content_type.starts_with("application/json") || content_type.starts_with("text/event-stream") {
+    if !(status.is_client_error() || status.is_server_error()) || content_type.starts_with("application/json") || content_type.starts_with("text/event-stream") || content_type.starts_with("text/html") {
         return resp;
     }
     let (mut parts, body) = resp.into_parts();

@@ -1,5 +1,5 @@
-//! Links a person can open: a document as a readable page with a cited passage highlighted and
-//! scrolled into view (`GET /documents/{doc_id}?span=START-END#passage`), and the original file
+//! Links a person can open: a document as a readable page (its outline, page numbers in the
+//! margin) with a cited passage highlighted and scrolled into view (`GET /documents/{doc_id}?span=START-END#passage`), and the original file
 //! (`GET /v1/documents/{doc_id}/original`, a PDF opened at its page with `#page=N`).
 
 use std::fmt::Write as _;
@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Response};
 use byraad_core::{Document, Principal, Span};
 
 use crate::routes::{audited, blocking};
+use crate::session::Visitor;
 use crate::web::escape;
 use crate::{ApiError, AppState, AuditInfo};
 
@@ -47,11 +48,11 @@ pub(crate) fn encode(s: &str) -> String {
 /// highlighted (`<mark id="passage">`) and a link to the original file at the passage's page.
 #[utoipa::path(get, path = "/documents/{doc_id}", tag = "pages", params(("doc_id" = String, Path, description = "document id"), ("span" = Option<String>, Query, description = "the passage to highlight: START-END (byte offsets)")),
     responses((status = 200, description = "the document as an HTML page", content_type = "text/html"), (status = 400, body = crate::routes::ErrorBody), (status = 404, body = crate::routes::ErrorBody)))]
-pub async fn page(State(state): State<AppState>, Extension(principal): Extension<Principal>, Path(doc_id): Path<String>, query: Result<Query<PageQuery>, axum::extract::rejection::QueryRejection>) -> Result<Response, ApiError> {
+pub(crate) async fn page(State(state): State<AppState>, Extension(visitor): Extension<Visitor>, Path(doc_id): Path<String>, query: Result<Query<PageQuery>, axum::extract::rejection::QueryRejection>) -> Result<Response, ApiError> {
     let Query(q) = query.map_err(|r| ApiError::BadRequest(r.body_text()))?;
     let span = q.span.as_deref().map(parse_span).transpose()?;
     let id = doc_id.clone();
-    let clearance = principal.clearance();
+    let clearance = visitor.principal.clearance();
     let search = state.search.clone();
     let doc = blocking(move || Ok(search.document(&id, &clearance)?)).await?;
     let doc = doc.ok_or_else(|| ApiError::NotFound(format!("no document with id {doc_id:?}")))?;
@@ -60,9 +61,9 @@ pub async fn page(State(state): State<AppState>, Extension(principal): Extension
     {
         return Err(ApiError::BadRequest(format!("span: {}-{} is not a passage of the document (its text has {} bytes)", s.start, s.end, doc.text.len())));
     }
-    let html = render(&doc, span, &state.public_url);
+    let main = render(&doc, span, &state.public_url);
     let info = AuditInfo::query(doc_id.clone()).returned([doc_id.as_str()]);
-    Ok(audited(info, ([(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CONTENT_SECURITY_POLICY, "default-src 'none'; style-src 'unsafe-inline'")], html)))
+    Ok(audited(info, crate::web::layout(&visitor, &doc.meta.title, "", &main, None)))
 }
 
 /// "START-END" as a span.
@@ -72,20 +73,13 @@ fn parse_span(s: &str) -> Result<Span, ApiError> {
     Ok(Span::new(a.trim().parse().map_err(|_| bad())?, b.trim().parse().map_err(|_| bad())?))
 }
 
-/// The page's HTML.
+/// The page's main part: title and metadata, the outline (items, sections, §§) linking into the
+/// text, and the text with its page numbers in the margin and the passage marked.
 fn render(doc: &Document, span: Option<Span>, base: &str) -> String {
     let m = &doc.meta;
     let page = span.and_then(|s| doc.page_at(s.start));
-    let mut html = String::with_capacity(doc.text.len() + 2048);
-    let _ = write!(
-        html,
-        "<!doctype html><html lang=\"da\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{}</title>\
-         <style>body{{font-family:system-ui,sans-serif;max-width:48rem;margin:1rem auto;padding:0 1rem;line-height:1.5;color:#1b1b1b;overflow-wrap:anywhere}}\
-         .text{{white-space:pre-wrap;overflow-wrap:anywhere}}mark{{background:#ffe58a;padding:.1em 0}}.page{{display:block;color:#555;font-size:.85em;border-top:1px solid #ccc;margin:1em 0 .5em}}\
-         dl{{display:grid;grid-template-columns:max-content minmax(0,1fr);gap:.2em 1em}}</style></head><body><main>",
-        escape(&m.title)
-    );
-    let _ = write!(html, "<h1>{}</h1><dl><dt>Type</dt><dd>{}</dd>", escape(&m.title), escape(m.kind.as_str()));
+    let mut html = String::with_capacity(doc.text.len() * 11 / 10 + 4096);
+    let _ = write!(html, "<article class=\"doc\"><h1>{}</h1><dl class=\"doc-meta\"><dt>Type</dt><dd>{}</dd>", escape(&m.title), escape(m.kind.as_str()));
     if !m.body.is_empty() {
         let _ = write!(html, "<dt>Organ</dt><dd>{}</dd>", escape(&m.body));
     }
@@ -99,31 +93,79 @@ fn render(doc: &Document, span: Option<Span>, base: &str) -> String {
     if span.is_some() {
         html.push_str("<p><a href=\"#passage\">Gå til det citerede</a></p>");
     }
-    html.push_str("<div class=\"text\">");
-    // The text in pieces: page breaks and the passage's edges cut it.
-    let mut cuts: Vec<(usize, &str)> = doc.page_breaks.iter().map(|&b| (b, "page")).collect();
-    if let Some(s) = span {
-        cuts.push((s.start, "open"));
-        cuts.push((s.end, "close"));
+    let entries = outline(doc);
+    if entries.len() > 1 {
+        let _ = write!(html, "<details class=\"outline\"{}><summary>Indhold ({} afsnit)</summary><nav aria-label=\"Dokumentets indhold\"><ol>", if entries.len() <= 30 { " open" } else { "" }, entries.len());
+        let top = entries.iter().map(|e| e.1).min().unwrap_or(1);
+        for (k, depth, label) in &entries {
+            let _ = write!(html, "<li class=\"depth-{}\"><a href=\"#afsnit-{k}\">{}</a></li>", depth - top, escape(label));
+        }
+        html.push_str("</ol></nav></details>");
     }
-    cuts.sort_by_key(|&(at, what)| (at, what != "close"));
+    html.push_str("<div class=\"text\">");
+    // The text in pieces: page breaks, outline entries and the passage's edges cut it.
+    #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+    enum Cut {
+        Close,
+        Page,
+        Section(usize),
+        Open,
+    }
+    let mut cuts: Vec<(usize, Cut)> = doc.page_breaks.iter().map(|&b| (b, Cut::Page)).collect();
+    cuts.extend(entries.iter().filter_map(|(k, _, _)| doc.sections.get(*k).map(|s| (s.span.start.min(doc.text.len()), Cut::Section(*k)))));
+    if let Some(s) = span {
+        cuts.push((s.start, Cut::Open));
+        cuts.push((s.end, Cut::Close));
+    }
+    cuts.sort();
     let mut at = 0;
     let mut page_no = 1;
+    if !doc.page_breaks.is_empty() {
+        html.push_str("<span class=\"page\" id=\"side-1\">Side 1</span>");
+    }
     for (cut, what) in cuts {
+        if cut < at || !doc.text.is_char_boundary(cut) {
+            continue;
+        }
         html.push_str(&escape(&doc.text[at..cut]));
         at = cut;
         match what {
-            "page" => {
+            Cut::Page => {
                 page_no += 1;
                 let _ = write!(html, "<span class=\"page\" id=\"side-{page_no}\">Side {page_no}</span>");
             }
-            "open" => html.push_str("<mark id=\"passage\">"),
-            _ => html.push_str("</mark>"),
+            Cut::Section(k) => {
+                let _ = write!(html, "<span class=\"anchor\" id=\"afsnit-{k}\"></span>");
+            }
+            Cut::Open => html.push_str("<mark id=\"passage\">"),
+            Cut::Close => html.push_str("</mark>"),
         }
     }
     html.push_str(&escape(&doc.text[at..]));
-    html.push_str("</div></main></body></html>");
+    html.push_str("</div></article>");
     html
+}
+
+/// The outline: the first section of each run of sections under the same heading, labelled by
+/// its item (agenda item, §) and heading, with its depth in the headings; a provision's pieces
+/// (stk.) are reached through their §.
+fn outline(doc: &Document) -> Vec<(usize, usize, String)> {
+    let mut entries = Vec::new();
+    let mut last_heading: Option<&str> = None;
+    for (k, s) in doc.sections.iter().enumerate() {
+        let heading = s.heading.last().map(String::as_str).unwrap_or_default().trim();
+        if heading.is_empty() || last_heading == Some(heading) || heading.starts_with("Stk.") {
+            continue;
+        }
+        last_heading = Some(heading);
+        let label = match s.item.as_deref().map(str::trim).filter(|i| !i.is_empty()) {
+            // A provision's heading is its item already ("§ 8"); an agenda item's is its title.
+            Some(item) if !heading.contains(item) => format!("{item}. {heading}"),
+            _ => heading.to_string(),
+        };
+        entries.push((k, s.heading.len().clamp(1, 3), label.chars().take(160).collect::<String>()));
+    }
+    entries
 }
 
 /// The document's original file, as ingested: a PDF inline (a viewer opens `#page=N`), other

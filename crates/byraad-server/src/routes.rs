@@ -16,6 +16,7 @@ use utoipa::{OpenApi, ToSchema};
 
 
 use crate::body::JsonObject;
+use crate::session::{self, Cookies, Visitor};
 use crate::streaming::{self, Producer, StreamAudit};
 use crate::{ApiError, AppState, AuditInfo, ChatService, Event, Sink};
 
@@ -75,6 +76,10 @@ pub fn api_router() -> Router<AppState> {
         .route("/regler", get(crate::web::rules_page))
         .route("/sog", get(crate::web::search_page))
         .route("/forespoergsel", get(crate::web::draft_page))
+        .route("/logind", get(crate::web::sign_in_page).post(crate::web::sign_in_with_token))
+        .route("/logud", post(crate::web::sign_out))
+        .route("/auth/login", get(crate::web::single_sign_on))
+        .route("/auth/callback", get(crate::web::callback))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/v1/search", post(search))
@@ -94,13 +99,20 @@ pub fn api_router() -> Router<AppState> {
 /// Principal name of a request whose authentication failed.
 const UNAUTHENTICATED: &str = "-";
 
+/// The principal a sign-in handler signed in, for the audit entry of its request.
+#[derive(Debug, Clone)]
+pub(crate) struct SignedIn(pub String);
+
 /// Authenticates every request and records every API request in the audit log.
 ///
 /// `/healthz` and `/openapi.json` are open (a request without a valid token is anonymous
-/// there); every `/v1/` request needs a valid token when `auth.required` is set, and a token
-/// that does not verify is refused even when it is not. The handler's [`AuditInfo`] (query,
-/// documents returned and cited) goes into the audit entry; when the entry cannot be written the
-/// response is replaced by a 503: nothing is answered unaudited.
+/// there); every `/v1/` request needs a valid token or session when `auth.required` is set,
+/// and a token that does not verify is refused even when it is not. A request without
+/// `Authorization` is authenticated by its session cookie, if any; a state-changing one then
+/// needs the session's CSRF token. The members' pages send a visitor who must sign in to the
+/// sign-in page. The handler's [`AuditInfo`] (query, documents returned and cited) goes into
+/// the audit entry; when the entry cannot be written the response is replaced by a 503: nothing
+/// is answered unaudited.
 pub(crate) async fn guard(State(state): State<AppState>, matched: Option<MatchedPath>, mut req: Request, next: Next) -> Response {
     let started = std::time::Instant::now();
     let path = matched.as_ref().map_or_else(|| req.uri().path().to_string(), |m| m.as_str().to_string());
@@ -108,14 +120,33 @@ pub(crate) async fn guard(State(state): State<AppState>, matched: Option<Matched
     // The API, the pages showing documents, and the MCP endpoint need a valid token where one is
     // required and are recorded; /healthz and /openapi.json are open.
     let api = path.starts_with("/v1/") || path.starts_with("/documents/") || path.starts_with("/mcp") || path == "/regler" || path == "/sog";
+    // Signing in and out: open (they are how one authenticates), but limited and recorded.
+    let signing = path == "/logind" || path == "/logud" || path.starts_with("/auth/");
+    let page = req.method() == axum::http::Method::GET && (matches!(path.as_str(), "/" | "/sog" | "/regler" | "/forespoergsel") || path.starts_with("/documents/"));
     let header = match req.headers().get(axum::http::header::AUTHORIZATION).map(|v| v.to_str()) {
         None => Ok(None),
         Some(Ok(v)) => Ok(Some(v.to_string())),
         Some(Err(_)) => Err(crate::AuthError::Rejected("the Authorization header is not text".into())),
     };
     let auth = state.auth.clone();
+    let mut csrf = None;
     let result = match header {
         Err(e) => Err(e),
+        Ok(None) => match (Cookies::for_url(&state.public_url).session(req.headers()), &state.store) {
+            (Some(id), Some(store)) => match store.session(&id).await {
+                Ok(Some(s)) => {
+                    csrf = Some(session::csrf_of(&id));
+                    Ok(Principal { name: s.principal, groups: s.groups })
+                }
+                // An ended or expired session: as without the cookie.
+                Ok(None) => auth.authenticate(None),
+                Err(e) => {
+                    tracing::error!(%endpoint, error = %e, "sessions cannot be read");
+                    return ApiError::Unavailable("sign-ins cannot be checked: the database does not answer".into()).into_response();
+                }
+            },
+            _ => auth.authenticate(None),
+        },
         Ok(header) if auth.may_block() => tokio::task::spawn_blocking(move || auth.authenticate(header.as_deref()))
             .await
             .unwrap_or_else(|e| Err(crate::AuthError::Rejected(format!("authentication failed: {e}")))),
@@ -123,6 +154,7 @@ pub(crate) async fn guard(State(state): State<AppState>, matched: Option<Matched
     };
     let principal = match result {
         Ok(p) => p,
+        Err(crate::AuthError::Missing) if page => return sign_in_first(&req),
         Err(_) if !api => Principal::anonymous(),
         Err(e) => {
             tracing::warn!(%endpoint, reason = %e, "request not authenticated");
@@ -130,13 +162,22 @@ pub(crate) async fn guard(State(state): State<AppState>, matched: Option<Matched
                 crate::AuthError::Missing => "a bearer token is required (Authorization: Bearer <token>)",
                 crate::AuthError::Rejected(_) => "the bearer token is not valid",
             };
-            let entry = state.audit.entry(UNAUTHENTICATED, &endpoint, AuditInfo::default(), 401, elapsed_ms(started));
-            let audit = state.audit.clone();
-            let _ = tokio::task::spawn_blocking(move || audit.write(&entry)).await;
-            return ApiError::Unauthorized(message.into()).into_response();
+            return refuse(&state, UNAUTHENTICATED, &endpoint, started, ApiError::Unauthorized(message.into())).await;
         }
     };
-    if api
+    if page && state.auth.required() && principal.name == byraad_core::ANONYMOUS {
+        return sign_in_first(&req);
+    }
+    let safe = matches!(*req.method(), axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS);
+    if let Some(expected) = &csrf
+        && !safe
+        && !signing
+        && !session::csrf_matches(expected, req.headers().get(session::CSRF_HEADER).and_then(|v| v.to_str().ok()))
+    {
+        tracing::warn!(%endpoint, principal = %principal.name, "a session request without its CSRF token");
+        return refuse(&state, &principal.name, &endpoint, started, ApiError::Forbidden("the request comes with a session but without its CSRF token (X-CSRF-Token); reload the page".into())).await;
+    }
+    if (api || signing)
         && let Some(rate) = &state.rate
     {
         // Anonymous requests are limited per address, the others per principal.
@@ -148,25 +189,41 @@ pub(crate) async fn guard(State(state): State<AppState>, matched: Option<Matched
         };
         if let Err(wait) = rate.check(&key) {
             tracing::warn!(%endpoint, principal = %principal.name, "rate limited");
-            let entry = state.audit.entry(&principal.name, &endpoint, AuditInfo::default(), 429, elapsed_ms(started));
-            let audit = state.audit.clone();
-            let _ = tokio::task::spawn_blocking(move || audit.write(&entry)).await;
-            return ApiError::RateLimited(wait).into_response();
+            return refuse(&state, &principal.name, &endpoint, started, ApiError::RateLimited(wait)).await;
         }
     }
     req.extensions_mut().insert(principal.clone());
+    let can_sign_in = state.auth.takes_tokens() || state.auth.sign_in().is_some();
+    req.extensions_mut().insert(Visitor { principal: principal.clone(), csrf, can_sign_in });
     let mut resp = next.run(req).await;
     // MCP tool calls record themselves, one entry per call.
-    if !api || path.starts_with("/mcp") {
+    if !(api || signing) || path.starts_with("/mcp") {
         return resp;
     }
     let info = resp.extensions_mut().remove::<AuditInfo>().unwrap_or_default();
-    let entry = state.audit.entry(&principal.name, &endpoint, info, resp.status().as_u16(), elapsed_ms(started));
+    let name = resp.extensions_mut().remove::<SignedIn>().map_or(principal.name, |s| s.0);
+    let entry = state.audit.entry(&name, &endpoint, info, resp.status().as_u16(), elapsed_ms(started));
     let audit = state.audit.clone();
     match tokio::task::spawn_blocking(move || audit.write(&entry)).await {
         Ok(Ok(())) => resp,
         _ => ApiError::Unavailable("the audit log cannot be written; no request is answered until it can".into()).into_response(),
     }
+}
+
+/// `error` for a request refused before its handler, recorded in the audit log.
+async fn refuse(state: &AppState, principal: &str, endpoint: &str, started: std::time::Instant, error: ApiError) -> Response {
+    let resp = error.into_response();
+    let entry = state.audit.entry(principal, endpoint, AuditInfo::default(), resp.status().as_u16(), elapsed_ms(started));
+    let audit = state.audit.clone();
+    let _ = tokio::task::spawn_blocking(move || audit.write(&entry)).await;
+    resp
+}
+
+/// A page that needs a signed-in visitor: to the sign-in page, and back here after.
+fn sign_in_first(req: &Request) -> Response {
+    let here = req.uri().path_and_query().map_or("/", |p| p.as_str());
+    let to = format!("/logind?next={}", crate::pages::encode(here));
+    (axum::http::StatusCode::SEE_OTHER, [(axum::http::header::LOCATION, to)]).into_response()
 }
 
 fn elapsed_ms(started: std::time::Instant) -> u64 {

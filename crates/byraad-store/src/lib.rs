@@ -1,5 +1,5 @@
 //! What members create, kept in a real database: drafts of forespørgsler (with their author and
-//! party group) and feedback on answers.
+//! party group), feedback on answers, and sign-ins on the web page (sessions).
 //!
 //! SQLite in the data directory by default (WAL, synchronous writes: a draft acknowledged is on
 //! disk), PostgreSQL when `storage.url` names one, for several server replicas behind a load
@@ -65,6 +65,10 @@ macro_rules! with_pool {
         }
     };
 }
+
+mod sessions;
+
+pub use sessions::{Session, SignIn};
 
 /// A member's verdict on an answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

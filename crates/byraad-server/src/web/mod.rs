@@ -6,19 +6,22 @@
 
 use std::sync::LazyLock;
 
-use axum::extract::{Path, Request};
+use axum::extract::{Extension, Path, Request};
 use axum::http::{HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use sha2::Digest;
 
 use crate::ApiError;
+use crate::session::Visitor;
 
 mod rules;
 mod search;
+mod signin;
 
 pub(crate) use rules::rules_page;
 pub(crate) use search::search_page;
+pub(crate) use signin::{callback, sign_in_page, sign_in_with_token, sign_out, single_sign_on};
 
 /// An embedded asset: its bytes, content type and hashed file name.
 struct Asset {
@@ -46,8 +49,9 @@ static ASSETS: LazyLock<[Asset; 3]> = LazyLock::new(|| {
 /// inline, no framing.
 const PAGE_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
-/// A page of the site: the header with its menu (`current` marked), then `main`.
-pub(crate) fn layout(title: &str, current: &str, main: &str, script: Option<&str>) -> Response {
+/// A page of the site: the header with its menu (`current` marked) and who is signed in, then
+/// `main`.
+pub(crate) fn layout(visitor: &Visitor, title: &str, current: &str, main: &str, script: Option<&str>) -> Response {
     let [css, _, _] = &*ASSETS;
     let nav: String = [("/", "Spørg"), ("/sog", "Søg"), ("/regler", "Regler"), ("/forespoergsel", "Forespørgsel")]
         .iter()
@@ -60,6 +64,8 @@ pub(crate) fn layout(title: &str, current: &str, main: &str, script: Option<&str
         .and_then(|stem| ASSETS.iter().find(|a| a.name.starts_with(&format!("{stem}.")) && a.name.ends_with(".js")))
         .map(|js| format!("<script src=\"/assets/{}\" defer></script>\n", js.name))
         .unwrap_or_default();
+    let account = account(visitor, current);
+    let csrf = visitor.csrf.as_deref().map(|t| format!("<meta name=\"csrf-token\" content=\"{t}\">\n")).unwrap_or_default();
     let html = format!(
         r##"<!doctype html>
 <html lang="da">
@@ -68,13 +74,13 @@ pub(crate) fn layout(title: &str, current: &str, main: &str, script: Option<&str
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title} – byråds-GPT</title>
 <link rel="stylesheet" href="/assets/{css}">
-{script}</head>
+{csrf}{script}</head>
 <body>
 <a class="skip" href="#indhold">Gå til indhold</a>
 <header>
 <p class="brand">byråds-GPT</p>
 <nav aria-label="Hovedmenu"><ul>{nav}</ul></nav>
-</header>
+{account}</header>
 <main id="indhold">
 {main}
 </main>
@@ -85,6 +91,20 @@ pub(crate) fn layout(title: &str, current: &str, main: &str, script: Option<&str
         css = css.name,
     );
     ([(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CACHE_CONTROL, "no-cache")], html).into_response()
+}
+
+/// Who is signed in, with the sign-out button; or the way to sign in.
+fn account(visitor: &Visitor, current: &str) -> String {
+    let name = &visitor.principal.name;
+    match &visitor.csrf {
+        Some(csrf) => format!(
+            "<form class=\"account\" method=\"post\" action=\"/logud\"><span>Logget ind som <strong>{}</strong></span><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\"><button type=\"submit\" class=\"link\">Log ud</button></form>\n",
+            escape(name)
+        ),
+        None if name != byraad_core::ANONYMOUS => format!("<p class=\"account\">Logget ind som <strong>{}</strong></p>\n", escape(name)),
+        None if visitor.can_sign_in && current != "/logind" => "<p class=\"account\"><a href=\"/logind\">Log ind</a></p>\n".to_string(),
+        None => String::new(),
+    }
 }
 
 /// `text` safe inside HTML text and attributes.
@@ -104,7 +124,7 @@ pub(crate) fn escape(text: &str) -> String {
 }
 
 /// The ask page.
-pub(crate) async fn index() -> Response {
+pub(crate) async fn index(Extension(visitor): Extension<Visitor>) -> Response {
     let main = r#"<h1>Spørg arkivet</h1>
 <p>Svarene citerer dagsordener, referater, bilag og regler ordret, med et link til stedet i dokumentet. Står svaret ikke i arkivet, siger byråds-GPT det.</p>
 <div id="conversation"></div>
@@ -114,11 +134,11 @@ pub(crate) async fn index() -> Response {
 <button type="submit">Spørg</button>
 </form>
 <p id="status" class="status" role="status" aria-live="polite"></p>"#;
-    layout("Spørg arkivet", "/", main, Some("app"))
+    layout(&visitor, "Spørg arkivet", "/", main, Some("app"))
 }
 
 /// The forespørgsel page: the member's words in, the draft out.
-pub(crate) async fn draft_page() -> Response {
+pub(crate) async fn draft_page(Extension(visitor): Extension<Visitor>) -> Response {
     let today = chrono::Local::now().date_naive();
     let main = format!(
         r#"<h1>Skriv en 10-dages forespørgsel</h1>
@@ -137,7 +157,7 @@ pub(crate) async fn draft_page() -> Response {
 <p id="status" class="status" role="status" aria-live="polite"></p>
 <section id="draft" aria-live="polite"></section>"#
     );
-    layout("Forespørgsel", "/forespoergsel", &main, Some("draft"))
+    layout(&visitor, "Forespørgsel", "/forespoergsel", &main, Some("draft"))
 }
 
 /// An embedded asset by its hashed name, cached for good.

@@ -4,9 +4,9 @@
 
 use axum::extract::{Extension, Query, State};
 use axum::response::Response;
-use byraad_core::Principal;
 
 use super::{escape, layout};
+use crate::session::Visitor;
 use crate::pages::passage_url;
 use crate::routes::{audited, blocking};
 use crate::{ApiError, AppState, AuditInfo};
@@ -19,7 +19,7 @@ pub(crate) struct RulesPageQuery {
 }
 
 /// The rules page, with the provisions for `q` when given.
-pub(crate) async fn rules_page(State(state): State<AppState>, Extension(principal): Extension<Principal>, query: Result<Query<RulesPageQuery>, axum::extract::rejection::QueryRejection>) -> Result<Response, ApiError> {
+pub(crate) async fn rules_page(State(state): State<AppState>, Extension(visitor): Extension<Visitor>, query: Result<Query<RulesPageQuery>, axum::extract::rejection::QueryRejection>) -> Result<Response, ApiError> {
     let q = query.map(|Query(q)| q.q).unwrap_or_default().trim().chars().take(500).collect::<String>();
     let mut main = format!(
         r#"<h1>Regler</h1>
@@ -32,12 +32,12 @@ pub(crate) async fn rules_page(State(state): State<AppState>, Extension(principa
         escape(&q)
     );
     if q.is_empty() || byraad_core::has_control(&q) {
-        return Ok(layout("Regler", "/regler", &main, None));
+        return Ok(layout(&visitor, "Regler", "/regler", &main, None));
     }
     let Some(rules) = state.rules.clone() else {
         return Err(ApiError::Unavailable("rules look-up is not configured on this server".into()));
     };
-    let (query, clearance, limit) = (q.clone(), principal.clearance(), state.rules_limit);
+    let (query, clearance, limit) = (q.clone(), visitor.principal.clearance(), state.rules_limit);
     let found = blocking(move || Ok(rules.lookup(&query, limit, None, &clearance)?)).await?;
     main.push_str(&format!("<section aria-labelledby=\"resultater\"><h2 id=\"resultater\" class=\"status\">{} {} for »{}«</h2>", found.len(), if found.len() == 1 { "bestemmelse" } else { "bestemmelser" }, escape(&q)));
     if found.is_empty() {
@@ -59,5 +59,5 @@ pub(crate) async fn rules_page(State(state): State<AppState>, Extension(principa
     }
     main.push_str("</section>");
     let info = AuditInfo::query(q).returned(found.iter().map(|p| p.doc_id.as_str()));
-    Ok(audited(info, layout("Regler", "/regler", &main, None)))
+    Ok(audited(info, layout(&visitor, "Regler", "/regler", &main, None)))
 }

@@ -6,9 +6,10 @@ use std::collections::BTreeMap;
 
 use axum::extract::{Extension, Query, State};
 use axum::response::Response;
-use byraad_core::{Filters, Kind, Mode, Principal, SearchRequest};
+use byraad_core::{Filters, Kind, Mode, SearchRequest};
 
 use super::{escape, layout};
+use crate::session::Visitor;
 use crate::pages::{encode as enc, passage_url};
 use crate::routes::{audited, blocking};
 use crate::{ApiError, AppState, AuditInfo};
@@ -62,10 +63,10 @@ fn option(value: &str, label: &str, selected: bool) -> String {
 }
 
 /// The search page, with hits for `q` when given.
-pub(crate) async fn search_page(State(state): State<AppState>, Extension(principal): Extension<Principal>, query: Result<Query<SearchPageQuery>, axum::extract::rejection::QueryRejection>) -> Result<Response, ApiError> {
+pub(crate) async fn search_page(State(state): State<AppState>, Extension(visitor): Extension<Visitor>, query: Result<Query<SearchPageQuery>, axum::extract::rejection::QueryRejection>) -> Result<Response, ApiError> {
     let f = query.map(|Query(q)| q).unwrap_or_default();
     let q = f.q.trim().chars().take(1000).collect::<String>();
-    let clearance = principal.clearance();
+    let clearance = visitor.principal.clearance();
     let search = state.search.clone();
     let c = clearance.clone();
     let bodies = blocking(move || Ok(search.bodies(&c)?)).await?;
@@ -91,7 +92,7 @@ pub(crate) async fn search_page(State(state): State<AppState>, Extension(princip
         case = escape(&f.case)
     );
     if q.is_empty() {
-        return Ok(layout("Søg", "/sog", &main, None));
+        return Ok(layout(&visitor, "Søg", "/sog", &main, None));
     }
     let nonempty = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
     let kind = match nonempty(&f.kind) {
@@ -136,7 +137,7 @@ pub(crate) async fn search_page(State(state): State<AppState>, Extension(princip
     }
     main.push_str("</section>");
     let info = AuditInfo::query(q).returned(resp.hits.iter().take(limit).map(|h| h.doc_id.as_str()));
-    Ok(audited(info, layout("Søg", "/sog", &main, None)))
+    Ok(audited(info, layout(&visitor, "Søg", "/sog", &main, None)))
 }
 
 #[cfg(test)]
