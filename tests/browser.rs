@@ -104,3 +104,51 @@ fn every_response_carries_the_security_headers_and_the_page_no_inline_script() {
     eprintln!("ask page weight (HTML+CSS+JS): {weight} bytes");
     assert!(weight < 100_000);
 }
+
+#[test]
+fn a_member_signs_in_with_a_token_or_the_single_sign_on_and_sees_what_an_anonymous_visitor_cannot() {
+    use common::restricted;
+    let idp = common::idp::Idp::start("anna.hansen", &["magistraten"]);
+    let setup = restricted::start_with(false, &idp.config());
+    let server = &setup.server;
+    let shots = root().join("target/screenshots");
+    let seen = run("signin.py", &[&server.base, "--token", restricted::token("magistrat"), "--query", "Zebrafinke", "--question", "Hvad koster ejendommen Kattesundet 7?", "--screenshots", shots.to_str().unwrap()]);
+    eprintln!("{}", serde_json::to_string_pretty(&seen).unwrap());
+    let secret_title = "Lukket punkt: Køb af ejendommen Kattesundet 7";
+    let titles = |v: &Value| v.as_array().unwrap().iter().map(|t| t.as_str().unwrap().to_string()).collect::<Vec<_>>();
+    // Anonymous: not found, and the question is not answered from it: an abstention that says
+    // so and lists the nearest documents.
+    let anonymous = &seen["anonymous"];
+    assert!(titles(&anonymous["hits"]).is_empty(), "{anonymous}");
+    let asked = &anonymous["asked"];
+    assert!(asked["abstained"].as_bool().unwrap(), "{asked}");
+    assert!(asked["answer"].as_str().unwrap().starts_with("Arkivet indeholder ikke"), "{asked}");
+    assert!(!titles(&asked["nearest"]).is_empty() && !titles(&asked["nearest"]).contains(&secret_title.to_string()), "{asked}");
+    assert!(!asked.to_string().contains("Kattesundet 7 for") && !asked.to_string().contains("47,3"), "{asked}");
+    // With the token: found, answered from it, the cookie HttpOnly and Lax.
+    let token = &seen["token"];
+    assert!(token["landed"].as_str().unwrap().ends_with("/sog?q=Zebrafinke"), "{token}");
+    assert!(token["account"].as_str().unwrap().contains("Logget ind som magistrat"), "{token}");
+    assert!(titles(&token["hits"]).contains(&secret_title.to_string()), "{token}");
+    let cookie = token["cookie"].as_array().unwrap().iter().find(|c| c["name"] == "byraad_session").unwrap_or_else(|| panic!("no session cookie: {token}"));
+    assert_eq!((cookie["httpOnly"].as_bool(), cookie["sameSite"].as_str()), (Some(true), Some("Lax")), "{cookie}");
+    let answered = &token["asked"];
+    assert!(answered["errors"].as_array().unwrap().is_empty(), "the page's requests carry the CSRF token: {answered}");
+    assert!(!answered["abstained"].as_bool().unwrap() && titles(&answered["sources"]).contains(&secret_title.to_string()), "{answered}");
+    assert!(answered["answer"].as_str().unwrap().contains("47,3 mio. kr."), "{answered}");
+    // Signed out: gone again.
+    assert!(seen["signed_out"]["account"].as_str().unwrap().contains("Log ind"), "{}", seen["signed_out"]);
+    assert!(titles(&seen["signed_out"]["hits"]).is_empty(), "{}", seen["signed_out"]);
+    // The single sign-on ends on a signed-in page with the provider's groups.
+    assert_eq!(seen["provider_page"], "Aarhus Kommune login");
+    let sso = &seen["sso"];
+    assert!(sso["account"].as_str().unwrap().contains("Logget ind som anna.hansen"), "{sso}");
+    assert!(titles(&sso["hits"]).contains(&secret_title.to_string()), "{sso}");
+    assert!(idp.refused().is_empty(), "{:?}", idp.refused());
+    for page in ["axe_signin", "axe_signed_in"] {
+        assert!(serious(&seen[page]).is_empty(), "{page}: {}", seen[page]);
+    }
+    for page in ["overflow_signin", "overflow_sso", "overflow_abstained"] {
+        assert_eq!(seen[page]["390"], 0, "{page}: the page is wider than a 390 px phone");
+    }
+}

@@ -94,12 +94,27 @@
     turn.append(box);
   }
 
+  // An abstention lists the documents nearest the question, each opened at its passage.
+  function nearest(turn, after, hits) {
+    const list = el("ul", { class: "nearest" });
+    const seen = new Set();
+    for (const h of hits) {
+      if (seen.has(h.doc_id) || seen.size >= 5) continue;
+      seen.add(h.doc_id);
+      const li = el("li", {});
+      li.append(el("a", { href: passageUrl(h) }, h.title));
+      li.append(el("div", { class: "meta" }, [h.body, h.date, h.item ? "punkt " + h.item : null, h.page ? "side " + h.page : null].filter(Boolean).join(" · ")));
+      list.append(li);
+    }
+    after.after(el("h2", { class: "sources-heading" }, "Nærmeste dokumenter"), list);
+  }
+
   async function ask(question) {
     messages.push({ role: "user", content: question });
     const turn = el("section", { class: "turn", "aria-label": "Spørgsmål og svar" });
     turn.append(el("p", { class: "question" }, question));
     const answer = el("div", { class: "answer", "aria-live": "polite" });
-    const sourcesHeading = el("h3", {}, "Kilder");
+    const sourcesHeading = el("h2", { class: "sources-heading" }, "Kilder");
     const sources = el("ol", { class: "sources" });
     const copy = el("button", { type: "button", class: "secondary" }, "Kopiér svar med kilder");
     sourcesHeading.hidden = true;
@@ -167,6 +182,7 @@
       }
       renderSources(sources, citations);
       sourcesHeading.hidden = citations.size === 0;
+      if (done && done.abstained && done.related && done.related.length) nearest(turn, sources, done.related);
       copy.hidden = false;
       copy.addEventListener("click", () => {
         const list = [...citations.values()].map((c) => "[" + c.n + "] " + label(c) + ": " + location.origin + passageUrl(c)).join("\n");

@@ -129,10 +129,18 @@ fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
-/// Whether a form post comes from this service's own pages: its `Origin`, when the browser
-/// sends one, is the request's own host (a sign-in form posted from another site is refused).
+/// Whether a form post comes from this service's own pages (a sign-in form posted from another
+/// site is refused): the browser's `Sec-Fetch-Site` says so where it is sent; otherwise the
+/// `Origin`, when it is a real one, is the request's own host. (The pages' `no-referrer` policy
+/// makes browsers send `Origin: null` on their own form posts.)
 pub(crate) fn same_origin(headers: &HeaderMap) -> bool {
-    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else { return true };
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        return matches!(site, "same-origin" | "none");
+    }
+    let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()).unwrap_or("null");
+    if origin == "null" {
+        return true;
+    }
     let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or_default();
     let origin_host = origin.split_once("://").map_or("", |(_, h)| h);
     !host.is_empty() && origin_host.eq_ignore_ascii_case(host)
@@ -189,5 +197,10 @@ mod tests {
         assert!(same_origin(&h));
         h.insert(header::ORIGIN, HeaderValue::from_static("https://evil.example"));
         assert!(!same_origin(&h));
+        h.insert(header::ORIGIN, HeaderValue::from_static("null"));
+        h.insert("sec-fetch-site", HeaderValue::from_static("cross-site"));
+        assert!(!same_origin(&h), "a browser says where the post comes from");
+        h.insert("sec-fetch-site", HeaderValue::from_static("same-origin"));
+        assert!(same_origin(&h));
     }
 }
