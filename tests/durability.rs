@@ -14,6 +14,7 @@ use std::time::Duration;
 use common::postgres::Postgres;
 use common::{BIN, LEXICAL, Server, byraad, stderr, stdout};
 use serde_json::{Value, json};
+use sha2::Digest;
 
 fn corpus() -> tempfile::TempDir {
     common::write_corpus(&[
@@ -151,14 +152,28 @@ fn a_backup_of_a_live_server_restores_into_a_new_directory_and_serves_the_same()
 }
 
 #[test]
-fn postgresql_keeps_drafts_and_feedback_for_replicas_behind_a_load_balancer() {
+fn postgresql_keeps_drafts_feedback_and_sign_ins_for_replicas_behind_a_load_balancer() {
     let pg = Postgres::start();
     let env = [("BYRAAD__STORAGE__URL", pg.url())];
     let c = corpus();
     let a_data = ingested(c.path());
     let a_dir = a_data.path().to_path_buf();
-    let mut a = Server::start_on(&a_dir, &[], &env);
-    let b = Server::start_with(ingested(c.path()), &env);
+    // One token, so that a member can sign in on the page.
+    let config = tempfile::tempdir().unwrap();
+    let file = config.path().join("byraad.toml");
+    std::fs::write(&file, format!("[[auth.tokens]]\nname = \"medlem\"\nsha256 = \"{}\"\n", hex::encode(sha2::Sha256::digest(b"tok-replika")))).unwrap();
+    let args = ["--config", file.to_str().unwrap()];
+    let mut a = Server::start_on(&a_dir, &args, &env);
+    let b = Server::start_args(ingested(c.path()), &args, &env);
+
+    // Signed in on one replica, signed in on the other.
+    let _ = common::http();
+    let plain = reqwest::blocking::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let r = plain.post(a.url("/logind")).header("content-type", "application/x-www-form-urlencoded").body("token=tok-replika&next=%2F").send().unwrap();
+    assert_eq!(r.status(), 303);
+    let cookie = r.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_string();
+    let page = plain.get(b.url("/")).header("cookie", &cookie).send().unwrap().text().unwrap();
+    assert!(page.contains("Logget ind som <strong>medlem</strong>"), "{page}");
 
     let id = draft(&a, "Hvad koster cykelstien på Randersvej?").unwrap();
     assert_eq!(docx_status(&b, &id), 200, "a draft made on one replica opens on the other");
@@ -176,7 +191,7 @@ fn postgresql_keeps_drafts_and_feedback_for_replicas_behind_a_load_balancer() {
     assert!(hashed["question"].as_str().unwrap().starts_with("sha256:") && !stdout(&out).contains("cykelstien"), "{hashed}");
 
     a.kill9();
-    let a = Server::start_on(&a_dir, &[], &env);
+    let a = Server::start_on(&a_dir, &args, &env);
     assert_eq!(docx_status(&a, &id), 200, "the draft outlives the replica that made it");
     assert!(!a_dir.join("byraad.db").exists(), "no SQLite file when PostgreSQL is configured");
     assert!(a.log().contains("postgres") && !a.log().contains("password"), "{}", a.log());
