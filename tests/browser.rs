@@ -152,3 +152,31 @@ fn a_member_signs_in_with_a_token_or_the_single_sign_on_and_sees_what_an_anonymo
         assert_eq!(seen[page]["390"], 0, "{page}: the page is wider than a 390 px phone");
     }
 }
+
+#[test]
+fn the_document_page_has_an_outline_into_the_text_and_page_numbers_in_the_margin() {
+    let server = Server::start(common::ingested());
+    // A passage on a later page of a paged document.
+    let (status, v) = server.post("/v1/search", &serde_json::json!({"query": "budget", "kind": "referat", "limit": 50}));
+    assert_eq!(status, 200, "{v}");
+    let hit = v["hits"].as_array().unwrap().iter().find(|h| h["page"].as_u64().is_some_and(|p| p >= 2)).unwrap_or_else(|| panic!("no hit beyond page 1: {v}"));
+    let (doc, page) = (hit["doc_id"].as_str().unwrap(), hit["page"].as_u64().unwrap());
+    let url = server.url(&format!("/documents/{doc}?span={}-{}", hit["span"]["start"], hit["span"]["end"]));
+    let html = common::http().get(url).send().unwrap().text().unwrap();
+    // Every page has its number, in order, and the passage sits after its own page's number.
+    let numbers: Vec<u64> = html.split("<span class=\"page\" id=\"side-").skip(1).map(|s| s.split('"').next().unwrap().parse().unwrap()).collect();
+    assert!(numbers.len() >= 2 && numbers.iter().enumerate().all(|(i, n)| *n == i as u64 + 1), "{numbers:?}");
+    let mark = html.find("<mark id=\"passage\">").unwrap();
+    let own = html.find(&format!("id=\"side-{page}\"")).unwrap();
+    assert!(own < mark && html.find(&format!("id=\"side-{}\"", page + 1)).is_none_or(|next| next > mark), "page {page}");
+    assert!(html.contains(&format!("original#page={page}")), "the original opens at the passage's page");
+    // The outline lists the items and each entry leads to an anchor in the text.
+    let outline = html.split("<details class=\"outline\"").nth(1).unwrap_or_else(|| panic!("no outline: {html}")).split("</details>").next().unwrap();
+    let targets: Vec<&str> = outline.split("href=\"#").skip(1).map(|s| s.split('"').next().unwrap()).collect();
+    assert!(targets.len() >= 2, "{outline}");
+    for t in &targets {
+        assert!(html.contains(&format!("id=\"{t}\"")), "{t} leads nowhere");
+    }
+    // The page is the site's: its header, its stylesheet, no inline style.
+    assert!(html.contains("aria-label=\"Hovedmenu\"") && !html.contains("<style") && !html.contains("style="));
+}

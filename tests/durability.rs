@@ -196,3 +196,81 @@ fn postgresql_keeps_drafts_feedback_and_sign_ins_for_replicas_behind_a_load_bala
     assert!(!a_dir.join("byraad.db").exists(), "no SQLite file when PostgreSQL is configured");
     assert!(a.log().contains("postgres") && !a.log().contains("password"), "{}", a.log());
 }
+
+/// `byraad stats` of `data`, with `env`.
+fn stats(data: &Path, env: &[(&str, String)]) -> Value {
+    let out = Command::new(BIN).arg("stats").arg("--data").arg(data).envs(env.iter().cloned()).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    serde_json::from_str(&stdout(&out)).unwrap()
+}
+
+#[test]
+fn an_ingest_killed_midway_keeps_its_committed_batches_and_resumes_to_what_a_clean_ingest_gives() {
+    let topics = ["cykelstier", "skoler", "ældrepleje", "havnen", "letbanen", "biblioteker", "idrætshaller", "parker", "budgettet", "affald", "boliger"];
+    let texts: Vec<(String, String)> = topics
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (format!("referat-{i:02}.txt"), format!("Punkt 1: Om {t}\nUdvalget drøftede {t} i Aarhus og besluttede at afsætte {} mio. kr. til {t} i 2026.\n\nPunkt 2: Eventuelt\nIntet.\n", 10 + i)))
+        .collect();
+    let files: Vec<(&str, &str)> = texts.iter().map(|(p, t)| (p.as_str(), t.as_str())).collect();
+    let corpus = common::write_corpus(&files);
+    let env = [
+        ("BYRAAD__DENSE__BACKEND", "local".to_string()),
+        ("BYRAAD__DENSE__MODEL_DIR", common::model_dir().display().to_string()),
+        ("BYRAAD__INGEST__COMMIT_EVERY_FILES", "3".to_string()),
+    ];
+    let ingest = |data: &Path, abort_after: Option<usize>| {
+        let mut cmd = Command::new(BIN);
+        cmd.args(["ingest", "--corpus"]).arg(corpus.path()).arg("--data").arg(data).envs(env.iter().cloned());
+        if let Some(k) = abort_after {
+            cmd.env("BYRAAD_TEST_ABORT_AFTER_FILES", k.to_string());
+        }
+        cmd.output().unwrap()
+    };
+    let clean = tempfile::tempdir().unwrap();
+    let out = ingest(clean.path(), None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let want = stats(clean.path(), &env);
+    assert_eq!((want["documents"].as_u64(), want["chunks"].as_u64()), (Some(11), want["vectors"].as_u64()), "{want}");
+
+    for killed_after in [1, 4, 8, 11] {
+        let data = tempfile::tempdir().unwrap();
+        let out = ingest(data.path(), Some(killed_after));
+        assert!(!out.status.success(), "the hook aborts the ingest: {}", stderr(&out));
+        // What was committed before the kill is there and searchable; at most one batch is lost.
+        let committed = killed_after / 3 * 3;
+        let after_kill = stats(data.path(), &env);
+        assert_eq!(after_kill["documents"].as_u64(), Some(committed as u64), "killed after {killed_after}: {after_kill}");
+        let out = ingest(data.path(), None);
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert!(stdout(&out).contains(&format!("{} changed, {committed} unchanged", 11 - committed)), "killed after {killed_after}: {}", stdout(&out));
+        let got = stats(data.path(), &env);
+        for key in ["documents", "chunks", "vectors"] {
+            assert_eq!(got[key], want[key], "killed after {killed_after}: {key}: {got} vs a clean ingest's {want}");
+        }
+        let (size, clean_size) = (got["vector_store_bytes"].as_f64().unwrap(), want["vector_store_bytes"].as_f64().unwrap());
+        assert!((size - clean_size).abs() <= clean_size * 0.10, "killed after {killed_after}: the vector store takes {size} bytes, a clean ingest's {clean_size}");
+    }
+}
+
+#[test]
+fn the_ingest_report_says_what_each_file_gave_and_a_file_without_text_fails_with_its_reason() {
+    let corpus = common::write_corpus(&[("referat.txt", "Punkt 1: Cykelstier\nUdvalget besluttede at anlægge cykelstier.\n"), ("tom.md", "#\n\n   \n"), ("noter.md", "# Noter\n\nUdvalget drøftede havnen.\n")]);
+    let data = tempfile::tempdir().unwrap();
+    let report = data.path().join("report.json");
+    let out = byraad(data.path(), &["ingest", "--corpus", corpus.path().to_str().unwrap(), "--report", report.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "a failed file fails the run: {}", stderr(&out));
+    let r: Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    let by_path = |p: &str| r["per_file"].as_array().unwrap().iter().find(|f| f["path"] == p).unwrap_or_else(|| panic!("{p}: {r}")).clone();
+    let referat = by_path("referat.txt");
+    assert_eq!((referat["status"].as_str(), referat["documents"].as_u64()), (Some("indexed"), Some(1)), "{referat}");
+    assert!(referat["chars"].as_u64().unwrap() > 40 && referat["sections"].as_u64().unwrap() >= 1 && referat["chunks"].as_u64().unwrap() >= 1, "{referat}");
+    let empty = by_path("tom.md");
+    assert_eq!(empty["status"], "failed", "{empty}");
+    assert!(!empty["reason"].as_str().unwrap().is_empty(), "{empty}");
+    assert!(stderr(&out).contains("tom.md"), "{}", stderr(&out));
+    // Run again: the good files are unchanged, the empty one fails again.
+    let out = byraad(data.path(), &["ingest", "--corpus", corpus.path().to_str().unwrap(), "--report", report.to_str().unwrap()]);
+    let r: Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!(r["unchanged"], 2, "{r} {}", stderr(&out));
+}

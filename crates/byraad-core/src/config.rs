@@ -517,6 +517,10 @@ pub struct IngestConfig {
     pub max_unpacked_mib: u64,
     /// Deepest nesting of HTML elements read.
     pub max_html_depth: usize,
+    /// Commit (make searchable and durable) after this many changed files…
+    pub commit_every_files: usize,
+    /// …or this many seconds, whichever comes first.
+    pub commit_every_secs: u64,
 }
 
 impl Default for Config {

@@ -34,13 +34,13 @@ fn main() {
     for _ in 0..3 {
         let dir = tempfile::tempdir().expect("tempdir");
         let idx = LexicalIndex::open(dir.path(), config.search.clone()).expect("index");
-        let report = idx.ingest(&corpus, &chunker, "bench", i.writer_memory_mib, None, |_| {}).expect("ingest");
+        let report = idx.ingest(&corpus, &chunker, &byraad_index::IngestOptions { writer_memory_mib: i.writer_memory_mib, ..byraad_index::IngestOptions::new("bench") }, None, |_| {}).expect("ingest");
         rates.push(report.bytes as f64 / 1e6 / report.elapsed.as_secs_f64());
         index = Some(idx);
         dirs.push(dir);
     }
     let index = index.expect("ingested");
-    let again = index.ingest(&corpus, &chunker, "bench", i.writer_memory_mib, None, |_| {}).expect("re-ingest");
+    let again = index.ingest(&corpus, &chunker, &byraad_index::IngestOptions { writer_memory_mib: i.writer_memory_mib, ..byraad_index::IngestOptions::new("bench") }, None, |_| {}).expect("re-ingest");
     rates.sort_by(f64::total_cmp);
     println!("ingest (cold, median of 3): {:.1} MB/s", rates[1]);
     println!("re-ingest (nothing changed): {:.1} ms", again.elapsed.as_secs_f64() * 1e3);

@@ -2,9 +2,11 @@
 //!
 //! Each source file's records carry its fingerprint (bytes, manifest entry, parser version,
 //! chunk sizes). A file whose fingerprint is unchanged is skipped without parsing; a changed one
-//! has its records replaced; a file gone from the corpus has its records deleted. Everything
-//! lands in one tantivy commit, so a crash leaves the previous state intact. A file that fails
-//! to read or parse is reported, keeps whatever version the index had, and stops nothing else.
+//! has its records replaced; a file gone from the corpus has its records deleted. Work is
+//! committed in batches of whole files (every `commit_files` files or `commit_secs` seconds):
+//! a killed ingest keeps every batch it committed, a reader never sees part of a file, and the
+//! next run continues where it stopped (committed files are unchanged). A file that fails to
+//! read or parse is reported, keeps whatever version the index had, and stops nothing else.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -30,6 +32,58 @@ pub struct FileFailure {
     pub reason: String,
 }
 
+/// What one file gave.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct FileReport {
+    /// Corpus-relative path.
+    pub path: String,
+    /// `indexed`, `unchanged` or `failed`.
+    pub status: &'static str,
+    /// Its size.
+    pub bytes: u64,
+    /// Documents (meetings) it holds.
+    pub documents: usize,
+    /// Pages, for a paged source (PDF); 0 otherwise.
+    pub pages: usize,
+    /// Pages without text.
+    pub empty_pages: usize,
+    /// Characters of text extracted.
+    pub chars: usize,
+    /// Letters among them (a scan's stray marks are characters, not text).
+    pub letters: usize,
+    /// Sections found (items, §§, headings).
+    pub sections: usize,
+    /// Chunks indexed.
+    pub chunks: usize,
+    /// Why it failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+impl FileReport {
+    fn of(path: &str, bytes: u64, docs: &[(Document, Vec<Chunk>)]) -> Self {
+        let mut r = FileReport { path: path.to_string(), status: "indexed", bytes, documents: docs.len(), ..Default::default() };
+        for (doc, chunks) in docs {
+            r.chars += doc.text.chars().count();
+            r.letters += doc.text.chars().filter(|c| c.is_alphabetic()).count();
+            r.sections += doc.sections.len();
+            r.chunks += chunks.len();
+            if !doc.page_breaks.is_empty() {
+                let mut starts = vec![0];
+                starts.extend(doc.page_breaks.iter().copied());
+                starts.push(doc.text.len());
+                r.pages += starts.len() - 1;
+                r.empty_pages += starts.windows(2).filter(|w| doc.text.get(w[0]..w[1]).is_none_or(|t| t.trim().is_empty())).count();
+            }
+        }
+        r
+    }
+
+    fn failed(path: &str, bytes: u64, reason: &str) -> Self {
+        FileReport { path: path.to_string(), status: "failed", bytes, reason: Some(reason.to_string()), ..Default::default() }
+    }
+}
+
 /// What one ingest did.
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct IngestReport {
@@ -43,6 +97,8 @@ pub struct IngestReport {
     pub removed: usize,
     /// Files that failed.
     pub failures: Vec<FileFailure>,
+    /// Each file: what it gave, or why it failed.
+    pub per_file: Vec<FileReport>,
     /// Documents written.
     pub documents: usize,
     /// Chunks written.
@@ -57,6 +113,27 @@ pub struct IngestReport {
 mod millis {
     pub fn serialize<S: serde::Serializer>(d: &std::time::Duration, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_u64(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+    }
+}
+
+/// How an ingest runs.
+#[derive(Debug, Clone)]
+pub struct IngestOptions {
+    /// Mixed into every fingerprint: what else makes a file's records stale (chunk sizes, index
+    /// version, embedding model).
+    pub salt: String,
+    /// Index writer memory, in MiB.
+    pub writer_memory_mib: usize,
+    /// Commit after this many changed files…
+    pub commit_files: usize,
+    /// …or this many seconds, whichever comes first.
+    pub commit_secs: u64,
+}
+
+impl IngestOptions {
+    /// Options with `salt` and the default writer memory and commit batches.
+    pub fn new(salt: &str) -> Self {
+        Self { salt: salt.to_string(), writer_memory_mib: 64, commit_files: 16, commit_secs: 30 }
     }
 }
 
@@ -81,6 +158,11 @@ pub enum IngestEvent<'a> {
         /// The failure, if it failed.
         error: Option<&'a str>,
     },
+    /// A batch committed: searches now see it.
+    Committed {
+        /// Files changed so far, all committed.
+        changed: usize,
+    },
 }
 
 impl LexicalIndex {
@@ -89,8 +171,7 @@ impl LexicalIndex {
         &self,
         corpus: &Corpus,
         chunker: &Chunker,
-        salt: &str,
-        writer_memory_mib: usize,
+        options: &IngestOptions,
         dense: Option<&Dense>,
         mut progress: impl FnMut(IngestEvent<'_>),
     ) -> Result<IngestReport> {
@@ -113,9 +194,11 @@ impl LexicalIndex {
                 dense.store.delete_source(stale, None)?;
             }
         }
-        let mut writer = self.index.writer::<TantivyDocument>(writer_memory_mib * 1024 * 1024)?;
+        let mut writer = self.index.writer::<TantivyDocument>(options.writer_memory_mib * 1024 * 1024)?;
         let f = &self.fields;
         let mut dirty = false;
+        let mut batch = (0usize, Instant::now());
+        let salt = options.salt.as_str();
         progress(IngestEvent::Start { files: corpus.files().len() });
 
         let mut seen = BTreeSet::new();
@@ -126,6 +209,7 @@ impl LexicalIndex {
                 Err(e) => {
                     let reason = e.to_string();
                     progress(IngestEvent::File { rel: &file.rel, bytes: 0, chunks: 0, parsed: false, error: Some(&reason) });
+                    report.per_file.push(FileReport::failed(&file.rel, 0, &reason));
                     report.failures.push(FileFailure { path: file.path.clone(), reason });
                     continue;
                 }
@@ -134,6 +218,7 @@ impl LexicalIndex {
             let fingerprint = corpus.fingerprint(file, &bytes, salt);
             if known.get(&file.rel) == Some(&fingerprint) {
                 report.unchanged += 1;
+                report.per_file.push(FileReport { path: file.rel.clone(), status: "unchanged", bytes: size, ..Default::default() });
                 progress(IngestEvent::File { rel: &file.rel, bytes: size, chunks: 0, parsed: false, error: None });
                 continue;
             }
@@ -143,6 +228,7 @@ impl LexicalIndex {
                     let reason = e.to_string();
                     tracing::warn!(path = %file.path.display(), %reason, "file not ingested");
                     progress(IngestEvent::File { rel: &file.rel, bytes: size, chunks: 0, parsed: true, error: Some(&reason) });
+                    report.per_file.push(FileReport::failed(&file.rel, size, &reason));
                     report.failures.push(FileFailure { path: file.path.clone(), reason });
                     continue;
                 }
@@ -151,6 +237,18 @@ impl LexicalIndex {
                 let chunks = chunker.chunks(&d);
                 (d, chunks)
             }).collect();
+            let mut file_report = FileReport::of(&file.rel, size, &docs);
+            if file_report.chunks == 0 || file_report.letters == 0 {
+                // Nothing to find it by: a failure with its reason, never a silent success.
+                let reason = format!("no text to index ({} pages, {} of them empty, {} characters)", file_report.pages, file_report.empty_pages, file_report.chars);
+                tracing::warn!(path = %file.path.display(), %reason, "file not ingested");
+                progress(IngestEvent::File { rel: &file.rel, bytes: size, chunks: 0, parsed: true, error: Some(&reason) });
+                file_report.status = "failed";
+                file_report.reason = Some(reason.clone());
+                report.per_file.push(file_report);
+                report.failures.push(FileFailure { path: file.path.clone(), reason });
+                continue;
+            }
             // Vectors first: they are invisible to search until the tantivy commit below makes
             // their chunks exist.
             if let Some(dense) = dense {
@@ -167,7 +265,15 @@ impl LexicalIndex {
             report.documents += docs.len();
             report.chunks += chunks_of_file;
             report.bytes += size;
+            report.per_file.push(file_report);
             progress(IngestEvent::File { rel: &file.rel, bytes: size, chunks: chunks_of_file, parsed: true, error: None });
+            batch.0 += 1;
+            if batch.0 >= options.commit_files.max(1) || batch.1.elapsed() >= Duration::from_secs(options.commit_secs) {
+                self.commit(&mut writer, dense)?;
+                progress(IngestEvent::Committed { changed: report.changed });
+                batch = (0, Instant::now());
+                dirty = false;
+            }
         }
         for gone in indexed.keys().filter(|k| !seen.contains(*k)) {
             writer.delete_term(Term::from_field_text(f.source, gone));
@@ -177,16 +283,30 @@ impl LexicalIndex {
             report.removed += 1;
             dirty = true;
         }
-        if let Some(dense) = dense {
-            dense.store.flush()?;
-        }
         if dirty {
-            writer.commit()?;
-            writer.wait_merging_threads()?;
-            self.reader.reload()?;
+            self.commit(&mut writer, dense)?;
+            progress(IngestEvent::Committed { changed: report.changed });
+        }
+        writer.wait_merging_threads()?;
+        if let Some(dense) = dense
+            && (report.changed > 0 || report.removed > 0)
+        {
+            // Points replaced or removed leave space behind until the store is compacted.
+            dense.store.compact()?;
         }
         report.elapsed = started.elapsed();
         Ok(report)
+    }
+
+    /// Makes the batch durable: the vectors first (a crash between the two leaves vectors whose
+    /// files the next run processes again, replacing them), then the tantivy commit.
+    fn commit(&self, writer: &mut tantivy::IndexWriter<TantivyDocument>, dense: Option<&Dense>) -> Result<()> {
+        if let Some(dense) = dense {
+            dense.store.flush()?;
+        }
+        writer.commit()?;
+        self.reader.reload()?;
+        Ok(())
     }
 
     /// Source path → fingerprint, from the document records.

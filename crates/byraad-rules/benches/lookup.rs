@@ -32,7 +32,7 @@ fn main() {
     let corpus = Corpus::open(&root.join("corpus")).expect("bundled corpus");
     let dir = tempfile::tempdir().expect("tempdir");
     let index = LexicalIndex::open(dir.path(), config.search.clone()).expect("index");
-    index.ingest(&corpus, &chunker, "bench", i.writer_memory_mib, None, |_| {}).expect("ingest");
+    index.ingest(&corpus, &chunker, &byraad_index::IngestOptions { writer_memory_mib: i.writer_memory_mib, ..byraad_index::IngestOptions::new("bench") }, None, |_| {}).expect("ingest");
     let retriever = Arc::new(Retriever::new(index, None, config.fusion.clone(), config.search.default_mode, None));
     let rules = Rules::new(retriever, Default::default(), Thesaurus::builtin().expect("thesaurus"), Ranker::builtin().expect("ranker"));
     let clearance = Clearance::public();

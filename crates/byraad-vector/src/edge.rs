@@ -158,6 +158,12 @@ impl VectorStore for EdgeStore {
         self.shard.flush();
         Ok(())
     }
+
+    fn compact(&self) -> Result<()> {
+        self.shard.optimize().map_err(edge_err)?;
+        self.shard.flush();
+        Ok(())
+    }
 }
 
 #[cfg(test)]

@@ -83,6 +83,10 @@ pub trait VectorStore: Send + Sync {
     fn count(&self) -> Result<u64>;
     /// Makes every write durable.
     fn flush(&self) -> Result<()>;
+    /// Reclaims the space of replaced and deleted points (a store that does so itself: nothing).
+    fn compact(&self) -> Result<()> {
+        Ok(())
+    }
 }
 
 /// Adds `fingerprint` to the versions listed for `source` (each once).

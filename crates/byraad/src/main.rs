@@ -51,6 +51,10 @@ enum Command {
         /// Corpus directory.
         #[arg(long, value_name = "DIR")]
         corpus: Option<PathBuf>,
+        /// Also write what each file gave (pages, characters, sections, chunks, or why it
+        /// failed) to this JSON file.
+        #[arg(long, value_name = "FILE.json")]
+        report: Option<PathBuf>,
     },
     /// Search the index.
     Search {
@@ -159,6 +163,8 @@ enum Command {
         #[command(subcommand)]
         action: FeedbackAction,
     },
+    /// What the data directory holds (JSON): documents, chunks, vectors, bytes on disk.
+    Stats,
     /// Copy the live data directory (index, vectors, database, audit log) into a new directory
     /// while the server keeps serving.
     Backup {
@@ -231,12 +237,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
     let clearance = if cli.all_documents { Clearance::everything() } else { Clearance::groups(cli.groups) };
     match cli.command {
-        Command::Ingest { corpus } => {
+        Command::Ingest { corpus, report } => {
             if let Some(corpus) = corpus {
                 config.corpus.dir = corpus;
             }
             config.validate()?;
-            ingest(&config)
+            ingest(&config, report.as_deref())
         }
         Command::Search { query, limit, json, mode } => {
             config.validate()?;
@@ -279,6 +285,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Feedback { action: FeedbackAction::Export { since } } => {
             config.validate()?;
             maintenance::feedback_export(&config, since)
+        }
+        Command::Stats => {
+            config.validate()?;
+            let (dense, _) = open_dense(&config, false)?;
+            maintenance::stats(&config, dense.as_ref())
         }
         Command::Backup { to } => {
             config.validate()?;
@@ -380,7 +391,11 @@ fn open_retriever(config: &Config) -> anyhow::Result<Retriever> {
     Ok(Retriever::new(index, dense, config.fusion.clone(), config.search.default_mode, warning))
 }
 
-fn ingest(config: &Config) -> anyhow::Result<ExitCode> {
+/// The environment variable that makes an ingest abort, as a kill would, after this many
+/// changed files (the crash tests' hook).
+const ABORT_AFTER: &str = "BYRAAD_TEST_ABORT_AFTER_FILES";
+
+fn ingest(config: &Config, report_file: Option<&Path>) -> anyhow::Result<ExitCode> {
     let corpus = Corpus::open(&config.corpus.dir).with_context(|| format!("cannot read corpus {}", config.corpus.dir.display()))?;
     for missing in corpus.manifest().missing(corpus.root()) {
         eprintln!("byraad: warning: manifest lists {} but the file does not exist", missing.display());
@@ -405,6 +420,9 @@ fn ingest(config: &Config) -> anyhow::Result<ExitCode> {
     }
     let model = dense.as_ref().map_or_else(|| "none".to_string(), |d| format!("{}/{}", d.embedder.model(), d.embedder.dim()));
     let salt = format!("{sizes:?} index v{} dense {model}", byraad_index::INDEX_VERSION);
+    let options = byraad_index::IngestOptions { salt, writer_memory_mib: i.writer_memory_mib, commit_files: i.commit_every_files, commit_secs: i.commit_every_secs };
+    let abort_after: Option<usize> = std::env::var(ABORT_AFTER).ok().and_then(|v| v.parse().ok());
+    let mut parsed_files = 0usize;
 
     let bar = std::io::stderr().is_terminal().then(|| {
         let bar = indicatif::ProgressBar::new(0);
@@ -416,16 +434,22 @@ fn ingest(config: &Config) -> anyhow::Result<ExitCode> {
     });
     let started = std::time::Instant::now();
     let (mut chunks, mut bytes) = (0usize, 0u64);
-    let report = index.ingest(&corpus, &chunker, &salt, i.writer_memory_mib, dense.as_ref(), |event| match event {
+    let report = index.ingest(&corpus, &chunker, &options, dense.as_ref(), |event| match event {
         IngestEvent::Start { files } => {
             if let Some(bar) = &bar {
                 bar.set_length(files as u64);
             }
         }
+        IngestEvent::Committed { changed } => tracing::debug!(changed, "batch committed"),
         IngestEvent::File { rel, bytes: size, chunks: n, parsed, error } => {
             chunks += n;
             if parsed {
                 bytes += size;
+                parsed_files += 1;
+                if abort_after == Some(parsed_files) {
+                    eprintln!("byraad: {ABORT_AFTER}={parsed_files}: aborting");
+                    std::process::abort();
+                }
             }
             if let Some(error) = error {
                 let line = format!("byraad: failed: {rel}: {error}");
@@ -443,6 +467,10 @@ fn ingest(config: &Config) -> anyhow::Result<ExitCode> {
     })?;
     if let Some(bar) = bar {
         bar.finish_and_clear();
+    }
+    if let Some(path) = report_file {
+        let json = serde_json::to_string_pretty(&report)?;
+        std::fs::write(path, json).with_context(|| format!("cannot write the report {}", path.display()))?;
     }
     let secs = report.elapsed.as_secs_f64();
     println!(

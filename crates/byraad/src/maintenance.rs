@@ -129,6 +129,37 @@ pub fn backup(config: &Config, to: &Path) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// `byraad stats`: documents, chunks and vectors, and the bytes the index and the vector store
+/// take on disk.
+pub fn stats(config: &Config, dense: Option<&byraad_index::Dense>) -> anyhow::Result<ExitCode> {
+    let data = &config.data.dir;
+    let index = byraad_index::LexicalIndex::open(data, config.search.clone()).with_context(|| format!("cannot open the index in {}", data.display()))?;
+    let stats = index.stats(&byraad_core::Clearance::everything())?;
+    let vectors = dense.map(|d| d.store.count()).transpose()?;
+    let out = serde_json::json!({
+        "documents": stats.documents,
+        "chunks": stats.chunks,
+        "vectors": vectors,
+        "index_bytes": dir_bytes(&data.join("tantivy")),
+        "vector_store_bytes": dir_bytes(&data.join("vectors")),
+    });
+    println!("{out}");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Bytes of the files under `dir` (0 when absent).
+fn dir_bytes(dir: &Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(dir) else { return 0 };
+    entries
+        .flatten()
+        .map(|e| match e.file_type() {
+            Ok(t) if t.is_dir() => dir_bytes(&e.path()),
+            Ok(t) if t.is_file() => e.metadata().map_or(0, |m| m.len()),
+            _ => 0,
+        })
+        .sum()
+}
+
 /// `byraad restore --from DIR`: a backup into the (new or empty) data directory.
 pub fn restore(config: &Config, from: &Path) -> anyhow::Result<ExitCode> {
     let data = &config.data.dir;
