@@ -274,3 +274,67 @@ fn the_ingest_report_says_what_each_file_gave_and_a_file_without_text_fails_with
     let r: Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
     assert_eq!(r["unchanged"], 2, "{r} {}", stderr(&out));
 }
+
+#[test]
+fn a_watching_server_takes_in_new_files_while_it_answers_and_a_second_writer_is_refused_by_name() {
+    let text = |topic: &str, n: usize| format!("Punkt 1: Om {topic}\nUdvalget drøftede {topic} og besluttede at afsætte {n} mio. kr. til {topic}.\n");
+    let corpus = tempfile::tempdir().unwrap();
+    for (i, topic) in ["cykelstier", "skoler", "havnen"].iter().enumerate() {
+        std::fs::write(corpus.path().join(format!("a-{i}.txt")), text(topic, 10 + i)).unwrap();
+    }
+    let env = [
+        ("BYRAAD__DENSE__BACKEND", "local".to_string()),
+        ("BYRAAD__DENSE__MODEL_DIR", common::model_dir().display().to_string()),
+        ("BYRAAD__INGEST__COMMIT_EVERY_FILES", "2".to_string()),
+        ("BYRAAD__INGEST__WATCH_SECS", "1".to_string()),
+        ("BYRAAD__CORPUS__DIR", corpus.path().display().to_string()),
+    ];
+    let data = tempfile::tempdir().unwrap();
+    let out = Command::new(BIN).arg("ingest").arg("--data").arg(data.path()).envs(env.iter().cloned()).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let server = Server::start_args(data, &["--watch"], &env);
+    let documents = || server.get("/healthz").1["documents"].as_u64().unwrap();
+    assert_eq!(documents(), 3);
+
+    // A second writer is refused, naming the server; a reader reads the lexical index and says why.
+    let out = Command::new(BIN).arg("ingest").arg("--data").arg(server.data()).envs(env.iter().cloned()).output().unwrap();
+    assert!(!out.status.success());
+    let said = stderr(&out);
+    assert!(said.contains(&format!("`byraad serve` (pid {}", server.pid())) && said.contains(&server.base) && said.contains("--watch"), "{said}");
+    let out = Command::new(BIN).args(["search", "cykelstier", "--json"]).arg("--data").arg(server.data()).envs(env.iter().cloned()).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("a-0.txt") && stderr(&out).contains("in use by `byraad serve`"), "{}", stderr(&out));
+
+    // New files arrive while searches run: every search answers, and the counts move from one
+    // committed batch to the next, never through part of one.
+    let stop = Arc::new(AtomicBool::new(false));
+    let seen: Arc<Mutex<Vec<(u16, u64)>>> = Arc::default();
+    let looper = {
+        let (stop, seen, base) = (stop.clone(), seen.clone(), server.base.clone());
+        std::thread::spawn(move || {
+            let client = common::http();
+            while !stop.load(Ordering::SeqCst) {
+                let status = client.post(format!("{base}/v1/search")).json(&json!({"query": "Udvalget besluttede at afsætte penge", "mode": "hybrid", "limit": 20})).send().map_or(0, |r| r.status().as_u16());
+                let count = client.get(format!("{base}/healthz")).send().ok().and_then(|r| r.json::<Value>().ok()).and_then(|v| v["documents"].as_u64()).unwrap_or(0);
+                seen.lock().unwrap().push((status, count));
+            }
+        })
+    };
+    for (i, topic) in ["biblioteker", "idrætshaller", "parkerne", "letbanen"].iter().enumerate() {
+        std::fs::write(corpus.path().join(format!("b-{i}.txt")), text(topic, 20 + i)).unwrap();
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    while documents() < 7 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    stop.store(true, Ordering::SeqCst);
+    looper.join().unwrap();
+    assert_eq!(documents(), 7, "{}", server.log());
+    let seen = seen.lock().unwrap().clone();
+    assert!(seen.len() > 3 && seen.iter().all(|(s, _)| *s == 200), "{seen:?}");
+    let counts: Vec<u64> = seen.iter().map(|s| s.1).collect();
+    assert!(counts.iter().all(|c| [3, 5, 7].contains(c)) && counts.windows(2).all(|w| w[0] <= w[1]), "{counts:?}");
+    // The new files are found by meaning too: their vectors are in the store the server owns.
+    let (_, v) = server.post("/v1/search", &json!({"query": "Hvad besluttede udvalget om biblioteker?", "mode": "dense", "limit": 3}));
+    assert_eq!(v["hits"][0]["source"], "b-0.txt", "{v}");
+}

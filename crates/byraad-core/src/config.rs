@@ -521,6 +521,8 @@ pub struct IngestConfig {
     pub commit_every_files: usize,
     /// …or this many seconds, whichever comes first.
     pub commit_every_secs: u64,
+    /// `serve --watch` looks at the corpus this often, in seconds.
+    pub watch_secs: u64,
 }
 
 impl Default for Config {

@@ -2,6 +2,8 @@
 
 mod config;
 mod maintenance;
+mod watch;
+mod writer_lock;
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -106,6 +108,11 @@ enum Command {
         /// Address to listen on.
         #[arg(long, value_name = "HOST:PORT")]
         addr: Option<std::net::SocketAddr>,
+        /// Also ingest the corpus, in the background, whenever its files change (looked at every
+        /// ingest.watch_secs): the server owns the index, and answers from each batch as it is
+        /// committed.
+        #[arg(long)]
+        watch: bool,
     },
     /// Fit the answer scorer on labelled questions and print its cross-validated figures; with
     /// --out, write its weights file (what `answer.scorer` reads; config/answerer.json is built in).
@@ -257,12 +264,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let req = byraad_inquiry::DraftRequest { member, party, text, date, addressee, clearance };
             draft_inquiry(&config, &req, docx.as_deref(), json)
         }
-        Command::Serve { addr } => {
+        Command::Serve { addr, watch } => {
             if let Some(addr) = addr {
                 config.server.addr = addr;
             }
             config.validate()?;
-            serve(&config)
+            serve(&config, watch)
         }
         Command::TrainAnswerer { questions, folds, seed, without, ablate, out, answers, candidates } => {
             config.validate()?;
@@ -357,6 +364,11 @@ fn open_dense(config: &Config, vectors_required: bool) -> anyhow::Result<(Option
     };
     let store: Arc<dyn VectorStore> = match config.vectors.backend {
         VectorBackend::Edge => {
+            // The embedded store is one process's: while another writes the data directory,
+            // read the lexical index and say why.
+            if let Some(holder) = writer_lock::WriterLock::holder(&config.data.dir).filter(|h| !h.is_me()) {
+                return Ok((None, Some(format!("the vector store is in use by {holder}"))));
+            }
             let dir = config.data.dir.join("vectors");
             Arc::new(EdgeStore::open(&dir, embedder.dim()).with_context(|| format!("cannot open the vector store in {}", dir.display()))?)
         }
@@ -395,11 +407,9 @@ fn open_retriever(config: &Config) -> anyhow::Result<Retriever> {
 /// changed files (the crash tests' hook).
 const ABORT_AFTER: &str = "BYRAAD_TEST_ABORT_AFTER_FILES";
 
-fn ingest(config: &Config, report_file: Option<&Path>) -> anyhow::Result<ExitCode> {
+/// The corpus as configured (with its limits), the chunker, and the ingest options for `dense`.
+pub(crate) fn ingest_setup(config: &Config, dense: Option<&Dense>) -> anyhow::Result<(Corpus, Chunker, byraad_index::IngestOptions)> {
     let corpus = Corpus::open(&config.corpus.dir).with_context(|| format!("cannot read corpus {}", config.corpus.dir.display()))?;
-    for missing in corpus.manifest().missing(corpus.root()) {
-        eprintln!("byraad: warning: manifest lists {} but the file does not exist", missing.display());
-    }
     let i = &config.ingest;
     let limits = byraad_ingest::Limits {
         max_file_bytes: i.max_file_mib << 20,
@@ -408,19 +418,28 @@ fn ingest(config: &Config, report_file: Option<&Path>) -> anyhow::Result<ExitCod
         max_html_depth: i.max_html_depth,
     };
     let corpus = corpus.with_limits(limits);
-    for skipped in corpus.skipped() {
-        eprintln!("byraad: skipped: {}: {}", skipped.path.display(), skipped.reason);
-    }
     let sizes = ChunkSizes { min_chars: i.chunk_min_chars, max_chars: i.chunk_max_chars, overlap_chars: i.chunk_overlap_chars };
     let chunker = Chunker::new(sizes)?;
+    let model = dense.map_or_else(|| "none".to_string(), |d| format!("{}/{}", d.embedder.model(), d.embedder.dim()));
+    let salt = format!("{sizes:?} index v{} dense {model}", byraad_index::INDEX_VERSION);
+    let options = byraad_index::IngestOptions { salt, writer_memory_mib: i.writer_memory_mib, commit_files: i.commit_every_files, commit_secs: i.commit_every_secs };
+    Ok((corpus, chunker, options))
+}
+
+fn ingest(config: &Config, report_file: Option<&Path>) -> anyhow::Result<ExitCode> {
+    let _lock = writer_lock::WriterLock::acquire(&config.data.dir, "ingest", None)?;
     let index = open_index(config)?;
     let (dense, warning) = open_dense(config, true)?;
     if let Some(w) = &warning {
         eprintln!("byraad: warning: dense retrieval is off ({w}); ingesting for lexical search only");
     }
-    let model = dense.as_ref().map_or_else(|| "none".to_string(), |d| format!("{}/{}", d.embedder.model(), d.embedder.dim()));
-    let salt = format!("{sizes:?} index v{} dense {model}", byraad_index::INDEX_VERSION);
-    let options = byraad_index::IngestOptions { salt, writer_memory_mib: i.writer_memory_mib, commit_files: i.commit_every_files, commit_secs: i.commit_every_secs };
+    let (corpus, chunker, options) = ingest_setup(config, dense.as_ref())?;
+    for missing in corpus.manifest().missing(corpus.root()) {
+        eprintln!("byraad: warning: manifest lists {} but the file does not exist", missing.display());
+    }
+    for skipped in corpus.skipped() {
+        eprintln!("byraad: skipped: {}: {}", skipped.path.display(), skipped.reason);
+    }
     let abort_after: Option<usize> = std::env::var(ABORT_AFTER).ok().and_then(|v| v.parse().ok());
     let mut parsed_files = 0usize;
 
@@ -768,11 +787,13 @@ fn train_rules(config: &Config, questions: &Path, options: &byraad_rules::train:
     Ok(ExitCode::SUCCESS)
 }
 
-fn serve(config: &Config) -> anyhow::Result<ExitCode> {
+fn serve(config: &Config, watch: bool) -> anyhow::Result<ExitCode> {
     let addr = config.server.addr;
     if !addr.ip().is_loopback() && !config.auth.required {
         anyhow::bail!("refusing to serve on {addr} without authentication: set auth.required = true (with [[auth.tokens]] or [auth.oidc]) or bind a loopback address");
     }
+    // The server writes the data directory when it ingests, or holds the embedded vector store.
+    let writes = watch || (config.dense.backend != DenseBackend::None && config.vectors.backend == VectorBackend::Edge);
     let auth = byraad_server::Authenticator::from_config(&config.auth).map_err(anyhow::Error::msg)?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async {
@@ -782,6 +803,7 @@ fn serve(config: &Config) -> anyhow::Result<ExitCode> {
             .await
             .with_context(|| format!("cannot listen on {}", config.server.addr))?;
         let addr = listener.local_addr()?;
+        let _lock = if writes { Some(writer_lock::WriterLock::acquire(&config.data.dir, "serve", Some(format!("http://{addr}")))?) } else { None };
         tracing::info!(%addr, "listening; loading");
         println!("listening on http://{addr}");
         let limits = byraad_server::ConnectionLimits::from_config(&config.server);
@@ -793,7 +815,7 @@ fn serve(config: &Config) -> anyhow::Result<ExitCode> {
             let store = Arc::new(maintenance::open_store(&config).await.map_err(|e| format!("{e:#}"))?);
             let _ = slot.set(store.clone());
             tracing::info!(backend = store.backend(), url = store.url(), "database open");
-            let state = tokio::task::spawn_blocking(move || app_state(&config, auth, addr))
+            let state = tokio::task::spawn_blocking(move || app_state(&config, auth, addr, watch))
                 .await
                 .map_err(|e| e.to_string())?
                 .map_err(|e| format!("{e:#}"))?;
@@ -811,10 +833,14 @@ fn serve(config: &Config) -> anyhow::Result<ExitCode> {
 }
 
 /// Everything the server answers with, opened from the configuration.
-fn app_state(config: &Config, auth: byraad_server::Authenticator, addr: std::net::SocketAddr) -> anyhow::Result<byraad_server::AppState> {
+fn app_state(config: &Config, auth: byraad_server::Authenticator, addr: std::net::SocketAddr, watch: bool) -> anyhow::Result<byraad_server::AppState> {
     let retriever = open_retriever(config)?;
     let stats = retriever.lexical().stats(&Clearance::everything())?;
     let retriever = Arc::new(retriever);
+    if watch {
+        watch::spawn(config.clone(), retriever.clone()).context("cannot start the corpus watcher")?;
+        tracing::info!(corpus = %config.corpus.dir.display(), every_secs = config.ingest.watch_secs, "ingesting the corpus as it changes");
+    }
     let rules = rules(config, retriever.clone())?;
     let started = std::time::Instant::now();
     let provisions = rules.warm()?;
