@@ -21,6 +21,10 @@ setup: model $(VENV)/.llm $(VENV)/.clients $(VENV)/.browser
 	  echo "setup: installing poppler-utils (pdftotext)"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq poppler-utils >/dev/null; }
+	@command -v tesseract >/dev/null && tesseract --list-langs 2>/dev/null | grep -qx dan || { \
+	  echo "setup: installing tesseract-ocr and tesseract-ocr-dan (scanned pages are read by OCR)"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq tesseract-ocr tesseract-ocr-dan >/dev/null; }
 	@command -v pg_ctl >/dev/null || ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || { \
 	  echo "setup: installing postgresql (the storage tests run a throwaway cluster)"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \

@@ -124,3 +124,127 @@ fn ask_answers_with_numbered_sources() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("empty"), "{}", stderr(&out));
 }
+
+/// A PDF made by hand: each page either lines of text (Helvetica, WinAnsi: æ, ø, å) or a grey
+/// image filling the page (a scan: no text layer).
+enum Page {
+    Text(Vec<&'static str>),
+    Scan { width: usize, height: usize, grey: Vec<u8> },
+}
+
+fn pdf(pages: &[Page]) -> Vec<u8> {
+    let latin1 = |s: &str| -> Vec<u8> { s.chars().map(|c| u8::try_from(u32::from(c)).unwrap()).collect() };
+    let mut objects: Vec<Vec<u8>> = vec![b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(), Vec::new(), b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>".to_vec()];
+    let mut kids = Vec::new();
+    for page in pages {
+        let (content, image) = match page {
+            Page::Text(lines) => {
+                let mut c = b"BT /F1 14 Tf 60 760 Td 20 TL".to_vec();
+                for line in lines {
+                    c.extend(b" (");
+                    c.extend(latin1(&line.replace('\\', "\\\\").replace('(', "\\(").replace(')', "\\)")));
+                    c.extend(b") Tj T*");
+                }
+                c.extend(b" ET");
+                (c, None)
+            }
+            Page::Scan { width, height, grey } => {
+                let mut img = format!("<< /Type /XObject /Subtype /Image /Width {width} /Height {height} /ColorSpace /DeviceGray /BitsPerComponent 8 /Length {} >>\nstream\n", grey.len()).into_bytes();
+                img.extend(grey);
+                img.extend(b"\nendstream");
+                (b"q 595 0 0 842 0 0 cm /Im0 Do Q".to_vec(), Some(img))
+            }
+        };
+        let content_id = objects.len() + 1;
+        let mut stream = format!("<< /Length {} >>\nstream\n", content.len()).into_bytes();
+        stream.extend(&content);
+        stream.extend(b"\nendstream");
+        objects.push(stream);
+        let xobject = image.map(|img| {
+            objects.push(img);
+            format!(" /XObject << /Im0 {} 0 R >>", objects.len())
+        });
+        objects.push(format!("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents {content_id} 0 R /Resources << /Font << /F1 3 0 R >>{} >> >>", xobject.unwrap_or_default()).into_bytes());
+        kids.push(format!("{} 0 R", objects.len()));
+    }
+    objects[1] = format!("<< /Type /Pages /Kids [{}] /Count {} >>", kids.join(" "), kids.len()).into_bytes();
+    let mut out = b"%PDF-1.4\n".to_vec();
+    let mut offsets = Vec::new();
+    for (i, o) in objects.iter().enumerate() {
+        offsets.push(out.len());
+        out.extend(format!("{} 0 obj\n", i + 1).into_bytes());
+        out.extend(o);
+        out.extend(b"\nendobj\n");
+    }
+    let xref = out.len();
+    out.extend(format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).into_bytes());
+    for o in offsets {
+        out.extend(format!("{o:010} 00000 n \n").into_bytes());
+    }
+    out.extend(format!("trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n", objects.len() + 1).into_bytes());
+    out
+}
+
+/// `lines` printed and scanned: rendered by pdftoppm in grey, as an image and as its pixels.
+fn scanned(dir: &std::path::Path, lines: Vec<&'static str>, format: &str) -> std::path::PathBuf {
+    let printed = dir.join("printed.pdf");
+    fs::write(&printed, pdf(&[Page::Text(lines)])).unwrap();
+    let prefix = dir.join(format!("scan-{format}"));
+    // Grey PGM is pdftoppm's own format; PNG is asked for.
+    let mut cmd = std::process::Command::new("pdftoppm");
+    cmd.args(["-r", "150", "-gray", "-singlefile"]);
+    if format == "png" {
+        cmd.arg("-png");
+    }
+    let out = cmd.arg(&printed).arg(&prefix).output().expect("pdftoppm (poppler-utils) is needed: run `make setup`");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    prefix.with_extension(format)
+}
+
+#[test]
+fn scanned_pages_and_images_are_read_by_ocr_marked_as_such_and_found_by_correctly_spelled_words() {
+    assert!(std::process::Command::new("tesseract").arg("--list-langs").output().is_ok_and(|o| String::from_utf8_lossy(&o.stdout).lines().any(|l| l.trim() == "dan")), "Tesseract with its Danish model is needed (tesseract-ocr, tesseract-ocr-dan: run `make setup`)");
+    let work = tempfile::tempdir().unwrap();
+    // A PDF whose first page is a scan (no text layer) and whose second has text.
+    let pgm = fs::read(scanned(work.path(), vec!["Byrådet besluttede at opføre en ny svømmehal i Åbyhøj.", "Svømmehallen skal stå færdig i 2028."], "pgm")).unwrap();
+    let mut fields = pgm.splitn(4, |b| b.is_ascii_whitespace());
+    assert_eq!(fields.next(), Some(&b"P5"[..]));
+    let width: usize = std::str::from_utf8(fields.next().unwrap()).unwrap().parse().unwrap();
+    let height: usize = std::str::from_utf8(fields.next().unwrap()).unwrap().parse().unwrap();
+    let grey = fields.next().unwrap().splitn(2, |b| b.is_ascii_whitespace()).nth(1).unwrap().to_vec();
+    assert_eq!(grey.len(), width * height);
+    let corpus = work.path().join("corpus");
+    fs::create_dir(&corpus).unwrap();
+    fs::write(corpus.join("referat-scannet.pdf"), pdf(&[Page::Scan { width, height, grey }, Page::Text(vec!["Punkt 2: Eventuelt", "Intet at bemærke under dette punkt i dag."])])).unwrap();
+    fs::copy(scanned(work.path(), vec!["Udvalget godkendte renoveringen af Dokk1."], "png"), corpus.join("notat-foto.png")).unwrap();
+    fs::write(corpus.join("tekst.txt"), "Punkt 1: Cykelstier\nUdvalget besluttede at anlægge cykelstier på Randersvej.\n").unwrap();
+
+    let data = tempfile::tempdir().unwrap();
+    let report = work.path().join("report.json");
+    let out = byraad(data.path(), &["ingest", "--corpus", corpus.to_str().unwrap(), "--report", report.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let r: serde_json::Value = serde_json::from_str(&fs::read_to_string(&report).unwrap()).unwrap();
+    let file = |p: &str| r["per_file"].as_array().unwrap().iter().find(|f| f["path"] == p).unwrap().clone();
+    assert_eq!((file("referat-scannet.pdf")["pages"].as_u64(), file("referat-scannet.pdf")["ocr_pages"].as_u64()), (Some(2), Some(1)), "{r}");
+    assert_eq!(file("notat-foto.png")["ocr_pages"], 1, "{r}");
+    assert_eq!(file("tekst.txt")["ocr_pages"], 0, "{r}");
+
+    let search = |q: &str| -> serde_json::Value {
+        let out = byraad(data.path(), &["search", q, "--json"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        serde_json::from_str(&stdout(&out)).unwrap()
+    };
+    let v = search("svømmehal Åbyhøj");
+    let hit = &v["hits"][0];
+    assert_eq!((hit["source"].as_str(), hit["page"].as_u64(), hit["ocr"].as_bool()), (Some("referat-scannet.pdf"), Some(1), Some(true)), "{v}");
+    assert!(hit["text"].as_str().unwrap().contains("svømmehal i Åbyhøj"), "read with æ, ø and å: {hit}");
+    let v = search("renoveringen Dokk1");
+    assert_eq!((v["hits"][0]["source"].as_str(), v["hits"][0]["ocr"].as_bool()), (Some("notat-foto.png"), Some(true)), "{v}");
+    let v = search("cykelstier Randersvej");
+    assert!(v["hits"][0].get("ocr").is_none(), "text is not marked: {v}");
+    // An answer quoting the scan says so in its citation.
+    let out = byraad(data.path(), &["ask", "Hvor skal den nye svømmehal ligge?", "--json"]);
+    let answer: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let cited = answer["citations"].as_array().unwrap();
+    assert!(cited.iter().any(|c| c["source"] == "referat-scannet.pdf" && c["ocr"] == true), "{answer}");
+}

@@ -255,6 +255,7 @@ mod tests {
             span: Span { start: 0, end: text.len() },
             retrievers: vec!["lexical".into()],
             merged: Vec::new(),
+            ocr: false,
         }
     }
 

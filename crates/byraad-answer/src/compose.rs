@@ -98,6 +98,7 @@ pub fn cite(n: usize, c: &Candidate, hits: &[Hit]) -> Citation {
         source: hit.source.clone(),
         quote: c.text(hits).to_string(),
         span: Span::new(span.start, span.end),
+        ocr: hit.ocr,
     }
 }
 
@@ -160,6 +161,7 @@ mod tests {
             span: Span { start: 100, end: 100 + text.len() },
             retrievers: Vec::new(),
             merged: Vec::new(),
+            ocr: false,
         }
     }
 

@@ -445,6 +445,7 @@ mod tests {
             span: byraad_core::Span::new(0, text.len()),
             retrievers: Vec::new(),
             merged: Vec::new(),
+            ocr: false,
         };
         let own = NAMES.iter().position(|n| *n == "own").unwrap();
         let mut noise = (id as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15);
@@ -498,6 +499,7 @@ mod tests {
             source: String::new(),
             quote: quote.into(),
             span: byraad_core::Span::new(0, quote.len()),
+            ocr: false,
         };
         let mut f = Figures::default();
         let answered = ChatResponse { answer: String::new(), abstained: false, mode: byraad_core::AnswerMode::Extractive, citations: vec![cite("Noget andet står her."), cite("Skolen får plads\ntil 700 elever.")], related: Vec::new(), warning: None };

@@ -327,6 +327,7 @@ fn citation(n: usize, hit: &Hit, range: Range<usize>) -> Citation {
         source: hit.source.clone(),
         quote: hit.text[range.clone()].to_string(),
         span: Span::new(hit.span.start + range.start, hit.span.start + range.end),
+        ocr: hit.ocr,
     }
 }
 
@@ -364,6 +365,7 @@ mod tests {
             retrievers: Vec::new(),
             merged: Vec::new(),
             source: "referat.txt".into(),
+            ocr: false,
         }
     }
 

@@ -203,6 +203,7 @@ mod tests {
             span: Span::new(1000, 1000 + text.len()),
             retrievers: Vec::new(),
             merged: Vec::new(),
+            ocr: false,
         };
         let at = text.find("nummer 30").unwrap();
         let candidates = vec![

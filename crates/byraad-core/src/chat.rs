@@ -122,6 +122,9 @@ pub struct Citation {
     pub quote: String,
     /// The quote's bytes in the document text.
     pub span: Span,
+    /// The quote was read by OCR from a scan (its words may be misread).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub ocr: bool,
 }
 
 /// A cited answer, or an abstention with the nearest documents.

@@ -178,9 +178,17 @@ pub struct Document {
     pub page_breaks: Vec<usize>,
     /// Sections, in document order, never overlapping.
     pub sections: Vec<Section>,
+    /// Pages (1-based, the file's numbering) read by OCR from a scan; for an image, `[1]`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ocr_pages: Vec<u32>,
 }
 
 impl Document {
+    /// Whether the text at byte `offset` was read by OCR.
+    pub fn ocr_at(&self, offset: usize) -> bool {
+        !self.ocr_pages.is_empty() && self.ocr_pages.contains(&self.page_at(offset).unwrap_or(1))
+    }
+
     /// The 1-based page holding byte `offset`, if the source has pages.
     pub fn page_at(&self, offset: usize) -> Option<u32> {
         if self.page_breaks.is_empty() {

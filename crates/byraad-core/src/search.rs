@@ -194,6 +194,9 @@ pub struct Hit {
     /// Further chunks of the same section joined into this passage (their ids).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub merged: Vec<String>,
+    /// The passage was read by OCR from a scan (its words may be misread).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub ocr: bool,
 }
 
 /// The hits of one search.

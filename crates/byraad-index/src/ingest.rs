@@ -47,6 +47,8 @@ pub struct FileReport {
     pub pages: usize,
     /// Pages without text.
     pub empty_pages: usize,
+    /// Pages read by OCR (scans).
+    pub ocr_pages: usize,
     /// Characters of text extracted.
     pub chars: usize,
     /// Letters among them (a scan's stray marks are characters, not text).
@@ -63,16 +65,19 @@ pub struct FileReport {
 impl FileReport {
     fn of(path: &str, bytes: u64, docs: &[(Document, Vec<Chunk>)]) -> Self {
         let mut r = FileReport { path: path.to_string(), status: "indexed", bytes, documents: docs.len(), ..Default::default() };
+        r.ocr_pages = docs.iter().map(|(d, _)| d.ocr_pages.len()).max().unwrap_or(0);
         for (doc, chunks) in docs {
             r.chars += doc.text.chars().count();
             r.letters += doc.text.chars().filter(|c| c.is_alphabetic()).count();
             r.sections += doc.sections.len();
             r.chunks += chunks.len();
             if !doc.page_breaks.is_empty() {
+                // Parts of one file keep the file's page numbers: a part starting on page 5 has
+                // four breaks at 0 before its own.
+                r.pages = r.pages.max(doc.page_breaks.len() + 1);
                 let mut starts = vec![0];
-                starts.extend(doc.page_breaks.iter().copied());
+                starts.extend(doc.page_breaks.iter().copied().filter(|&b| b > 0));
                 starts.push(doc.text.len());
-                r.pages += starts.len() - 1;
                 r.empty_pages += starts.windows(2).filter(|w| doc.text.get(w[0]..w[1]).is_none_or(|t| t.trim().is_empty())).count();
             }
         }
@@ -362,6 +367,7 @@ impl LexicalIndex {
                 "heading": section.heading,
                 "date": m.date.map(|d| d.to_string()),
                 "title": m.title,
+                "ocr": doc.ocr_at(c.span.start),
             });
             let mut record = doc!(
                 f.rec => REC_CHUNK,

@@ -240,6 +240,7 @@ impl LexicalIndex {
             span,
             retrievers: vec![retriever.to_string()],
             merged: Vec::new(),
+            ocr: meta["ocr"].as_bool().unwrap_or(false),
         })
     }
 }

@@ -93,7 +93,7 @@ mod tests {
             access: Access::Public,
             groups: vec![],
         };
-        Document { meta, text, page_breaks: vec![], sections }
+        Document { meta, text, page_breaks: vec![], sections, ocr_pages: vec![] }
     }
 
     proptest! {

@@ -1,4 +1,6 @@
 //! Turns a file of a supported format into raw text: lines separated by `\n`, pages by `\f`.
+//! Scanned pages (a PDF page whose text layer holds next to no letters) and images are read by
+//! OCR: rendered with `pdftoppm` and read with Tesseract's Danish model, page by page.
 
 use std::io::Read;
 use std::path::Path;
@@ -21,6 +23,8 @@ pub enum Format {
     Pdf,
     /// Word (`.docx`).
     Docx,
+    /// A scanned page as an image (`.png`, `.jpg`, `.tif`), read by OCR.
+    Image,
 }
 
 impl Format {
@@ -33,6 +37,7 @@ impl Format {
             "html" | "htm" => Format::Html,
             "pdf" => Format::Pdf,
             "docx" => Format::Docx,
+            "png" | "jpg" | "jpeg" | "tif" | "tiff" => Format::Image,
             _ => return Err(Error::Unsupported { path: path.to_path_buf(), extension: ext }),
         })
     }
@@ -67,12 +72,26 @@ pub fn check_html_depth(path: &Path, html: &str, limits: &Limits) -> Result<()> 
     Ok(())
 }
 
+/// A file's raw text, and which of its pages were read by OCR.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Extracted {
+    /// Lines separated by `\n`, pages by `\f`.
+    pub text: String,
+    /// 1-based numbers of the pages read by OCR.
+    pub ocr_pages: Vec<u32>,
+}
+
+/// A page whose text layer holds fewer letters than this is read by OCR: a scan carries at
+/// most a few stray marks, a page of text far more.
+const MIN_PAGE_LETTERS: usize = 10;
+
 /// Extracts the raw text of `bytes`, read from `path`, in `format`.
-pub fn extract(path: &Path, bytes: &[u8], format: Format, limits: &Limits) -> Result<String> {
+pub fn extract(path: &Path, bytes: &[u8], format: Format, limits: &Limits) -> Result<Extracted> {
     let err = |message: String| Error::Extract { path: path.to_path_buf(), message };
     if bytes.is_empty() {
         return Err(err("the file is empty".into()));
     }
+    let mut ocr_pages = Vec::new();
     let text = match format {
         Format::Text => text_pages(&decode(bytes)),
         Format::Markdown => decode(bytes).into_owned(),
@@ -81,13 +100,56 @@ pub fn extract(path: &Path, bytes: &[u8], format: Format, limits: &Limits) -> Re
             check_html_depth(path, &html, limits)?;
             html_text(&html)
         }
-        Format::Pdf => pdf_text(path, limits.max_pages).map_err(err)?,
+        Format::Pdf => {
+            let (text, ocr) = pdf_text(path, limits.max_pages).map_err(err)?;
+            ocr_pages = ocr;
+            text
+        }
         Format::Docx => docx_text(bytes, limits.max_unpacked_bytes).map_err(err)?,
+        Format::Image => {
+            ocr_pages = vec![1];
+            ocr(path).map_err(err)?
+        }
     };
     if text.trim().is_empty() {
-        return Err(err("no text found (a scanned PDF without a text layer?)".into()));
+        let what = if ocr_pages.is_empty() { "no text found" } else { "no text found, also not by OCR" };
+        return Err(err(what.into()));
     }
-    Ok(text)
+    Ok(Extracted { text, ocr_pages })
+}
+
+/// The text Tesseract reads in the image at `path` (Danish).
+fn ocr(path: &Path) -> std::result::Result<String, String> {
+    let output = Command::new("tesseract")
+        .arg(path)
+        .args(["stdout", "-l", "dan", "--psm", "3"])
+        .output()
+        .map_err(|e| format!("cannot run tesseract (install tesseract-ocr and tesseract-ocr-dan): {e}"))?;
+    if !output.status.success() {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        return Err(format!("OCR failed (tesseract: {})", stderr.lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join("; ")));
+    }
+    // Tesseract ends a page with a form feed of its own.
+    Ok(String::from_utf8_lossy(&output.stdout).replace('\u{c}', "").trim_end().to_string())
+}
+
+/// Page `page` (1-based) of the PDF at `path` read by OCR: rendered at 300 dpi in grey, then read.
+fn ocr_pdf_page(path: &Path, page: usize) -> std::result::Result<String, String> {
+    let dir = tempfile::tempdir().map_err(|e| format!("OCR: no temporary directory: {e}"))?;
+    let prefix = dir.path().join("side");
+    let status = Command::new("pdftoppm")
+        .args(["-r", "300", "-gray", "-png", "-singlefile", "-f"])
+        .arg(page.to_string())
+        .arg("-l")
+        .arg(page.to_string())
+        .arg(path)
+        .arg(&prefix)
+        .output()
+        .map_err(|e| format!("cannot run pdftoppm (install poppler-utils): {e}"))?;
+    if !status.status.success() {
+        return Err(format!("page {page} could not be rendered for OCR"));
+    }
+    ocr(&prefix.with_extension("png"))
 }
 
 /// Plain text exported from PDFs marks each new page by a line starting with one space. A file
@@ -125,7 +187,37 @@ fn decode(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
     }
 }
 
-fn pdf_text(path: &Path, max_pages: usize) -> std::result::Result<String, String> {
+/// The PDF's text, with its scanned pages read by OCR, and which those were.
+fn pdf_text(path: &Path, max_pages: usize) -> std::result::Result<(String, Vec<u32>), String> {
+    let text = pdf_text_layer(path, max_pages)?;
+    let mut pages: Vec<String> = text.split('\u{c}').map(str::to_string).collect();
+    let mut ocr_pages = Vec::new();
+    let mut failed = None;
+    let letters = |t: &str| t.chars().filter(|c| c.is_alphabetic()).count();
+    for (i, page) in pages.iter_mut().enumerate() {
+        if letters(page) >= MIN_PAGE_LETTERS {
+            continue;
+        }
+        match ocr_pdf_page(path, i + 1) {
+            Ok(read) if letters(&read) > letters(page) => {
+                *page = read;
+                ocr_pages.push(u32::try_from(i + 1).unwrap_or(u32::MAX));
+            }
+            Ok(_) => {}
+            // A blank page in a document with text is no loss; a scan nobody can read is.
+            Err(e) => failed = Some(e),
+        }
+    }
+    if let Some(e) = failed
+        && pages.iter().all(|p| letters(p) == 0)
+    {
+        return Err(e);
+    }
+    Ok((pages.join("\u{c}"), ocr_pages))
+}
+
+/// The PDF's text layer, pages separated by form feeds.
+fn pdf_text_layer(path: &Path, max_pages: usize) -> std::result::Result<String, String> {
     // One page more than allowed is read, to tell a document at the limit from one beyond it.
     let output = Command::new("pdftotext")
         .args(["-enc", "UTF-8", "-eol", "unix", "-l"])
@@ -409,7 +501,7 @@ mod tests {
             .build()
             .pack(&mut bytes)
             .unwrap();
-        let text = extract(Path::new("r.docx"), bytes.get_ref(), Format::Docx, &Limits::default()).unwrap();
+        let text = extract(Path::new("r.docx"), bytes.get_ref(), Format::Docx, &Limits::default()).unwrap().text;
         assert_eq!(text, "Punkt 1: Godkendelse af dagsorden\nUdvalget godkendte dagsordenen.\nSkolebyggeri\n12,5 mio. kr.\n");
         let err = extract(Path::new("r.docx"), b"PK not a zip", Format::Docx, &Limits::default()).unwrap_err().to_string();
         assert!(err.contains("r.docx") && err.contains("docx"), "{err}");
@@ -424,14 +516,14 @@ mod tests {
         // Within the limit, a deep page is still read (by the iterative walk).
         let limits = Limits { max_html_depth: 3000, ..Limits::default() };
         let html = format!("<html><body>{}dybt{}<script>{}</script></body></html>", "<div>".repeat(2500), "</div>".repeat(2500), "<div>".repeat(5000));
-        assert_eq!(extract(Path::new("d.html"), html.as_bytes(), Format::Html, &limits).unwrap(), "dybt");
+        assert_eq!(extract(Path::new("d.html"), html.as_bytes(), Format::Html, &limits).unwrap().text, "dybt");
         let page = "<!DOCTYPE html><html><head><meta charset=utf-8><!-- <div><div> --></head><body><p>a<br><img src=x/><p>b</body></html>";
         assert_eq!(html_depth(page), 4);
     }
 
     #[test]
     fn latin1_text_is_read() {
-        let text = extract(Path::new("l.txt"), b"K\xf8benhavns Kommunes \xe6ldre\x96pleje", Format::Text, &Limits::default()).unwrap();
+        let text = extract(Path::new("l.txt"), b"K\xf8benhavns Kommunes \xe6ldre\x96pleje", Format::Text, &Limits::default()).unwrap().text;
         assert_eq!(text, "Københavns Kommunes ældre–pleje");
     }
 

@@ -212,8 +212,8 @@ impl Corpus {
             }
             _ => (None, bytes),
         };
-        let raw = extract::extract(&file.path, bytes, format, &self.limits)?;
-        let norm = normalize::normalize(&raw);
+        let extracted = extract::extract(&file.path, bytes, format, &self.limits)?;
+        let norm = normalize::normalize(&extracted.text);
         let mut base = detect_meta(file, self.manifest.get(&file.rel), &norm.text);
         if let Some(d) = &declared {
             d.apply(&mut base);
@@ -250,7 +250,7 @@ impl Corpus {
                 let page_breaks = norm.page_breaks.iter().filter(|&&b| b > s && b < e).map(|b| b - s).collect();
                 // Page numbers stay those of the file: a part starting on page 5 keeps page 5.
                 let first_page = norm.page_breaks.partition_point(|&b| b <= s);
-                let mut doc = Document { meta, text: norm.text[s..e].to_string(), page_breaks, sections };
+                let mut doc = Document { meta, text: norm.text[s..e].to_string(), page_breaks, sections, ocr_pages: extracted.ocr_pages.clone() };
                 if first_page > 0 {
                     doc.page_breaks = std::iter::repeat_n(0, first_page).chain(doc.page_breaks).collect();
                 }

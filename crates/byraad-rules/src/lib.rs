@@ -370,6 +370,7 @@ impl Rules {
                     snippet: p.text.chars().take(200).collect(),
                     text: p.text,
                     score: 1.0,
+                    ocr: doc.ocr_at(p.span.start),
                     span: p.span,
                     retrievers: vec!["reference".to_string()],
                     merged: Vec::new(),

@@ -55,7 +55,7 @@
     for (const c of citations.values()) {
       const li = el("li", { value: String(c.n) });
       li.append(el("a", { href: passageUrl(c) }, c.title));
-      const meta = [c.body, c.date, c.item ? "punkt " + c.item : null, c.page ? "side " + c.page : null].filter(Boolean).join(" · ");
+      const meta = [c.body, c.date, c.item ? "punkt " + c.item : null, c.page ? "side " + c.page : null, c.ocr ? "læst fra en scanning (ord kan være fejllæst)" : null].filter(Boolean).join(" · ");
       li.append(el("div", { class: "meta" }, meta));
       li.append(el("blockquote", {}, c.quote));
       list.append(li);

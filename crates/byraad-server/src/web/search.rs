@@ -121,7 +121,7 @@ pub(crate) async fn search_page(State(state): State<AppState>, Extension(visitor
         counts(&by_body)
     ));
     for h in resp.hits.iter().take(limit) {
-        let meta: Vec<String> = [Some(kind_label(h.kind).to_string()), Some(h.body.clone()).filter(|b| !b.is_empty()), h.date.clone(), h.item.as_ref().map(|i| format!("punkt {i}")), h.page.map(|p| format!("side {p}"))].into_iter().flatten().collect();
+        let meta: Vec<String> = [Some(kind_label(h.kind).to_string()), Some(h.body.clone()).filter(|b| !b.is_empty()), h.date.clone(), h.item.as_ref().map(|i| format!("punkt {i}")), h.page.map(|p| format!("side {p}")), h.ocr.then(|| "læst fra en scanning".to_string())].into_iter().flatten().collect();
         main.push_str(&format!(
             "<li><a href=\"{}\">{}</a><div class=\"meta\">{}</div><p>{}</p></li>",
             escape(&passage_url("", &h.doc_id, Some(h.span))),
