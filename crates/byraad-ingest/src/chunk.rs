@@ -1,4 +1,8 @@
 //! Splits sections into chunks with text-splitter; a chunk never leaves its section.
+//!
+//! The splitter looks at the whole remaining text for every chunk it cuts, so a long section is
+//! handed to it in windows of at most [`WINDOW`] bytes, cut at a paragraph (or line) break:
+//! the cost grows with the section's length, not its square.
 
 use byraad_core::{Chunk, Document, Span};
 use sha2::{Digest, Sha256};
@@ -15,6 +19,28 @@ pub struct ChunkSizes {
     pub max_chars: usize,
     /// Characters shared by neighbouring chunks.
     pub overlap_chars: usize,
+}
+
+/// Most bytes handed to the splitter at once: some 160 chunks of the largest size.
+const WINDOW: usize = 256 * 1024;
+
+/// `body` cut into pieces of at most `window` bytes (more only where a line is longer), at the
+/// last paragraph break of each, else its last line break: (offset, piece).
+fn windows(body: &str, window: usize) -> Vec<(usize, &str)> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    while body.len() - start > window {
+        let mut limit = start + window;
+        while !body.is_char_boundary(limit) {
+            limit -= 1;
+        }
+        let slice = &body[start..limit];
+        let cut = slice.rfind("\n\n").map(|i| i + 2).or_else(|| slice.rfind('\n').map(|i| i + 1)).filter(|&c| c > 0).unwrap_or(slice.len());
+        out.push((start, &body[start..start + cut]));
+        start += cut;
+    }
+    out.push((start, &body[start..]));
+    out
 }
 
 /// A configured splitter.
@@ -37,7 +63,8 @@ impl Chunker {
         let mut out = Vec::new();
         for (section, s) in doc.sections.iter().enumerate() {
             let body = &doc.text[s.span.start..s.span.end];
-            for (offset, piece) in self.splitter.chunk_indices(body) {
+            let pieces = windows(body, WINDOW).into_iter().flat_map(|(at, w)| self.splitter.chunk_indices(w).map(move |(offset, piece)| (at + offset, piece)));
+            for (offset, piece) in pieces {
                 if piece.trim().is_empty() {
                     continue;
                 }
@@ -72,6 +99,22 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+
+    #[test]
+    fn long_text_is_cut_into_windows_at_paragraph_breaks_and_nothing_is_lost() {
+        let body = "Første afsnit om cykelstier.\n\nAndet afsnit om skoler, der er længere.\nMed en linje mere.\n\nTredje.".repeat(50);
+        let pieces = windows(&body, 200);
+        assert!(pieces.len() > 10);
+        assert_eq!(pieces.iter().map(|p| p.1).collect::<String>(), body, "the pieces are the text");
+        for (at, piece) in &pieces {
+            assert_eq!(&body[*at..*at + piece.len()], *piece);
+            assert!(piece.len() <= 200);
+        }
+        assert!(pieces[..pieces.len() - 1].iter().all(|p| p.1.ends_with("\n\n")), "cut at paragraph breaks");
+        assert_eq!(windows("kort", 200), vec![(0, "kort")]);
+        let one_line = "ø".repeat(300);
+        assert_eq!(windows(&one_line, 101).iter().map(|p| p.1).collect::<String>(), one_line, "a long line is cut at a character boundary");
+    }
 
     fn document(text: String, cuts: Vec<usize>) -> Document {
         let mut bounds: Vec<usize> = cuts.into_iter().map(|c| text.floor_char_boundary(c % (text.len() + 1))).collect();
