@@ -157,7 +157,7 @@ fn a_member_signs_in_with_a_token_or_the_single_sign_on_and_sees_what_an_anonymo
 fn the_document_page_has_an_outline_into_the_text_and_page_numbers_in_the_margin() {
     let server = Server::start(common::ingested());
     // A passage on a later page of a paged document.
-    let (status, v) = server.post("/v1/search", &serde_json::json!({"query": "budget", "kind": "referat", "limit": 50}));
+    let (status, v) = server.post("/v1/search", &serde_json::json!({"query": "budget", "filters": {"kind": ["referat"]}, "limit": 50}));
     assert_eq!(status, 200, "{v}");
     let hit = v["hits"].as_array().unwrap().iter().find(|h| h["page"].as_u64().is_some_and(|p| p >= 2)).unwrap_or_else(|| panic!("no hit beyond page 1: {v}"));
     let (doc, page) = (hit["doc_id"].as_str().unwrap(), hit["page"].as_u64().unwrap());
