@@ -12,7 +12,7 @@ E5_DIR := models/multilingual-e5-small
 EVAL ?= ../shared/eval
 LLM_GGUF := models/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf
 
-.PHONY: setup model llm-model e5-fixture build run ingest serve test test-qdrant test-llm test-llm-local train-answerer train-rules score-drafts bench bench-tools bench-search bench-answer bench-rules bench-load score score-llm clean
+.PHONY: setup model llm-model e5-fixture build run ingest serve test test-qdrant test-qdrant-real test-llm test-llm-local train-answerer train-rules score-drafts bench bench-tools bench-search bench-answer bench-rules bench-load score score-llm clean
 
 ## Install what the build, the ingesters, the embedder and the LLM-mode tests need (idempotent).
 setup: model $(VENV)/.llm $(VENV)/.clients $(VENV)/.browser
@@ -97,6 +97,14 @@ test: setup
 
 ## The vector-store tests against a real Qdrant server or cluster (gRPC URL; its API key, if
 ## any, in BYRAAD_QDRANT_API_KEY): make test-qdrant QDRANT_URL=http://localhost:6334
+## Every test of the Qdrant-server store against a real Qdrant (QDRANT_BIN, default
+## ../shared/tools/qdrant) that the tests start on free ports, with an API key: the store suite,
+## the hybrid end-to-end test and the access test. `make test` runs them too; CI runs this after it.
+test-qdrant-real: setup
+	@test -x "$${QDRANT_BIN:-../shared/tools/qdrant}" || { echo "test-qdrant-real: the Qdrant binary $${QDRANT_BIN:-../shared/tools/qdrant} is missing: set QDRANT_BIN"; exit 1; }
+	$(CARGO) test $(PROFILE) --locked -p byraad-vector --test stores
+	$(CARGO) test $(PROFILE) --locked -p byraad --test hybrid --test access -- qdrant
+
 test-qdrant: setup
 	@test -n "$(QDRANT_URL)" || { echo "test-qdrant: set QDRANT_URL to a Qdrant server's gRPC URL, e.g. http://localhost:6334"; exit 1; }
 	BYRAAD_QDRANT_URL=$(QDRANT_URL) $(CARGO) test $(PROFILE) --locked -p byraad-vector --test stores -- --include-ignored

@@ -536,7 +536,7 @@ fn a_jwks_url_is_fetched_at_start_and_again_for_an_unknown_key_at_most_once_per_
 #[test]
 fn dense_search_obeys_access_in_the_embedded_store_and_on_a_qdrant_server() {
     let dense = [("BYRAAD__DENSE__BACKEND", "local".to_string()), ("BYRAAD__DENSE__MODEL_DIR", common::model_dir().display().to_string())];
-    let qdrant = byraad_qdrant_local::LocalQdrant::start(None).unwrap();
+    let qdrant = byraad_test_qdrant::Qdrant::start(None).unwrap_or_else(|e| panic!("{e}"));
     let server_store = [("BYRAAD__VECTORS__BACKEND", "qdrant".to_string()), ("BYRAAD__VECTORS__QDRANT__URL", qdrant.url())];
     let corpus = corpus();
     for backend in ["edge", "qdrant"] {

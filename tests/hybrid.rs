@@ -120,7 +120,7 @@ fn without_a_model_search_is_lexical_and_says_so() {
 
 #[test]
 fn vectors_on_a_qdrant_server_and_lexical_results_while_it_is_down() {
-    let qdrant = byraad_qdrant_local::LocalQdrant::start(Some("s3cret-key".into())).unwrap();
+    let qdrant = byraad_test_qdrant::Qdrant::start(Some("s3cret-key")).unwrap_or_else(|e| panic!("{e}"));
     let mut env = dense_env();
     env.extend([
         ("BYRAAD__VECTORS__BACKEND", "qdrant".to_string()),

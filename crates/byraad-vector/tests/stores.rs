@@ -1,13 +1,14 @@
 //! Both vector stores pass the same behaviour tests: qdrant-edge in a temporary directory, and
-//! the Qdrant server store over gRPC against a local server speaking Qdrant's protocol
-//! (`byraad-qdrant-local`). `BYRAAD_QDRANT_URL` (and `BYRAAD_QDRANT_API_KEY`) run them against a
-//! real Qdrant server or cluster too: `make test-qdrant QDRANT_URL=http://host:6334`.
+//! the Qdrant server store over gRPC against a real Qdrant server started by the test
+//! (`byraad-test-qdrant`: `../shared/tools/qdrant`, or `QDRANT_BIN`). `BYRAAD_QDRANT_URL` (and
+//! `BYRAAD_QDRANT_API_KEY`) run them against another server or a cluster too:
+//! `make test-qdrant QDRANT_URL=http://host:6334`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::Duration;
 
 use byraad_core::Clearance;
-use byraad_qdrant_local::LocalQdrant;
+use byraad_test_qdrant::Qdrant;
 use byraad_vector::{EdgeStore, QdrantSettings, QdrantStore, VectorFilter, VectorPayload, VectorPoint, VectorStore};
 
 fn point(chunk: &str, source: &str, fp: &str, kind: &str, date: i64, v: Vec<f32>) -> VectorPoint {
@@ -123,7 +124,7 @@ fn random_points(n: usize) -> Vec<VectorPoint> {
         .collect()
 }
 
-fn local_store(server: &LocalQdrant, collection: &str, dim: usize) -> byraad_vector::Result<QdrantStore> {
+fn local_store(server: &Qdrant, collection: &str, dim: usize) -> byraad_vector::Result<QdrantStore> {
     QdrantStore::connect(
         QdrantSettings {
             url: server.url(),
@@ -146,7 +147,7 @@ fn edge_store_behaves_as_a_vector_store() {
 
 #[test]
 fn qdrant_store_behaves_as_a_vector_store() {
-    let server = LocalQdrant::start(Some("test-key".into())).unwrap();
+    let server = Qdrant::start(Some("test-key")).unwrap_or_else(|e| panic!("{e}"));
     behaves_as_a_vector_store(&local_store(&server, "chunks", 3).unwrap());
 }
 
@@ -154,7 +155,7 @@ fn qdrant_store_behaves_as_a_vector_store() {
 fn both_stores_rank_and_filter_identically() {
     let dir = tempfile::tempdir().unwrap();
     let edge = EdgeStore::open(dir.path(), 8).unwrap();
-    let server = LocalQdrant::start(Some("test-key".into())).unwrap();
+    let server = Qdrant::start(Some("test-key")).unwrap_or_else(|e| panic!("{e}"));
     let remote = local_store(&server, "chunks", 8).unwrap();
     let points = random_points(2500);
     for batch in points.chunks(500) {
@@ -185,16 +186,21 @@ fn both_stores_rank_and_filter_identically() {
 
 #[test]
 fn qdrant_collection_is_created_as_configured_and_checked() {
-    let server = LocalQdrant::start(Some("test-key".into())).unwrap();
+    let server = Qdrant::start(Some("test-key")).unwrap_or_else(|e| panic!("{e}"));
     local_store(&server, "chunks", 384).unwrap();
     // The collection as the server holds it, read with the client directly.
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let info = runtime.block_on(async {
         let client = qdrant_client::Qdrant::from_url(&server.url()).api_key("test-key").skip_compatibility_check().build().unwrap();
+        assert!(client.health_check().await.unwrap().version.starts_with("1.18"), "a real Qdrant 1.18");
         client.collection_info("chunks").await.unwrap()
     });
     let info = info.result.unwrap();
-    let params = info.config.unwrap().params.unwrap();
+    let config = info.config.unwrap();
+    // Vectors are searched through Qdrant's HNSW index (its defaults: m 16, ef_construct 100).
+    let hnsw = config.hnsw_config.unwrap();
+    assert_eq!((hnsw.m, hnsw.ef_construct), (Some(16), Some(100)), "{hnsw:?}");
+    let params = config.params.unwrap();
     assert_eq!(params.shard_number, 3);
     assert_eq!(params.replication_factor, Some(2));
     assert_eq!(params.write_consistency_factor, Some(1));
@@ -209,7 +215,7 @@ fn qdrant_collection_is_created_as_configured_and_checked() {
 
 #[test]
 fn qdrant_errors_name_the_server_and_keys_are_not_printed() {
-    let server = LocalQdrant::start(Some("test-key".into())).unwrap();
+    let server = Qdrant::start(Some("test-key")).unwrap_or_else(|e| panic!("{e}"));
     let settings = QdrantSettings {
         url: server.url(),
         api_key: Some("wrong-key".into()),
