@@ -8,6 +8,7 @@ import argparse
 import json
 import time
 
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -27,7 +28,7 @@ def ask(driver, base, question):
     driver.get(base + "/")
     driver.find_element(By.ID, "question").send_keys(question)
     driver.find_element(By.CSS_SELECTOR, "#ask-form button[type=submit]").click()
-    WebDriverWait(driver, 60).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".turn .answer") and not d.find_element(By.CSS_SELECTOR, "#ask-form button[type=submit]").get_attribute("disabled"))
+    WebDriverWait(driver, 60, ignored_exceptions=(StaleElementReferenceException,)).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".turn .answer") and not d.find_element(By.CSS_SELECTOR, "#ask-form button[type=submit]").get_attribute("disabled"))
     time.sleep(0.2)
     turn = driver.find_elements(By.CSS_SELECTOR, ".turn")[-1]
     answer = turn.find_element(By.CSS_SELECTOR, ".answer")
@@ -50,7 +51,8 @@ def main():
     args = p.parse_args()
     out = {}
     driver = browser()
-    wait = WebDriverWait(driver, 30)
+    # A page left while it is read (a sign-out's redirect) is read again.
+    wait = WebDriverWait(driver, 30, ignored_exceptions=(StaleElementReferenceException,))
     try:
         out["anonymous"] = {"hits": search(driver, args.base, args.query), "asked": ask(driver, args.base, args.question), "account": account(driver)}
         out["overflow_abstained"] = shots(driver, args.screenshots, "abstained")

@@ -2,7 +2,8 @@
 //! the parts of compounds ("beslutningsprotokol" → "beslutning" + "protokol") that the law's own
 //! vocabulary knows.
 
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashSet};
+use std::ops::Bound;
 
 use byraad_index::analysis;
 
@@ -10,16 +11,17 @@ use byraad_index::analysis;
 const PART_MIN: usize = 4;
 
 /// The words a compound may be split into: every content word of the rules texts (lower case),
-/// at least [`PART_MIN`] characters long.
+/// at least [`PART_MIN`] characters long. Kept in order, so that the words beginning with a
+/// given one are a range, found without reading the rest.
 #[derive(Debug, Clone, Default)]
 pub struct Vocabulary {
-    words: HashSet<String>,
+    words: BTreeSet<String>,
 }
 
 impl Vocabulary {
     /// The vocabulary of `texts`.
     pub fn of<'a>(texts: impl IntoIterator<Item = &'a str>) -> Self {
-        let mut words = HashSet::new();
+        let mut words = BTreeSet::new();
         for text in texts {
             for w in analysis::content_words(text) {
                 if w.lower.chars().count() >= PART_MIN && w.lower.chars().all(char::is_alphabetic) {
@@ -58,7 +60,8 @@ impl Vocabulary {
     fn known(&self, word: &str) -> bool {
         self.words.contains(word) || {
             let stem = analysis::stem_term(word);
-            stem.chars().count() >= PART_MIN && self.words.iter().any(|w| w.starts_with(word) && analysis::stem_term(w) == stem)
+            stem.chars().count() >= PART_MIN
+                && self.words.range::<str, _>((Bound::Included(word), Bound::Unbounded)).take_while(|w| w.starts_with(word)).any(|w| analysis::stem_term(w) == stem)
         }
     }
 }
