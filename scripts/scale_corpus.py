@@ -3,7 +3,8 @@
 its own path, title, date (shifted a month per copy), body (rotated among the corpus's bodies),
 case numbers (EMN-YYYY-NNNNNN shifted) and years in its text (shifted by the copy's number modulo
 five), and a first line naming the copy, so that no document and few passages are duplicates.
-PDFs become text files with their pages kept (pdftotext's form feeds).
+PDFs become text files with their pages kept (pdftotext's form feeds). Rules texts (kind lov,
+haandbog) are copied once: an archive grows by its meetings, not by more copies of the law.
 
     scripts/scale_corpus.py --times 10 --out /tmp/corpus-10x [--corpus corpus]
 """
@@ -54,6 +55,8 @@ def main():
     total = 0
     for k in range(args.times):
         for i, d in enumerate(docs):
+            if k > 0 and d.get("kind") in ("lov", "haandbog"):
+                continue
             src = pathlib.Path(d["path"])
             ext = ".txt" if src.suffix.lower() == ".pdf" else src.suffix
             rel = pathlib.Path(f"kopi-{k:03d}") / src.with_suffix(ext)

@@ -2,8 +2,7 @@
 //! the parts of compounds ("beslutningsprotokol" → "beslutning" + "protokol") that the law's own
 //! vocabulary knows.
 
-use std::collections::{BTreeSet, HashSet};
-use std::ops::Bound;
+use std::collections::{HashMap, HashSet};
 
 use byraad_index::analysis;
 
@@ -11,17 +10,18 @@ use byraad_index::analysis;
 const PART_MIN: usize = 4;
 
 /// The words a compound may be split into: every content word of the rules texts (lower case),
-/// at least [`PART_MIN`] characters long. Kept in order, so that the words beginning with a
-/// given one are a range, found without reading the rest.
+/// at least [`PART_MIN`] characters long, and by their stems (each word stemmed once), so that
+/// asking whether a part is known never reads the whole vocabulary.
 #[derive(Debug, Clone, Default)]
 pub struct Vocabulary {
-    words: BTreeSet<String>,
+    words: HashSet<String>,
+    by_stem: HashMap<String, Vec<String>>,
 }
 
 impl Vocabulary {
     /// The vocabulary of `texts`.
     pub fn of<'a>(texts: impl IntoIterator<Item = &'a str>) -> Self {
-        let mut words = BTreeSet::new();
+        let mut words = HashSet::new();
         for text in texts {
             for w in analysis::content_words(text) {
                 if w.lower.chars().count() >= PART_MIN && w.lower.chars().all(char::is_alphabetic) {
@@ -29,7 +29,11 @@ impl Vocabulary {
                 }
             }
         }
-        Self { words }
+        let mut by_stem: HashMap<String, Vec<String>> = HashMap::new();
+        for w in &words {
+            by_stem.entry(analysis::stem_term(w)).or_default().push(w.clone());
+        }
+        Self { words, by_stem }
     }
 
     /// The stems of the two parts of `word` (lower case) when it is a compound of two known words
@@ -60,8 +64,7 @@ impl Vocabulary {
     fn known(&self, word: &str) -> bool {
         self.words.contains(word) || {
             let stem = analysis::stem_term(word);
-            stem.chars().count() >= PART_MIN
-                && self.words.range::<str, _>((Bound::Included(word), Bound::Unbounded)).take_while(|w| w.starts_with(word)).any(|w| analysis::stem_term(w) == stem)
+            stem.chars().count() >= PART_MIN && self.by_stem.get(&stem).is_some_and(|same| same.iter().any(|w| w.starts_with(word)))
         }
     }
 }
