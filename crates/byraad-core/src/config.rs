@@ -291,7 +291,7 @@ pub struct DenseConfig {
     /// Directory with `config.json`, `tokenizer.json` and `model.q4_0.gguf` or
     /// `model.safetensors` (local backend).
     pub model_dir: PathBuf,
-    /// How the local model's matrices are held: `f32` (faster on CPUs without 4-bit kernels) or
+    /// How the local model's matrices are held: `int8` (AVX-512 VNNI; f32 without it), `f32` or
     /// `q4_0`.
     pub precision: Precision,
     /// Chunks embedded per call while ingesting.
@@ -338,6 +338,8 @@ pub enum Precision {
     F32,
     /// GGML Q4_0 blocks.
     Q4_0,
+    /// 8-bit weights and activations on AVX-512 VNNI (f32 where the CPU lacks it).
+    Int8,
 }
 
 /// `[vectors]`.

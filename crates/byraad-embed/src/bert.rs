@@ -11,7 +11,7 @@ use std::path::Path;
 use candle_core::quantized::{GgmlDType, QMatMul, QTensor, gguf_file};
 use candle_core::{DType, Device, Module, Tensor};
 
-use crate::{Error, Result};
+use crate::{Error, Result, int8};
 
 /// The hyper-parameters the encoder needs (a subset of a HuggingFace BERT `config.json`).
 #[derive(Debug, Clone, serde::Deserialize)]
@@ -49,6 +49,9 @@ pub enum Precision {
     Q4_0,
     /// 32-bit floats.
     F32,
+    /// 8-bit weights (a scale per output feature) and activations (a scale per token), multiplied
+    /// on AVX-512 VNNI (see `int8`); f32 on CPUs without it.
+    Int8,
 }
 
 /// Where tensors come from: a GGUF file (quantised or not) or f32 safetensors.
@@ -76,12 +79,21 @@ impl Source {
     }
 
     /// A matrix in `precision`: kept as stored when it already is, else converted.
-    fn matrix(&mut self, names: &[String], precision: Precision) -> candle_core::Result<QMatMul> {
+    fn matrix(&mut self, names: &[String], precision: Precision) -> candle_core::Result<Weight> {
+        if precision == Precision::Int8 {
+            let dense = self.matrix(names, Precision::F32)?;
+            let Weight::Float(QMatMul::Tensor(dense)) = dense else { unreachable!("f32 matrices are tensors") };
+            let (out, inp) = dense.dims2()?;
+            if int8::supported() && int8::fits(out, inp) {
+                return Ok(Weight::Int8(int8::Int8Matrix::quantize(&dense.flatten_all()?.to_vec1::<f32>()?, out, inp)));
+            }
+            return Ok(Weight::Float(QMatMul::Tensor(dense)));
+        }
         let parts = names.iter().map(|n| self.qtensor(n)).collect::<candle_core::Result<Vec<_>>>()?;
         let stored = parts[0].dtype();
         let want = match precision {
             Precision::Q4_0 => GgmlDType::Q4_0,
-            Precision::F32 => GgmlDType::F32,
+            Precision::F32 | Precision::Int8 => GgmlDType::F32,
         };
         if stored == want && parts.iter().all(|p| p.dtype() == stored) {
             // Rows of GGML blocks are independent: stacking matrices is concatenating bytes.
@@ -92,19 +104,25 @@ impl Source {
                 bytes.extend_from_slice(&p.data()?);
             }
             let storage = candle_core::quantized::QStorage::from_data(bytes.into(), &Device::Cpu, stored)?;
-            return QMatMul::from_qtensor(QTensor::new(storage, (rows, cols))?);
+            return Ok(Weight::Float(QMatMul::from_qtensor(QTensor::new(storage, (rows, cols))?)?));
         }
         let dense = parts.iter().map(|p| p.dequantize(&Device::Cpu)).collect::<candle_core::Result<Vec<_>>>()?;
         let dense = Tensor::cat(&dense, 0)?;
-        match precision {
-            Precision::F32 => Ok(QMatMul::Tensor(dense)),
-            Precision::Q4_0 => QMatMul::from_qtensor(QTensor::quantize(&dense, GgmlDType::Q4_0)?),
-        }
+        Ok(Weight::Float(match precision {
+            Precision::F32 | Precision::Int8 => QMatMul::Tensor(dense),
+            Precision::Q4_0 => QMatMul::from_qtensor(QTensor::quantize(&dense, GgmlDType::Q4_0)?)?,
+        }))
     }
 }
 
+/// A linear layer's matrix: candle's (f32 or GGML blocks) or int8.
+enum Weight {
+    Float(QMatMul),
+    Int8(int8::Int8Matrix),
+}
+
 struct Linear {
-    weight: QMatMul,
+    weight: Weight,
     bias: Tensor,
 }
 
@@ -118,7 +136,14 @@ impl Linear {
 
     /// `x`: (rows, in) → (rows, out).
     fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
-        self.weight.forward(x)?.broadcast_add(&self.bias)
+        match &self.weight {
+            Weight::Float(w) => w.forward(x)?.broadcast_add(&self.bias),
+            Weight::Int8(w) => {
+                let rows = x.dims2()?.0;
+                let y = w.forward(&x.flatten_all()?.to_vec1::<f32>()?, rows, &self.bias.to_vec1::<f32>()?);
+                Tensor::from_vec(y, (rows, w.out_features()), &Device::Cpu)
+            }
+        }
     }
 }
 

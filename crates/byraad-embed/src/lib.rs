@@ -15,6 +15,7 @@
 
 mod bert;
 mod error;
+mod int8;
 mod local;
 mod openai;
 mod ops;

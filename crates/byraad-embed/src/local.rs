@@ -67,6 +67,9 @@ impl LocalE5 {
                 });
             }
         };
+        if precision == Precision::Int8 && !crate::int8::supported() {
+            tracing::warn!("int8 precision asked for, but this CPU has no AVX-512 VNNI: the matrices stay f32");
+        }
         let model = Bert::load(&weights, &config, precision)?;
         let id = |t: &str| tokenizer.token_to_id(t).ok_or_else(|| Error::Tokenizer(format!("the vocabulary has no {t}")));
         Ok(Self {

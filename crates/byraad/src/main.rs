@@ -341,6 +341,7 @@ fn open_dense(config: &Config, vectors_required: bool) -> anyhow::Result<(Option
         DenseBackend::Local => match LocalE5::load(&d.model_dir, &d.model, match d.precision {
             byraad_core::config::Precision::F32 => Precision::F32,
             byraad_core::config::Precision::Q4_0 => Precision::Q4_0,
+            byraad_core::config::Precision::Int8 => Precision::Int8,
         }) {
             Ok(e) => Arc::new(e),
             Err(e) => return Ok((None, Some(e.to_string()))),
