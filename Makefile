@@ -85,6 +85,10 @@ build: setup
 ingest: build
 	$(BIN) ingest --corpus $(CORPUS) --data $(DATA)
 
+## Fetch what $(CORPUS)/sources.toml lists into the corpus, then ingest.
+sync: build
+	$(BIN) sync --corpus $(CORPUS) --data $(DATA)
+
 ## Build, ingest the bundled corpus, serve on $(ADDR). Local and anonymous: no per-principal rate
 ## limit, so that `make score` and the benches can run against it (deployments keep the default).
 run: ingest

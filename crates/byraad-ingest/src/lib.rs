@@ -80,6 +80,9 @@ pub struct Skipped {
     pub reason: String,
 }
 
+/// The file in the corpus root listing where `byraad sync` fetches documents from (not a document).
+pub const SOURCES_FILE: &str = "sources.toml";
+
 /// A corpus directory: its manifest and the files to ingest.
 #[derive(Debug, Clone)]
 pub struct Corpus {
@@ -91,8 +94,8 @@ pub struct Corpus {
 }
 
 impl Corpus {
-    /// Reads the manifest and lists the files under `root` (sorted; hidden files, the manifest
-    /// and the manifest's `exclude` list skipped). What cannot be listed (an unreadable
+    /// Reads the manifest and lists the files under `root` (sorted; hidden files, manifests,
+    /// `sources.toml` and the manifests' `exclude` lists skipped). What cannot be listed (an unreadable
     /// directory) and what is not a regular file (symbolic links are not followed: they may lead
     /// out of the corpus) is kept in [`Corpus::skipped`]; it stops nothing else.
     pub fn open(root: &Path) -> Result<Self> {
@@ -122,7 +125,7 @@ impl Corpus {
             if rel.is_empty() || entry.file_type().is_dir() {
                 continue;
             }
-            if rel == manifest::MANIFEST_FILE || rel.split('/').any(|c| c.starts_with('.')) || manifest.excludes(&rel) {
+            if Manifest::is_manifest(&rel) || rel == SOURCES_FILE || rel.split('/').any(|c| c.starts_with('.')) || manifest.excludes(&rel) {
                 continue;
             }
             let ty = entry.file_type();
@@ -184,7 +187,7 @@ impl Corpus {
         h.update(PARSER_VERSION.to_le_bytes());
         h.update(salt.as_bytes());
         let entry = self.manifest.get(&file.rel);
-        h.update(format!("{entry:?}").as_bytes());
+        h.update(described(entry).as_bytes());
         // Rules texts and forespørgsler in plain formats are segmented by their structure (§ and
         // stk.; question and answer) since this version.
         if entry.is_some_and(|e| matches!(e.kind, Kind::Lov | Kind::Haandbog | Kind::Forespoergsel)) {
@@ -214,7 +217,9 @@ impl Corpus {
         };
         let extracted = extract::extract(&file.path, bytes, format, &self.limits)?;
         let norm = normalize::normalize(&extracted.text);
-        let mut base = detect_meta(file, self.manifest.get(&file.rel), &norm.text);
+        let entry = self.manifest.get(&file.rel);
+        let mut base = detect_meta(file, entry, &norm.text);
+        let entry_case = entry.and_then(|e| e.case.clone());
         if let Some(d) = &declared {
             d.apply(&mut base);
         }
@@ -245,7 +250,7 @@ impl Corpus {
                 let sections = part
                     .sections
                     .into_iter()
-                    .map(|d| Section { heading: d.heading, item: d.item, case: d.case, span: Span::new(d.span.start - s, d.span.end - s) })
+                    .map(|d| Section { heading: d.heading, item: d.item, case: d.case.or_else(|| entry_case.clone()), span: Span::new(d.span.start - s, d.span.end - s) })
                     .collect();
                 let page_breaks = norm.page_breaks.iter().filter(|&&b| b > s && b < e).map(|b| b - s).collect();
                 // Page numbers stay those of the file: a part starting on page 5 keeps page 5.
@@ -259,6 +264,34 @@ impl Corpus {
             .collect();
         Ok(docs)
     }
+}
+
+/// A manifest entry as the fingerprint sees it: the fields of the first manifest format printed
+/// as they always were, the later optional ones only when set, so that a new optional field does
+/// not make every indexed file look changed (and re-embed the archive).
+fn described(entry: Option<&Entry>) -> String {
+    #[derive(Debug)]
+    #[allow(dead_code)]
+    struct Entry<'a> {
+        path: &'a str,
+        title: &'a str,
+        kind: Kind,
+        body: &'a str,
+        date: Option<chrono::NaiveDate>,
+        access: byraad_core::Access,
+        groups: &'a [String],
+    }
+    let mut out = format!(
+        "{:?}",
+        entry.map(|e| Entry { path: &e.path, title: &e.title, kind: e.kind, body: &e.body, date: e.date, access: e.access, groups: &e.groups })
+    );
+    if let Some(case) = entry.and_then(|e| e.case.as_deref()) {
+        out.push_str(&format!(" case {case}"));
+    }
+    if let Some(url) = entry.and_then(|e| e.source_url.as_deref()) {
+        out.push_str(&format!(" source {url}"));
+    }
+    out
 }
 
 /// A doc id from a corpus-relative path: lowercase, safe in URLs.
@@ -321,5 +354,24 @@ fn detect_meta(file: &SourceFile, entry: Option<&Entry>, text: &str) -> Document
         date: segment::find_date(&file.rel).or_else(|| segment::find_date(&head)),
         access: Access::Public,
         groups: Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fingerprints_of_entries_without_the_later_fields_are_as_before() {
+        let text = "[[document]]\npath = \"a.txt\"\ntitle = \"T\"\nkind = \"referat\"\nbody = \"B\"\ndate = \"2025-08-27\"\n";
+        let m = Manifest::parse(text, Path::new("m.toml")).unwrap();
+        // The derived Debug of the first manifest format, which fingerprints of indexed files hold.
+        assert_eq!(
+            described(m.get("a.txt")),
+            r#"Some(Entry { path: "a.txt", title: "T", kind: Referat, body: "B", date: Some(2025-08-27), access: Public, groups: [] })"#
+        );
+        assert_eq!(described(None), "None");
+        let with_case = Manifest::parse(&format!("{text}case = \"EMN-2025-000001\"\n"), Path::new("m.toml")).unwrap();
+        assert_ne!(described(with_case.get("a.txt")), described(m.get("a.txt")), "a case changes the fingerprint");
     }
 }

@@ -1,4 +1,8 @@
 //! `manifest.toml`: one `[[document]]` entry per corpus file.
+//!
+//! The corpus root's manifest is written by hand; a subdirectory may hold its own, describing the
+//! files beneath it with paths relative to it (`byraad sync` keeps one in the folder it fetches
+//! into, so the hand-written manifest is never rewritten).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -33,6 +37,12 @@ pub struct Entry {
     /// Groups that may read a restricted document.
     #[serde(default)]
     pub groups: Vec<String>,
+    /// The case number (e.g. EMN-2025-001234), for sections that do not name their own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub case: Option<String>,
+    /// Where the file was fetched from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_url: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -53,14 +63,61 @@ pub struct Manifest {
 }
 
 impl Manifest {
-    /// Reads `<corpus>/manifest.toml`; a corpus without one has an empty manifest.
+    /// Reads `<corpus>/manifest.toml` and the manifests of its subdirectories (hidden ones
+    /// skipped); a corpus without any has an empty manifest. A path listed by two manifests is
+    /// an error naming both.
     pub fn load(corpus: &Path) -> Result<Self> {
         let path = corpus.join(MANIFEST_FILE);
-        match std::fs::read_to_string(&path) {
-            Ok(text) => Self::parse(&text, &path),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Self::default()),
-            Err(source) => Err(Error::Io { path, source }),
+        let mut manifest = match std::fs::read_to_string(&path) {
+            Ok(text) => Self::parse(&text, &path)?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Self::default(),
+            Err(source) => return Err(Error::Io { path, source }),
+        };
+        let nested = walkdir::WalkDir::new(corpus)
+            .min_depth(2)
+            .sort_by_file_name()
+            .into_iter()
+            .filter_entry(|e| !e.file_name().to_string_lossy().starts_with('.'))
+            .filter_map(std::result::Result::ok)
+            .filter(|e| e.file_type().is_file() && e.file_name() == MANIFEST_FILE);
+        for entry in nested {
+            let path = entry.path();
+            let dir = path.parent().and_then(|d| d.strip_prefix(corpus).ok()).unwrap_or(Path::new(""));
+            let prefix: String = dir.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
+            if manifest.excludes(&prefix) {
+                continue;
+            }
+            let text = std::fs::read_to_string(path).map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
+            let inner = Self::parse(&text, path)?;
+            for (rel, mut e) in inner.entries {
+                let full = format!("{prefix}/{rel}");
+                e.path = full.clone();
+                if manifest.entries.insert(full.clone(), e).is_some() {
+                    return Err(Error::Manifest { path: path.to_path_buf(), message: format!("{full} is also listed by another manifest") });
+                }
+            }
+            manifest.exclude.extend(inner.exclude.into_iter().map(|x| format!("{prefix}/{x}")));
         }
+        Ok(manifest)
+    }
+
+    /// Whether `rel` (corpus-relative) is a manifest rather than a document.
+    pub fn is_manifest(rel: &str) -> bool {
+        rel == MANIFEST_FILE || rel.ends_with(&format!("/{MANIFEST_FILE}"))
+    }
+
+    /// The entries, by path.
+    pub fn entries(&self) -> impl Iterator<Item = &Entry> {
+        self.entries.values()
+    }
+
+    /// Manifest text for `entries` (what [`Manifest::parse`] reads back).
+    pub fn render(entries: &[Entry]) -> String {
+        #[derive(Serialize)]
+        struct Out<'a> {
+            document: &'a [Entry],
+        }
+        toml::to_string(&Out { document: entries }).unwrap_or_default()
     }
 
     /// Parses manifest text; `path` names the file in errors.
@@ -141,5 +198,29 @@ date = "2025-08-27"
         let restricted = GOOD.replace("date =", "access = \"restricted\"\ndate =");
         let err = Manifest::parse(&restricted, Path::new("m.toml")).unwrap_err().to_string();
         assert!(err.contains("group"), "{err}");
+    }
+
+    #[test]
+    fn subfolder_manifests_describe_the_files_beneath_them() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(MANIFEST_FILE), GOOD).unwrap();
+        std::fs::create_dir_all(dir.path().join("hentet/site")).unwrap();
+        let inner = GOOD.replace("a/referat.pdf", "site/moede.html").replace("date =", "source_url = \"https://example.org/moede\"\ncase = \"EMN-2025-000001\"\ndate =");
+        std::fs::write(dir.path().join("hentet").join(MANIFEST_FILE), &inner).unwrap();
+        let m = Manifest::load(dir.path()).unwrap();
+        assert!(m.get("a/referat.pdf").is_some());
+        let e = m.get("hentet/site/moede.html").expect("the subfolder's entry, under its folder");
+        assert_eq!(e.source_url.as_deref(), Some("https://example.org/moede"));
+        assert_eq!(e.case.as_deref(), Some("EMN-2025-000001"));
+        assert!(Manifest::is_manifest("hentet/manifest.toml") && Manifest::is_manifest("manifest.toml") && !Manifest::is_manifest("a/x.toml"));
+        // What render writes, parse reads back.
+        let entries: Vec<Entry> = Manifest::parse(&inner, Path::new("m.toml")).unwrap().entries().cloned().collect();
+        let again: Vec<Entry> = Manifest::parse(&Manifest::render(&entries), Path::new("m.toml")).unwrap().entries().cloned().collect();
+        assert_eq!(entries, again);
+        // The same path listed by two manifests is refused, naming it.
+        std::fs::create_dir_all(dir.path().join("a")).unwrap();
+        std::fs::write(dir.path().join("a").join(MANIFEST_FILE), GOOD.replace("a/referat.pdf", "referat.pdf")).unwrap();
+        let err = Manifest::load(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("a/referat.pdf") && err.contains("another manifest"), "{err}");
     }
 }

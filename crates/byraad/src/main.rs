@@ -2,6 +2,7 @@
 
 mod config;
 mod maintenance;
+mod sync;
 mod watch;
 mod writer_lock;
 
@@ -55,6 +56,22 @@ enum Command {
         corpus: Option<PathBuf>,
         /// Also write what each file gave (pages, characters, sections, chunks, or why it
         /// failed) to this JSON file.
+        #[arg(long, value_name = "FILE.json")]
+        report: Option<PathBuf>,
+    },
+    /// Fetch what the corpus's sources.toml lists (pages, files, index pages and the meetings
+    /// and attachments they link to) into the corpus, conditionally and politely, then ingest
+    Sync {
+        /// Corpus directory.
+        #[arg(long, value_name = "DIR")]
+        corpus: Option<PathBuf>,
+        /// The sources file (default: sources.toml in the corpus).
+        #[arg(long, value_name = "FILE")]
+        sources: Option<PathBuf>,
+        /// Fetch only; a server running `serve --watch` ingests the changes.
+        #[arg(long)]
+        no_ingest: bool,
+        /// Also write what happened to each address to this JSON file.
         #[arg(long, value_name = "FILE.json")]
         report: Option<PathBuf>,
     },
@@ -250,6 +267,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             config.validate()?;
             ingest(&config, report.as_deref())
+        }
+        Command::Sync { corpus, sources, no_ingest, report } => {
+            if let Some(corpus) = corpus {
+                config.corpus.dir = corpus;
+            }
+            config.validate()?;
+            sync::run(&config, sources.as_deref(), no_ingest, report.as_deref())
         }
         Command::Search { query, limit, json, mode } => {
             config.validate()?;

@@ -1,0 +1,270 @@
+//! `byraad sync` against an agenda system the test runs: an index page linking to meeting pages
+//! (the bundled meeting pages, with a link to an attachment added), PDFs, robots.txt with a
+//! disallowed page, a page that never answers in time and one that is not there. Two runs: the
+//! second sees a changed page, a page gone, a source no longer listed, and unchanged ones
+//! answered 304 to the first run's validators.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::http::{HeaderMap, Request, Response, StatusCode};
+use common::{byraad, stderr, stdout};
+use serde_json::Value;
+
+/// The first of the 636 attachment links on the bundled agenda page (`?redirectDirectlyToPdf=false`
+/// follows it there).
+const REAL_ATTACHMENT: &str = "/vis/pdf/bilag/3b391cd5-bf32-4aad-965f-b3272f7fe101/";
+
+/// A resource the site serves.
+#[derive(Clone)]
+struct Resource {
+    status: u16,
+    body: Vec<u8>,
+    content_type: &'static str,
+    etag: Option<String>,
+    last_modified: Option<String>,
+    delay: Duration,
+}
+
+impl Resource {
+    fn ok(body: Vec<u8>, content_type: &'static str) -> Self {
+        Self { status: 200, body, content_type, etag: None, last_modified: None, delay: Duration::ZERO }
+    }
+}
+
+/// A request the site received.
+#[derive(Debug, Clone)]
+struct Logged {
+    path: String,
+    at: Instant,
+    user_agent: String,
+    if_none_match: Option<String>,
+    if_modified_since: Option<String>,
+    status: u16,
+}
+
+#[derive(Default)]
+struct Site {
+    resources: HashMap<String, Resource>,
+    log: Vec<Logged>,
+}
+
+type Shared = Arc<Mutex<Site>>;
+
+async fn serve(site: axum::extract::State<Shared>, req: Request<Body>) -> Response<Body> {
+    let path = req.uri().path().to_string();
+    let header = |h: &HeaderMap, name: &str| h.get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
+    let (inm, ims, ua) = (header(req.headers(), "if-none-match"), header(req.headers(), "if-modified-since"), header(req.headers(), "user-agent"));
+    let resource = site.lock().unwrap().resources.get(&path).cloned();
+    let resource = resource.unwrap_or(Resource { status: 404, body: b"not found".to_vec(), content_type: "text/plain", etag: None, last_modified: None, delay: Duration::ZERO });
+    tokio::time::sleep(resource.delay).await;
+    let not_modified = resource.status == 200
+        && (resource.etag.is_some() && inm == resource.etag || resource.last_modified.is_some() && ims == resource.last_modified);
+    let status = if not_modified { 304 } else { resource.status };
+    site.lock().unwrap().log.push(Logged { path, at: Instant::now(), user_agent: ua.unwrap_or_default(), if_none_match: inm, if_modified_since: ims, status });
+    let mut response = Response::builder().status(StatusCode::from_u16(status).unwrap()).header("content-type", resource.content_type);
+    if let Some(e) = &resource.etag {
+        response = response.header("etag", e);
+    }
+    if let Some(lm) = &resource.last_modified {
+        response = response.header("last-modified", lm);
+    }
+    response.body(if not_modified { Body::empty() } else { Body::from(resource.body) }).unwrap()
+}
+
+/// Starts the site on a free loopback port; returns its base URL.
+fn start(site: Shared) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    listener.set_nonblocking(true).unwrap();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        rt.block_on(async move {
+            let app = axum::Router::new().fallback(serve).with_state(site);
+            axum::serve(tokio::net::TcpListener::from_std(listener).unwrap(), app).await.unwrap();
+        });
+    });
+    base
+}
+
+fn bundled(name: &str) -> Vec<u8> {
+    std::fs::read(common::corpus().join("aarhus-2025").join(name)).unwrap()
+}
+
+/// A bundled meeting page with a link to `attachment` added, as the agenda system lists a
+/// meeting's material, and its text changed by `edit` (what, with what).
+fn meeting_page(name: &str, attachment: &str, edit: (&str, &str)) -> Vec<u8> {
+    let page = String::from_utf8(bundled(name)).unwrap();
+    assert!(page.contains(edit.0), "{name} holds {:?}", edit.0);
+    let link = format!("<a href=\"{attachment}\">Bilag 1: Referat af byrådsmødet, EMN-2025-012345</a></body>");
+    page.replacen(edit.0, edit.1, 1).replacen("</body>", &link, 1).into_bytes()
+}
+
+fn report(path: &std::path::Path) -> Value {
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+fn urls(report: &Value, key: &str) -> Vec<String> {
+    let mut v: Vec<String> = report[key].as_array().unwrap().iter().map(|u| u.as_str().map_or_else(|| u["url"].as_str().unwrap().to_string(), str::to_string)).collect();
+    v.sort();
+    v
+}
+
+fn search_sources(data: &std::path::Path, query: &str) -> Vec<String> {
+    let out = byraad(data, &["search", query, "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let hits: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    hits["hits"].as_array().unwrap().iter().map(|h| h["doc_id"].as_str().unwrap().to_string()).collect()
+}
+
+#[test]
+fn sync_fetches_politely_keeps_the_corpus_in_step_and_ingests() {
+    let site: Shared = Arc::default();
+    let base = start(site.clone());
+    {
+        let mut s = site.lock().unwrap();
+        let r = &mut s.resources;
+        r.insert("/robots.txt".into(), Resource::ok(b"User-agent: *\nDisallow: /privat/\n".to_vec(), "text/plain"));
+        let index = "<html><head><title>Møder</title></head><body>\
+            <a href=\"/moede/2025-10-08\">Byrådet 8. oktober</a> <a href=\"/moede/2025-10-01\">Teknisk Udvalg 1. oktober</a>\
+            <a href=\"/privat/lukket\">Lukket møde</a> <a href=\"/moede/langsom\">Langsomt møde</a> <a href=\"/moede/findes-ikke\">Flyttet</a>\
+            <a href=\"https://example.org/moede/ude\">Andet sted</a> <a href=\"/om\">Om</a></body></html>";
+        r.insert("/byraadet".into(), Resource { etag: Some("\"idx-1\"".into()), ..Resource::ok(index.as_bytes().to_vec(), "text/html; charset=utf-8") });
+        let dagsorden = meeting_page("dagsorden-aarhus-byraad-2025-10-08.html", "/bilag/referat-2025-08-27.pdf", ("", ""));
+        r.insert("/moede/2025-10-08".into(), Resource { etag: Some("\"d-1\"".into()), ..Resource::ok(dagsorden, "text/html; charset=utf-8") });
+        let teknisk = meeting_page("referat-teknisk-udvalg-2025-10-01.html", "/bilag/referat-2025-08-27.pdf", ("", ""));
+        r.insert("/moede/2025-10-01".into(), Resource { etag: Some("\"t-1\"".into()), ..Resource::ok(teknisk, "text/html; charset=utf-8") });
+        r.insert("/privat/lukket".into(), Resource::ok(b"<html><body>hemmeligt</body></html>".to_vec(), "text/html"));
+        r.insert("/moede/langsom".into(), Resource { delay: Duration::from_secs(4), ..Resource::ok(b"<html><body>sent</body></html>".to_vec(), "text/html") });
+        let lm = "Wed, 27 Aug 2025 12:00:00 GMT".to_string();
+        r.insert("/bilag/referat-2025-08-27.pdf".into(), Resource { last_modified: Some(lm), ..Resource::ok(bundled("referat-aarhus-byraad-2025-08-27.pdf"), "application/pdf") });
+        // One of the meeting page's own attachment links, as the agenda system writes them.
+        r.insert(REAL_ATTACHMENT.into(), Resource::ok(bundled("sager-paa-vej-sundhed-og-omsorg-2025-08-29.pdf"), "application/pdf"));
+        r.insert("/filer/henvendelse".into(), Resource { etag: Some("\"h-1\"".into()), ..Resource::ok(bundled("henvendelse-havnens-perle-2025-08-26.pdf"), "application/pdf") });
+    }
+    let corpus = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let sources = |with_source: bool| {
+        let source = format!("[[source]]\nurl = \"{base}/filer/henvendelse\"\nkind = \"henvendelse\"\nbody = \"Aarhus Byråd\"\ntitle = \"Henvendelse fra Havnens Perle\"\n\n");
+        let text = format!(
+            "[sync]\nfolder = \"hentet\"\nuser_agent = \"byraad-gpt-test\"\ndelay_ms = 150\ntimeout_secs = 1\n\n{}[[index]]\nurl = \"{base}/byraadet\"\npages = \"/(moede|privat)/\"\nattachments = \"/bilag/referat-|{REAL_ATTACHMENT}\"\nkind = \"referat\"\nbody = \"Aarhus Byråd\"\n",
+            if with_source { source } else { String::new() }
+        );
+        std::fs::write(corpus.path().join("sources.toml"), text).unwrap();
+    };
+    sources(true);
+    let report_file = corpus.path().join("..").join(format!("sync-report-{}.json", std::process::id()));
+    let run = || byraad(data.path(), &["sync", "--corpus", corpus.path().to_str().unwrap(), "--report", report_file.to_str().unwrap()]);
+
+    // First run: everything new, the slow page and the missing one failed, the private one not
+    // asked for, then ingested.
+    let first = run();
+    assert_eq!(first.status.code(), Some(1), "a failed source makes exit 1:\n{}\n{}", stdout(&first), stderr(&first));
+    assert!(stdout(&first).contains("ingested"), "the fetched files are ingested: {}", stdout(&first));
+    let r1 = report(&report_file);
+    let at = |p: &str| format!("{base}{p}");
+    let real = at(&format!("{REAL_ATTACHMENT}?redirectDirectlyToPdf=false"));
+    assert_eq!(urls(&r1, "new"), [at("/bilag/referat-2025-08-27.pdf"), at("/byraadet"), at("/filer/henvendelse"), at("/moede/2025-10-01"), at("/moede/2025-10-08"), real.clone()]);
+    assert_eq!(urls(&r1, "disallowed"), [at("/privat/lukket")]);
+    assert_eq!(urls(&r1, "failed"), [at("/moede/findes-ikke"), at("/moede/langsom")]);
+    let reasons: Vec<&str> = r1["failed"].as_array().unwrap().iter().map(|f| f["reason"].as_str().unwrap()).collect();
+    assert!(reasons.iter().any(|r| r.contains("404")) && reasons.iter().any(|r| r.contains("timed out")), "{reasons:?}");
+    assert!(stderr(&first).contains("robots.txt does not allow"), "{}", stderr(&first));
+
+    {
+        let s = site.lock().unwrap();
+        assert!(s.log.iter().all(|l| l.path != "/privat/lukket"), "robots.txt is obeyed");
+        assert!(s.log.iter().all(|l| l.path != "/om"), "only links matching the pages pattern are followed");
+        assert_eq!(s.log.iter().filter(|l| l.path == "/bilag/referat-2025-08-27.pdf").count(), 1, "an attachment linked twice is fetched once");
+        assert!(s.log.iter().all(|l| l.user_agent == "byraad-gpt-test"), "the configured agent is sent");
+        assert_eq!(s.log[0].path, "/robots.txt", "robots.txt is read first");
+        // Requests arrive no closer than the delay (the slow one arrives when it is answered).
+        let mut times: Vec<Instant> = s.log.iter().filter(|l| l.path != "/moede/langsom").map(|l| l.at).collect();
+        times.sort();
+        let closest = times.windows(2).map(|w| w[1] - w[0]).min().unwrap();
+        assert!(closest >= Duration::from_millis(140), "requests {closest:?} apart, delay 150 ms");
+    }
+
+    // The copies, with their manifest entries.
+    let folder = corpus.path().join("hentet");
+    let manifest = std::fs::read_to_string(folder.join("manifest.toml")).unwrap();
+    let parsed: toml::Table = toml::from_str(&manifest).unwrap();
+    let entries = parsed["document"].as_array().unwrap();
+    assert_eq!(entries.len(), 5, "{manifest}");
+    let entry = |suffix: &str| entries.iter().find(|e| e["source_url"].as_str().unwrap().ends_with(suffix)).unwrap_or_else(|| panic!("{suffix} in {manifest}"));
+    let bilag = entry("/bilag/referat-2025-08-27.pdf");
+    assert_eq!(bilag["kind"].as_str(), Some("bilag"));
+    assert_eq!(bilag["title"].as_str(), Some("Bilag 1: Referat af byrådsmødet, EMN-2025-012345"));
+    assert_eq!(bilag["case"].as_str(), Some("EMN-2025-012345"));
+    assert_eq!(bilag["date"].as_str(), Some("2025-08-27"), "the date in the address");
+    let meeting = entry("/moede/2025-10-08");
+    assert_eq!((meeting["kind"].as_str(), meeting["title"].as_str(), meeting["date"].as_str()), (Some("referat"), Some("Aarhus Byråd - Byrådssalen"), Some("2025-10-08")));
+    assert_eq!(entry("/filer/henvendelse")["title"].as_str(), Some("Henvendelse fra Havnens Perle"));
+    let indstilling = entry("?redirectDirectlyToPdf=false");
+    assert_eq!((indstilling["title"].as_str(), indstilling["kind"].as_str()), (Some("Indstilling"), Some("bilag")), "the link's text titles it");
+    assert!(indstilling["path"].as_str().unwrap().ends_with(".pdf"), "the content type gives the extension: {indstilling:?}");
+    for e in entries {
+        assert!(folder.join(e["path"].as_str().unwrap()).is_file(), "{e:?}");
+    }
+    assert!(search_sources(data.path(), "boligdrømmen").iter().any(|d| d.contains("moede.2025-10-08")));
+    assert!(search_sources(data.path(), "landbrugsejendom").iter().any(|d| d.contains("bilag.referat-2025-08-27")));
+    assert!(search_sources(data.path(), "nordhavnen").iter().any(|d| d.contains("filer.henvendelse")));
+
+    // Between runs: a meeting page changes, another is gone, the single source is no longer
+    // listed; robots.txt, the index and the attachment are as they were.
+    let log_mark = {
+        let mut s = site.lock().unwrap();
+        let changed = meeting_page("referat-teknisk-udvalg-2025-10-01.html", "/bilag/referat-2025-08-27.pdf", ("rumsprojekter", "rumsprojekter. Udvalget drøftede havnebussens nye køreplan"));
+        s.resources.insert("/moede/2025-10-01".into(), Resource { etag: Some("\"t-2\"".into()), ..Resource::ok(changed, "text/html; charset=utf-8") });
+        s.resources.remove("/moede/2025-10-08");
+        s.log.len()
+    };
+    sources(false);
+    let second = run();
+    assert_eq!(second.status.code(), Some(1), "the slow page still fails:\n{}", stderr(&second));
+    let r2 = report(&report_file);
+    assert!(urls(&r2, "new").is_empty(), "{r2}");
+    assert_eq!(urls(&r2, "changed"), [at("/moede/2025-10-01")]);
+    assert_eq!(urls(&r2, "unchanged"), [at("/bilag/referat-2025-08-27.pdf"), at("/byraadet")]);
+    let mut removed = vec![at("/filer/henvendelse"), at("/moede/2025-10-08"), real];
+    removed.sort();
+    assert_eq!(urls(&r2, "removed"), removed, "the page gone, the attachment only it linked, the source no longer listed");
+    {
+        let s = site.lock().unwrap();
+        let later = &s.log[log_mark..];
+        let got = |p: &str| later.iter().find(|l| l.path == p).unwrap_or_else(|| panic!("{p} asked for"));
+        let index = got("/byraadet");
+        assert_eq!((index.if_none_match.as_deref(), index.status), (Some("\"idx-1\""), 304), "the index is asked for with its ETag");
+        let pdf = got("/bilag/referat-2025-08-27.pdf");
+        assert_eq!((pdf.if_modified_since.as_deref(), pdf.status), (Some("Wed, 27 Aug 2025 12:00:00 GMT"), 304), "the attachment with its Last-Modified");
+        assert_eq!(got("/moede/2025-10-01").if_none_match.as_deref(), Some("\"t-1\""));
+        assert!(later.iter().all(|l| l.path != "/filer/henvendelse"), "a source no longer listed is not fetched");
+    }
+    let manifest = std::fs::read_to_string(folder.join("manifest.toml")).unwrap();
+    assert!(!manifest.contains("2025-10-08\"\nkind") && !manifest.contains("/filer/henvendelse") && manifest.contains("/moede/2025-10-01"), "{manifest}");
+    assert!(!folder.join(format!("{}/moede/2025-10-08.html", base.trim_start_matches("http://").replace(':', "-"))).exists(), "the copy of a page gone is removed");
+    assert!(search_sources(data.path(), "havnebussens").iter().any(|d| d.contains("moede.2025-10-01")), "the changed page is ingested again");
+    assert!(!search_sources(data.path(), "boligdrømmen").iter().any(|d| d.contains("hentet")), "the page gone is gone from the index");
+    assert!(!search_sources(data.path(), "nordhavnen").iter().any(|d| d.contains("hentet")), "the source no longer listed is gone from the index");
+    let _ = std::fs::remove_file(&report_file);
+}
+
+#[test]
+fn sync_without_sources_says_so() {
+    let corpus = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let out = byraad(data.path(), &["sync", "--corpus", corpus.path().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("sources.toml"), "{}", stderr(&out));
+    std::fs::write(corpus.path().join("sources.toml"), "[sync]\nfolder = \"../ud\"\n").unwrap();
+    let out = byraad(data.path(), &["sync", "--corpus", corpus.path().to_str().unwrap()]);
+    assert!(stderr(&out).contains("plain subfolder"), "{}", stderr(&out));
+    std::fs::write(corpus.path().join("sources.toml"), "[sync]\nfolder = \"hentet\"\n").unwrap();
+    let out = byraad(data.path(), &["sync", "--corpus", corpus.path().to_str().unwrap()]);
+    assert!(stderr(&out).contains("lists no [[source]] or [[index]]"), "{}", stderr(&out));
+}
