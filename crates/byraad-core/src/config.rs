@@ -348,6 +348,10 @@ pub enum Precision {
 pub struct VectorsConfig {
     /// `edge`: qdrant-edge inside the data directory; `qdrant`: a Qdrant server or cluster.
     pub backend: VectorBackend,
+    /// The embedded store searches every vector exactly (brute force) instead of through its
+    /// HNSW index: for measuring what the index gives, not for serving.
+    #[serde(default)]
+    pub exact_search: bool,
     /// The Qdrant server (backend `qdrant`).
     pub qdrant: QdrantConfig,
 }

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use qdrant_edge::{
     DEFAULT_VECTOR_NAME, Distance, EdgeConfig, EdgeShard, EdgeVectorParams, Filter, NamedQuery, PointId,
-    PointInsertOperations, PointOperations, PointStruct, QueryEnum, QueryRequest, ScoringQuery, ScrollRequest,
+    PointInsertOperations, PointOperations, PointStruct, QueryEnum, QueryRequest, ScoringQuery, ScrollRequest, SearchParams,
     UpdateOperation, WithPayloadInterface, WithVector,
 };
 use serde_json::json;
@@ -19,6 +19,7 @@ const SCROLL_PAGE: usize = 1000;
 pub struct EdgeStore {
     shard: EdgeShard,
     dim: usize,
+    exact: bool,
 }
 
 fn edge_err(e: impl std::fmt::Display) -> Error {
@@ -54,7 +55,15 @@ impl EdgeStore {
                 dir.display()
             )));
         }
-        Ok(Self { shard, dim })
+        Ok(Self { shard, dim, exact: false })
+    }
+
+    /// The same store searching every vector exactly (brute force) instead of through its HNSW
+    /// index: for measuring what the index gives.
+    #[must_use]
+    pub fn exact(mut self, exact: bool) -> Self {
+        self.exact = exact;
+        self
     }
 
     fn filter(json: serde_json::Value) -> Result<Filter> {
@@ -100,7 +109,7 @@ impl VectorStore for EdgeStore {
                 score_threshold: None,
                 limit,
                 offset: 0,
-                params: None,
+                params: self.exact.then(|| SearchParams { exact: true, ..SearchParams::default() }),
                 with_vector: WithVector::Bool(false),
                 with_payload: WithPayloadInterface::Bool(true),
             })
@@ -152,6 +161,10 @@ impl VectorStore for EdgeStore {
 
     fn count(&self) -> Result<u64> {
         Ok(self.shard.info().points_count as u64)
+    }
+
+    fn indexed_count(&self) -> Result<Option<u64>> {
+        Ok(Some(self.shard.info().indexed_vectors_count as u64))
     }
 
     fn flush(&self) -> Result<()> {

@@ -81,6 +81,10 @@ pub trait VectorStore: Send + Sync {
     fn sources(&self) -> Result<BTreeMap<String, Vec<String>>>;
     /// Number of vectors.
     fn count(&self) -> Result<u64>;
+    /// Number of vectors in an approximate-search index (HNSW), where the store reports it.
+    fn indexed_count(&self) -> Result<Option<u64>> {
+        Ok(None)
+    }
     /// Makes every write durable.
     fn flush(&self) -> Result<()>;
     /// Reclaims the space of replaced and deleted points (a store that does so itself: nothing).

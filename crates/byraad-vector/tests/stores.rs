@@ -108,6 +108,10 @@ fn behaves_as_a_vector_store(store: &dyn VectorStore) {
 
 /// Random unit vectors of dimension 8 from a fixed seed.
 fn random_points(n: usize) -> Vec<VectorPoint> {
+    random_points_of(n, 8)
+}
+
+fn random_points_of(n: usize, dim: usize) -> Vec<VectorPoint> {
     let mut seed = 0x2545_f491_4f6c_dd1du64;
     let mut next = move || {
         seed ^= seed << 13;
@@ -118,7 +122,7 @@ fn random_points(n: usize) -> Vec<VectorPoint> {
     let kinds = ["referat", "dagsorden", "lov", "bilag"];
     (0..n)
         .map(|i| {
-            let v: Vec<f32> = (0..8).map(|_| next()).collect();
+            let v: Vec<f32> = (0..dim).map(|_| next()).collect();
             point(&format!("{i:016x}"), &format!("s{}.txt", i % 37), "f1", kinds[i % 4], 20240101 + (i as i64 % 28), v)
         })
         .collect()
@@ -143,6 +147,38 @@ fn local_store(server: &Qdrant, collection: &str, dim: usize) -> byraad_vector::
 fn edge_store_behaves_as_a_vector_store() {
     let dir = tempfile::tempdir().unwrap();
     behaves_as_a_vector_store(&EdgeStore::open(dir.path(), 3).unwrap());
+}
+
+#[test]
+fn edge_store_indexes_a_large_segment_and_exact_search_agrees() {
+    // 8,000 vectors of e5's 384 dimensions: 12 MB, past qdrant-edge's 10 MB indexing threshold.
+    let dir = tempfile::tempdir().unwrap();
+    let points = random_points_of(8000, 384);
+    let queries: Vec<Vec<f32>> = points.iter().step_by(997).map(|p| p.vector.iter().map(|x| x + 0.05).collect()).collect();
+    let search = |store: &EdgeStore| -> Vec<Vec<String>> {
+        queries.iter().map(|q| store.search(q, &VectorFilter::default(), 10).unwrap().into_iter().map(|h| h.chunk_id).collect()).collect()
+    };
+    let approximate = {
+        let store = EdgeStore::open(dir.path(), 384).unwrap();
+        assert_eq!(store.indexed_count().unwrap(), Some(0));
+        for batch in points.chunks(1000) {
+            store.upsert(batch.to_vec()).unwrap();
+        }
+        store.compact().unwrap();
+        let indexed = store.indexed_count().unwrap().unwrap();
+        assert!(indexed >= 6000, "the optimiser built the HNSW index: {indexed} of 8000 vectors indexed");
+        search(&store)
+    };
+    let exact = search(&EdgeStore::open(dir.path(), 384).unwrap().exact(true));
+    let found: usize = approximate.iter().zip(&exact).map(|(a, e)| a.iter().filter(|id| e.contains(id)).count()).sum();
+    let recall = found as f64 / (10 * exact.len()) as f64;
+    // Uniformly random vectors are HNSW's hardest case (ranks 2-10 are near ties); embeddings are
+    // clustered and easier.
+    assert!(recall >= 0.8, "HNSW finds {recall:.2} of the exact top 10");
+    for (q, (a, e)) in approximate.iter().zip(&exact).enumerate() {
+        let source = format!("{:016x}", q * 997);
+        assert_eq!((&a[0], &e[0]), (&source, &source), "both find the vector the query was made from first");
+    }
 }
 
 #[test]

@@ -395,7 +395,7 @@ fn open_dense(config: &Config, vectors_required: bool) -> anyhow::Result<(Option
                 return Ok((None, Some(format!("the vector store is in use by {holder}"))));
             }
             let dir = config.data.dir.join("vectors");
-            Arc::new(EdgeStore::open(&dir, embedder.dim()).with_context(|| format!("cannot open the vector store in {}", dir.display()))?)
+            Arc::new(EdgeStore::open(&dir, embedder.dim()).with_context(|| format!("cannot open the vector store in {}", dir.display()))?.exact(config.vectors.exact_search))
         }
         VectorBackend::Qdrant => {
             let q = &config.vectors.qdrant;

@@ -136,10 +136,12 @@ pub fn stats(config: &Config, dense: Option<&byraad_index::Dense>) -> anyhow::Re
     let index = byraad_index::LexicalIndex::open(data, config.search.clone()).with_context(|| format!("cannot open the index in {}", data.display()))?;
     let stats = index.stats(&byraad_core::Clearance::everything())?;
     let vectors = dense.map(|d| d.store.count()).transpose()?;
+    let vectors_indexed = dense.map(|d| d.store.indexed_count()).transpose()?.flatten();
     let out = serde_json::json!({
         "documents": stats.documents,
         "chunks": stats.chunks,
         "vectors": vectors,
+        "vectors_indexed": vectors_indexed,
         "index_bytes": dir_bytes(&data.join("tantivy")),
         "vector_store_bytes": dir_bytes(&data.join("vectors")),
     });
