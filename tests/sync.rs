@@ -132,6 +132,7 @@ fn sync_fetches_politely_keeps_the_corpus_in_step_and_ingests() {
         r.insert("/robots.txt".into(), Resource::ok(b"User-agent: *\nDisallow: /privat/\n".to_vec(), "text/plain"));
         let index = "<html><head><title>Møder</title></head><body>\
             <a href=\"/moede/2025-10-08\">Byrådet 8. oktober</a> <a href=\"/moede/2025-10-01\">Teknisk Udvalg 1. oktober</a>\
+            <a href=\"/moede/kultur\">Kulturudvalget 17. september</a>\
             <a href=\"/privat/lukket\">Lukket møde</a> <a href=\"/moede/langsom\">Langsomt møde</a> <a href=\"/moede/findes-ikke\">Flyttet</a>\
             <a href=\"https://example.org/moede/ude\">Andet sted</a> <a href=\"/om\">Om</a></body></html>";
         r.insert("/byraadet".into(), Resource { etag: Some("\"idx-1\"".into()), ..Resource::ok(index.as_bytes().to_vec(), "text/html; charset=utf-8") });
@@ -139,6 +140,10 @@ fn sync_fetches_politely_keeps_the_corpus_in_step_and_ingests() {
         r.insert("/moede/2025-10-08".into(), Resource { etag: Some("\"d-1\"".into()), ..Resource::ok(dagsorden, "text/html; charset=utf-8") });
         let teknisk = meeting_page("referat-teknisk-udvalg-2025-10-01.html", "/bilag/referat-2025-08-27.pdf", ("", ""));
         r.insert("/moede/2025-10-01".into(), Resource { etag: Some("\"t-1\"".into()), ..Resource::ok(teknisk, "text/html; charset=utf-8") });
+        let kultur = "<html><head><title>Referat – Kulturudvalget 17. september 2025</title></head><body>\
+            <p>Kulturudvalget drøftede musikskolens lokaler i Godsbanen.</p><a href=\"/bilag/sager-paa-vej.pdf\">Bilag: Sager på vej</a></body></html>";
+        r.insert("/moede/kultur".into(), Resource { etag: Some("\"k-1\"".into()), ..Resource::ok(kultur.as_bytes().to_vec(), "text/html; charset=utf-8") });
+        r.insert("/bilag/sager-paa-vej.pdf".into(), Resource { etag: Some("\"s-1\"".into()), ..Resource::ok(bundled("sager-paa-vej-sundhed-og-omsorg-2025-08-29.pdf"), "application/pdf") });
         r.insert("/privat/lukket".into(), Resource::ok(b"<html><body>hemmeligt</body></html>".to_vec(), "text/html"));
         r.insert("/moede/langsom".into(), Resource { delay: Duration::from_secs(4), ..Resource::ok(b"<html><body>sent</body></html>".to_vec(), "text/html") });
         let lm = "Wed, 27 Aug 2025 12:00:00 GMT".to_string();
@@ -152,7 +157,7 @@ fn sync_fetches_politely_keeps_the_corpus_in_step_and_ingests() {
     let sources = |with_source: bool| {
         let source = format!("[[source]]\nurl = \"{base}/filer/henvendelse\"\nkind = \"henvendelse\"\nbody = \"Aarhus Byråd\"\ntitle = \"Henvendelse fra Havnens Perle\"\n\n");
         let text = format!(
-            "[sync]\nfolder = \"hentet\"\nuser_agent = \"byraad-gpt-test\"\ndelay_ms = 150\ntimeout_secs = 1\n\n{}[[index]]\nurl = \"{base}/byraadet\"\npages = \"/(moede|privat)/\"\nattachments = \"/bilag/referat-|{REAL_ATTACHMENT}\"\nkind = \"referat\"\nbody = \"Aarhus Byråd\"\n",
+            "[sync]\nfolder = \"hentet\"\nuser_agent = \"byraad-gpt-test\"\ndelay_ms = 150\ntimeout_secs = 1\n\n{}[[index]]\nurl = \"{base}/byraadet\"\npages = \"/(moede|privat)/\"\nattachments = \"/bilag/(referat|sager)-|{REAL_ATTACHMENT}\"\nkind = \"referat\"\nbody = \"Aarhus Byråd\"\n",
             if with_source { source } else { String::new() }
         );
         std::fs::write(corpus.path().join("sources.toml"), text).unwrap();
@@ -169,7 +174,10 @@ fn sync_fetches_politely_keeps_the_corpus_in_step_and_ingests() {
     let r1 = report(&report_file);
     let at = |p: &str| format!("{base}{p}");
     let real = at(&format!("{REAL_ATTACHMENT}?redirectDirectlyToPdf=false"));
-    assert_eq!(urls(&r1, "new"), [at("/bilag/referat-2025-08-27.pdf"), at("/byraadet"), at("/filer/henvendelse"), at("/moede/2025-10-01"), at("/moede/2025-10-08"), real.clone()]);
+    assert_eq!(
+        urls(&r1, "new"),
+        [at("/bilag/referat-2025-08-27.pdf"), at("/bilag/sager-paa-vej.pdf"), at("/byraadet"), at("/filer/henvendelse"), at("/moede/2025-10-01"), at("/moede/2025-10-08"), at("/moede/kultur"), real.clone()]
+    );
     assert_eq!(urls(&r1, "disallowed"), [at("/privat/lukket")]);
     assert_eq!(urls(&r1, "failed"), [at("/moede/findes-ikke"), at("/moede/langsom")]);
     let reasons: Vec<&str> = r1["failed"].as_array().unwrap().iter().map(|f| f["reason"].as_str().unwrap()).collect();
@@ -195,7 +203,7 @@ fn sync_fetches_politely_keeps_the_corpus_in_step_and_ingests() {
     let manifest = std::fs::read_to_string(folder.join("manifest.toml")).unwrap();
     let parsed: toml::Table = toml::from_str(&manifest).unwrap();
     let entries = parsed["document"].as_array().unwrap();
-    assert_eq!(entries.len(), 5, "{manifest}");
+    assert_eq!(entries.len(), 7, "{manifest}");
     let entry = |suffix: &str| entries.iter().find(|e| e["source_url"].as_str().unwrap().ends_with(suffix)).unwrap_or_else(|| panic!("{suffix} in {manifest}"));
     let bilag = entry("/bilag/referat-2025-08-27.pdf");
     assert_eq!(bilag["kind"].as_str(), Some("bilag"));
@@ -205,6 +213,8 @@ fn sync_fetches_politely_keeps_the_corpus_in_step_and_ingests() {
     let meeting = entry("/moede/2025-10-08");
     assert_eq!((meeting["kind"].as_str(), meeting["title"].as_str(), meeting["date"].as_str()), (Some("referat"), Some("Aarhus Byråd - Byrådssalen"), Some("2025-10-08")));
     assert_eq!(entry("/filer/henvendelse")["title"].as_str(), Some("Henvendelse fra Havnens Perle"));
+    let kultur = entry("/moede/kultur");
+    assert_eq!((kultur["kind"].as_str(), kultur["date"].as_str()), (Some("referat"), Some("2025-09-17")), "kind and date from the page's title");
     let indstilling = entry("?redirectDirectlyToPdf=false");
     assert_eq!((indstilling["title"].as_str(), indstilling["kind"].as_str()), (Some("Indstilling"), Some("bilag")), "the link's text titles it");
     assert!(indstilling["path"].as_str().unwrap().ends_with(".pdf"), "the content type gives the extension: {indstilling:?}");
@@ -230,7 +240,7 @@ fn sync_fetches_politely_keeps_the_corpus_in_step_and_ingests() {
     let r2 = report(&report_file);
     assert!(urls(&r2, "new").is_empty(), "{r2}");
     assert_eq!(urls(&r2, "changed"), [at("/moede/2025-10-01")]);
-    assert_eq!(urls(&r2, "unchanged"), [at("/bilag/referat-2025-08-27.pdf"), at("/byraadet")]);
+    assert_eq!(urls(&r2, "unchanged"), [at("/bilag/referat-2025-08-27.pdf"), at("/bilag/sager-paa-vej.pdf"), at("/byraadet"), at("/moede/kultur")]);
     let mut removed = vec![at("/filer/henvendelse"), at("/moede/2025-10-08"), real];
     removed.sort();
     assert_eq!(urls(&r2, "removed"), removed, "the page gone, the attachment only it linked, the source no longer listed");
@@ -244,6 +254,8 @@ fn sync_fetches_politely_keeps_the_corpus_in_step_and_ingests() {
         assert_eq!((pdf.if_modified_since.as_deref(), pdf.status), (Some("Wed, 27 Aug 2025 12:00:00 GMT"), 304), "the attachment with its Last-Modified");
         assert_eq!(got("/moede/2025-10-01").if_none_match.as_deref(), Some("\"t-1\""));
         assert!(later.iter().all(|l| l.path != "/filer/henvendelse"), "a source no longer listed is not fetched");
+        assert_eq!(got("/moede/kultur").status, 304);
+        assert!(later.iter().all(|l| l.path != "/bilag/sager-paa-vej.pdf"), "an unchanged page's attachment, checked recently, is not asked again");
     }
     let manifest = std::fs::read_to_string(folder.join("manifest.toml")).unwrap();
     assert!(!manifest.contains("2025-10-08\"\nkind") && !manifest.contains("/filer/henvendelse") && manifest.contains("/moede/2025-10-01"), "{manifest}");

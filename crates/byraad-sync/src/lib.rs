@@ -99,17 +99,24 @@ pub fn sync(corpus: &Path, sources: &Sources) -> Result<Report> {
         let describing = Describing { describe: &s.describe, kind: s.describe.kind, kind_from_title: false, title: s.title.clone(), date: s.date, case: s.case.clone() };
         run.visit(&url, Some(describing));
     }
+    let recheck = i64::try_from(sources.settings.recheck_attachments_days.saturating_mul(86_400)).unwrap_or(i64::MAX);
     for (index, pages, attachments) in &sources.indexes {
         let Some(url) = parse(&index.url) else { continue };
-        let listed = run.visit(&url, None);
+        let (listed, _) = run.visit(&url, None);
         let meetings = listed.iter().filter(|l| pages.is_match(&l.url) && l.url != index.url).take(run.settings.max_pages);
         for meeting in meetings.cloned().collect::<Vec<_>>() {
             let Some(meeting_url) = parse(&meeting.url) else { continue };
             let describing = Describing { describe: &index.describe, kind: index.describe.kind, kind_from_title: true, title: None, date: None, case: None };
-            let links = run.visit(&meeting_url, Some(describing));
+            let (links, page_unchanged) = run.visit(&meeting_url, Some(describing));
             let Some(attachments) = attachments else { continue };
             for a in links.iter().filter(|l| attachments.is_match(&l.url) && !pages.is_match(&l.url)) {
                 let Some(attachment_url) = parse(&a.url) else { continue };
+                // An unchanged page's attachments, held and checked recently, are not asked again:
+                // an archive of thousands of attachments at one request a second would otherwise
+                // take hours per run.
+                if page_unchanged && run.held_since(&attachment_url, recheck) {
+                    continue;
+                }
                 let title = (!a.text.is_empty()).then(|| a.text.clone());
                 let case = page::find_case(&[&a.text, &a.url]);
                 let describing = Describing { describe: &index.describe, kind: index.attachment_kind, kind_from_title: false, title, date: None, case };
@@ -120,18 +127,38 @@ pub fn sync(corpus: &Path, sources: &Sources) -> Result<Report> {
     run.finish()
 }
 
+fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
 fn parse(u: &str) -> Option<url::Url> {
     url::Url::parse(u).ok()
 }
 
 impl Run<'_> {
+    /// Whether a copy of `url` is held and was checked within `secs`; if so it counts as seen
+    /// and unchanged without a request.
+    fn held_since(&mut self, url: &url::Url, secs: i64) -> bool {
+        let key = url.to_string();
+        let Some(r) = self.state.records.get(&key) else { return false };
+        let held = r.entry.as_ref().is_some_and(|e| self.folder.join(&e.path).is_file());
+        if !held || now() - r.checked >= secs {
+            return false;
+        }
+        if self.seen.insert(key.clone()) {
+            self.report.unchanged.push(key);
+        }
+        true
+    }
+
     /// Fetches `url` (conditionally) and keeps a copy when `describing` says what it is (an
-    /// index page is read for its links only). Returns the page's same-host links: fresh, or
-    /// those of the last run when it is unchanged or could not be fetched.
-    fn visit(&mut self, url: &url::Url, describing: Option<Describing>) -> Vec<Link> {
+    /// index page is read for its links only). Returns the page's same-host links — fresh, or
+    /// those of the last run when it is unchanged or could not be fetched — and whether it is
+    /// unchanged since the last run.
+    fn visit(&mut self, url: &url::Url, describing: Option<Describing>) -> (Vec<Link>, bool) {
         let key = url.to_string();
         if !self.seen.insert(key.clone()) {
-            return self.state.records.get(&key).map(|r| r.links.clone()).unwrap_or_default();
+            return (self.state.records.get(&key).map(|r| r.links.clone()).unwrap_or_default(), false);
         }
         let previous = self.state.records.get(&key).cloned();
         // Validators only for a copy still on disk: a copy deleted by hand is fetched whole.
@@ -142,25 +169,31 @@ impl Run<'_> {
         };
         match self.fetcher.get(url, &validators) {
             Fetched::NotModified => {
-                self.report.unchanged.push(key);
-                previous.map(|r| r.links).unwrap_or_default()
+                self.report.unchanged.push(key.clone());
+                let links = previous.as_ref().map(|r| r.links.clone()).unwrap_or_default();
+                if let Some(mut r) = previous {
+                    r.checked = now();
+                    self.state.records.insert(key, r);
+                }
+                (links, true)
             }
             Fetched::Body { bytes, content_type, etag, last_modified } => {
                 let html = content_type.as_deref().is_some_and(|c| c.contains("html")) || url.path().ends_with(".html") || url.path().ends_with(".htm");
                 let (page_title, links) = if html { page::read_html(&bytes, url) } else { (None, Vec::new()) };
                 let sha256 = hex::encode(Sha256::digest(&bytes));
-                let mut record = Record { etag, last_modified, sha256, links: links.clone(), entry: None };
+                let mut record = Record { etag, last_modified, sha256, links: links.clone(), entry: None, checked: now() };
+                let same_bytes = previous.as_ref().is_some_and(|p| p.sha256 == record.sha256);
                 if let Some(d) = describing {
                     let Some(path) = page::local_path(url, content_type.as_deref()) else {
                         let reason = format!("not a format the ingest reads (content type {})", content_type.as_deref().unwrap_or("none"));
                         self.report.failed.push(Failure { url: key.clone(), reason });
-                        return links;
+                        return (links, false);
                     };
                     let unchanged = held && previous.as_ref().is_some_and(|p| p.sha256 == record.sha256 && p.entry.as_ref().is_some_and(|e| e.path == path));
                     if !unchanged {
                         if let Err(e) = write_atomically(&self.folder.join(&path), &bytes) {
                             self.report.failed.push(Failure { url: key.clone(), reason: e.to_string() });
-                            return links;
+                            return (links, false);
                         }
                         if let Some(old) = previous.as_ref().and_then(|p| p.entry.as_ref()).filter(|e| e.path != path) {
                             self.remove_copy(&old.path);
@@ -173,15 +206,14 @@ impl Run<'_> {
                         (None, false) => self.report.new.push(key.clone()),
                     }
                 } else {
-                    let same = previous.as_ref().is_some_and(|p| p.sha256 == record.sha256);
-                    if same { &mut self.report.unchanged } else if previous.is_some() { &mut self.report.changed } else { &mut self.report.new }.push(key.clone());
+                    if same_bytes { &mut self.report.unchanged } else if previous.is_some() { &mut self.report.changed } else { &mut self.report.new }.push(key.clone());
                 }
                 self.state.records.insert(key, record);
-                links
+                (links, same_bytes)
             }
             Fetched::Gone if previous.is_none() => {
                 self.report.failed.push(Failure { url: key, reason: "not found (HTTP 404 or 410)".into() });
-                Vec::new()
+                (Vec::new(), false)
             }
             Fetched::Gone => {
                 if let Some(e) = previous.and_then(|p| p.entry) {
@@ -189,15 +221,15 @@ impl Run<'_> {
                 }
                 self.state.records.remove(&key);
                 self.report.removed.push(key);
-                Vec::new()
+                (Vec::new(), false)
             }
             Fetched::Disallowed => {
                 self.report.disallowed.push(key);
-                previous.map(|r| r.links).unwrap_or_default()
+                (previous.map(|r| r.links).unwrap_or_default(), false)
             }
             Fetched::Failed(reason) => {
                 self.report.failed.push(Failure { url: key, reason });
-                previous.map(|r| r.links).unwrap_or_default()
+                (previous.map(|r| r.links).unwrap_or_default(), false)
             }
         }
     }

@@ -5,6 +5,7 @@
 //! folder = "hentet"          # the corpus subfolder fetched files go to
 //! delay_ms = 1000            # between two requests to one host (a longer Crawl-delay wins)
 //! timeout_secs = 30
+//! recheck_attachments_days = 30   # an unchanged page's attachments are not asked again sooner
 //!
 //! [[source]]                 # one page or file
 //! url = "https://example.org/referat-2025-08-27.pdf"
@@ -47,6 +48,9 @@ pub struct Settings {
     pub max_file_mib: u64,
     /// Most pages one index leads to in a run.
     pub max_pages: usize,
+    /// The attachments of an unchanged meeting page are not asked for again until this many
+    /// days after they were last checked (agenda systems add material by changing the page).
+    pub recheck_attachments_days: u64,
 }
 
 impl Default for Settings {
@@ -58,6 +62,7 @@ impl Default for Settings {
             timeout_secs: 30.0,
             max_file_mib: 64,
             max_pages: 500,
+            recheck_attachments_days: 30,
         }
     }
 }

@@ -29,6 +29,9 @@ pub struct Record {
     /// The copy's manifest entry (path relative to the sync folder); none for an index page,
     /// which is read for its links only.
     pub entry: Option<Entry>,
+    /// When the source last answered (200 or 304), in seconds since the epoch.
+    #[serde(default)]
+    pub checked: i64,
 }
 
 /// Every address fetched, by address.
