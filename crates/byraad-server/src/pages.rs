@@ -118,6 +118,8 @@ fn render(doc: &Document, span: Option<Span>, base: &str) -> String {
         cuts.push((s.end, Cut::Close));
     }
     cuts.sort();
+    let markdown = m.source.ends_with(".md");
+    let piece = |from: usize, to: usize| if markdown { without_heading_marks(&doc.text, from, to) } else { escape(&doc.text[from..to]) };
     let mut at = 0;
     let mut page_no = 1;
     if !doc.page_breaks.is_empty() {
@@ -127,7 +129,7 @@ fn render(doc: &Document, span: Option<Span>, base: &str) -> String {
         if cut < at || !doc.text.is_char_boundary(cut) {
             continue;
         }
-        html.push_str(&escape(&doc.text[at..cut]));
+        html.push_str(&piece(at, cut));
         at = cut;
         match what {
             Cut::Page => {
@@ -141,9 +143,23 @@ fn render(doc: &Document, span: Option<Span>, base: &str) -> String {
             Cut::Close => html.push_str("</mark>"),
         }
     }
-    html.push_str(&escape(&doc.text[at..]));
+    html.push_str(&piece(at, doc.text.len()));
     html.push_str("</div></article>");
     html
+}
+
+/// `text[from..to]` escaped, without the Markdown heading marks ("## ") that begin its lines: a
+/// Markdown source's headings are indexed with them, a reader sees the heading alone.
+fn without_heading_marks(text: &str, from: usize, to: usize) -> String {
+    let mut out = String::with_capacity(to - from);
+    let mut line_start = from == 0 || text.as_bytes().get(from - 1) == Some(&b'\n');
+    for line in text[from..to].split_inclusive('\n') {
+        let marks = line.bytes().take_while(|&b| b == b'#').count();
+        let shown = if line_start && (1..=6).contains(&marks) && line[marks..].starts_with(' ') { &line[marks + 1..] } else { line };
+        out.push_str(&escape(shown));
+        line_start = line.ends_with('\n');
+    }
+    out
 }
 
 /// The outline: the first section of each run of sections under the same heading, labelled by
@@ -224,5 +240,16 @@ mod tests {
         assert_eq!(original_url("http://h", "a/b c", Some(3)), "http://h/v1/documents/a%2Fb%20c/original#page=3");
         assert!(parse_span("10-x").is_err());
         assert_eq!(escape("<a href=\"x\">&</a>"), "&lt;a href=&quot;x&quot;&gt;&amp;&lt;/a&gt;");
+    }
+
+    #[test]
+    fn markdown_heading_marks_are_not_shown() {
+        let text = "# Lov om kommunernes styrelse\n\n## § 8 a\n\nStk. 1. Et #1 mærke & mere.\n### Kapitel 2\n";
+        assert_eq!(without_heading_marks(text, 0, text.len()), "Lov om kommunernes styrelse\n\n§ 8 a\n\nStk. 1. Et #1 mærke &amp; mere.\nKapitel 2\n");
+        // A piece that starts inside a line keeps what it holds; one that starts a line loses the marks.
+        let mid = text.find("§ 8 a").unwrap();
+        assert_eq!(without_heading_marks(text, mid, mid + "§ 8 a".len()), "§ 8 a");
+        let heading = text.find("## §").unwrap();
+        assert_eq!(without_heading_marks(text, heading, heading + "## § 8 a".len()), "§ 8 a");
     }
 }
