@@ -84,7 +84,8 @@ impl Manifest {
             let path = entry.path();
             let dir = path.parent().and_then(|d| d.strip_prefix(corpus).ok()).unwrap_or(Path::new(""));
             let prefix: String = dir.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
-            if manifest.excludes(&prefix) {
+            // An excluded folder's manifest, or an excluded manifest file, describes nothing.
+            if manifest.excludes(&format!("{prefix}/{MANIFEST_FILE}")) {
                 continue;
             }
             let text = std::fs::read_to_string(path).map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
@@ -217,6 +218,13 @@ date = "2025-08-27"
         let entries: Vec<Entry> = Manifest::parse(&inner, Path::new("m.toml")).unwrap().entries().cloned().collect();
         let again: Vec<Entry> = Manifest::parse(&Manifest::render(&entries), Path::new("m.toml")).unwrap().entries().cloned().collect();
         assert_eq!(entries, again);
+        // An excluded manifest (by its folder or by itself) is not read.
+        let excluded = GOOD.replace("[[document]]", "exclude = [\"hentet/manifest.toml\"]\n\n[[document]]");
+        std::fs::write(dir.path().join(MANIFEST_FILE), &excluded).unwrap();
+        assert!(Manifest::load(dir.path()).unwrap().get("hentet/site/moede.html").is_none());
+        std::fs::write(dir.path().join(MANIFEST_FILE), excluded.replace("hentet/manifest.toml", "hentet")).unwrap();
+        assert!(Manifest::load(dir.path()).unwrap().get("hentet/site/moede.html").is_none());
+        std::fs::write(dir.path().join(MANIFEST_FILE), GOOD).unwrap();
         // The same path listed by two manifests is refused, naming it.
         std::fs::create_dir_all(dir.path().join("a")).unwrap();
         std::fs::write(dir.path().join("a").join(MANIFEST_FILE), GOOD.replace("a/referat.pdf", "referat.pdf")).unwrap();
