@@ -30,6 +30,16 @@ def post(url, body, timeout=120):
         return json.loads(r.read())
 
 
+def timed(url, bodies):
+    """Milliseconds each of `bodies` took, posted to `url` one after another."""
+    took = []
+    for body in bodies:
+        t = time.monotonic()
+        post(url, body)
+        took.append((time.monotonic() - t) * 1000)
+    return took
+
+
 def pct(xs, p):
     xs = sorted(xs)
     return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))]
@@ -74,18 +84,10 @@ def main():
                "vector_store_mb": round(stats["vector_store_bytes"] / 1e6, 1), "start_s": round(start_s, 2)}
         try:
             for mode in modes:
-                took = []
-                for q in questions[: args.queries]:
-                    t = time.monotonic()
-                    post(base + "/v1/search", {"query": q, "mode": mode, "limit": 10})
-                    took.append((time.monotonic() - t) * 1000)
+                took = timed(base + "/v1/search", [{"query": q, "mode": mode, "limit": 10} for q in questions[: args.queries]])
                 row[f"search_{mode}_p50_ms"] = round(statistics.median(took), 1)
                 row[f"search_{mode}_p99_ms"] = round(pct(took, 99), 1)
-            took = []
-            for q in questions[:20]:
-                t = time.monotonic()
-                post(base + "/v1/chat", {"messages": [{"role": "user", "content": q}]})
-                took.append((time.monotonic() - t) * 1000)
+            took = timed(base + "/v1/chat", [{"messages": [{"role": "user", "content": q}]} for q in questions[:20]])
             row["chat_p50_ms"] = round(statistics.median(took), 1)
             rss = next(l for l in open(f"/proc/{server.pid}/status") if l.startswith("VmRSS:"))
             row["server_rss_mb"] = round(int(rss.split()[1]) / 1024, 1)
@@ -96,11 +98,7 @@ def main():
             server, base, _ = start(args.bin, data, dict(env, BYRAAD__VECTORS__EXACT_SEARCH="true"))
             try:
                 for mode in ["dense", "hybrid"]:
-                    took = []
-                    for q in questions[: args.queries]:
-                        t = time.monotonic()
-                        post(base + "/v1/search", {"query": q, "mode": mode, "limit": 10})
-                        took.append((time.monotonic() - t) * 1000)
+                    took = timed(base + "/v1/search", [{"query": q, "mode": mode, "limit": 10} for q in questions[: args.queries]])
                     row[f"search_{mode}_exact_p50_ms"] = round(statistics.median(took), 1)
                     row[f"search_{mode}_exact_p99_ms"] = round(pct(took, 99), 1)
             finally:

@@ -80,22 +80,14 @@ impl Source {
 
     /// A matrix in `precision`: kept as stored when it already is, else converted.
     fn matrix(&mut self, names: &[String], precision: Precision) -> candle_core::Result<Weight> {
-        if precision == Precision::Int8 {
-            let dense = self.matrix(names, Precision::F32)?;
-            let Weight::Float(QMatMul::Tensor(dense)) = dense else { unreachable!("f32 matrices are tensors") };
-            let (out, inp) = dense.dims2()?;
-            if int8::supported() && int8::fits(out, inp) {
-                return Ok(Weight::Int8(int8::Int8Matrix::quantize(&dense.flatten_all()?.to_vec1::<f32>()?, out, inp)));
-            }
-            return Ok(Weight::Float(QMatMul::Tensor(dense)));
-        }
         let parts = names.iter().map(|n| self.qtensor(n)).collect::<candle_core::Result<Vec<_>>>()?;
         let stored = parts[0].dtype();
         let want = match precision {
             Precision::Q4_0 => GgmlDType::Q4_0,
             Precision::F32 | Precision::Int8 => GgmlDType::F32,
         };
-        if stored == want && parts.iter().all(|p| p.dtype() == stored) {
+        // Int8 is never stored: it is made from the f32 matrix below.
+        if precision != Precision::Int8 && stored == want && parts.iter().all(|p| p.dtype() == stored) {
             // Rows of GGML blocks are independent: stacking matrices is concatenating bytes.
             let (mut rows, cols) = parts[0].shape().dims2()?;
             let mut bytes = parts[0].data()?.into_owned();
@@ -108,10 +100,14 @@ impl Source {
         }
         let dense = parts.iter().map(|p| p.dequantize(&Device::Cpu)).collect::<candle_core::Result<Vec<_>>>()?;
         let dense = Tensor::cat(&dense, 0)?;
-        Ok(Weight::Float(match precision {
-            Precision::F32 | Precision::Int8 => QMatMul::Tensor(dense),
-            Precision::Q4_0 => QMatMul::from_qtensor(QTensor::quantize(&dense, GgmlDType::Q4_0)?)?,
-        }))
+        let (out, inp) = dense.dims2()?;
+        Ok(match precision {
+            Precision::Int8 if int8::supported() && int8::fits(out, inp) => {
+                Weight::Int8(int8::Int8Matrix::quantize(&dense.flatten_all()?.to_vec1::<f32>()?, out, inp))
+            }
+            Precision::F32 | Precision::Int8 => Weight::Float(QMatMul::Tensor(dense)),
+            Precision::Q4_0 => Weight::Float(QMatMul::from_qtensor(QTensor::quantize(&dense, GgmlDType::Q4_0)?)?),
+        })
     }
 }
 
@@ -124,6 +120,8 @@ enum Weight {
 struct Linear {
     weight: Weight,
     bias: Tensor,
+    /// The bias as the int8 product adds it (read once at load, not per product).
+    bias_values: Vec<f32>,
 }
 
 impl Linear {
@@ -131,7 +129,9 @@ impl Linear {
         let weights: Vec<String> = prefixes.iter().map(|p| format!("{p}.weight")).collect();
         let weight = src.matrix(&weights, precision)?;
         let biases = prefixes.iter().map(|p| src.tensor(&format!("{p}.bias"))).collect::<candle_core::Result<Vec<_>>>()?;
-        Ok(Self { weight, bias: Tensor::cat(&biases, 0)? })
+        let bias = Tensor::cat(&biases, 0)?;
+        let bias_values = if matches!(weight, Weight::Int8(_)) { bias.to_vec1::<f32>()? } else { Vec::new() };
+        Ok(Self { weight, bias, bias_values })
     }
 
     /// `x`: (rows, in) → (rows, out).
@@ -140,7 +140,7 @@ impl Linear {
             Weight::Float(w) => w.forward(x)?.broadcast_add(&self.bias),
             Weight::Int8(w) => {
                 let rows = x.dims2()?.0;
-                let y = w.forward(&x.flatten_all()?.to_vec1::<f32>()?, rows, &self.bias.to_vec1::<f32>()?);
+                let y = w.forward(&x.flatten_all()?.to_vec1::<f32>()?, rows, &self.bias_values);
                 Tensor::from_vec(y, (rows, w.out_features()), &Device::Cpu)
             }
         }

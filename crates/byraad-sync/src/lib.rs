@@ -136,13 +136,17 @@ fn parse(u: &str) -> Option<url::Url> {
 }
 
 impl Run<'_> {
+    /// Whether `r` should have a copy on disk and has none (deleted by hand).
+    fn copy_missing(&self, r: &Record) -> bool {
+        r.entry.as_ref().is_some_and(|e| !self.folder.join(&e.path).is_file())
+    }
+
     /// Whether a copy of `url` is held and was checked within `secs`; if so it counts as seen
     /// and unchanged without a request.
     fn held_since(&mut self, url: &url::Url, secs: i64) -> bool {
         let key = url.to_string();
         let Some(r) = self.state.records.get(&key) else { return false };
-        let held = r.entry.as_ref().is_some_and(|e| self.folder.join(&e.path).is_file());
-        if !held || now() - r.checked >= secs {
+        if r.entry.is_none() || self.copy_missing(r) || now() - r.checked >= secs {
             return false;
         }
         if self.seen.insert(key.clone()) {
@@ -162,7 +166,7 @@ impl Run<'_> {
         }
         let previous = self.state.records.get(&key).cloned();
         // Validators only for a copy still on disk: a copy deleted by hand is fetched whole.
-        let held = previous.as_ref().is_some_and(|r| r.entry.as_ref().is_none_or(|e| self.folder.join(&e.path).is_file()));
+        let held = previous.as_ref().is_some_and(|r| !self.copy_missing(r));
         let validators = match (&previous, held) {
             (Some(r), true) => Validators { etag: r.etag.clone(), last_modified: r.last_modified.clone() },
             _ => Validators::default(),

@@ -83,7 +83,7 @@ pub fn local_path(url: &url::Url, content_type: Option<&str>) -> Option<String> 
 }
 
 fn percent_decoded(s: &str) -> String {
-    url::form_urlencoded::parse(format!("x={s}").as_bytes()).next().map_or_else(|| s.to_string(), |(_, v)| v.into_owned())
+    percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned()
 }
 
 /// The file name at the end of `url`'s path, as a fallback title.
