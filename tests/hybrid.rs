@@ -95,6 +95,34 @@ fn dense_and_hybrid_search_with_filters_inside_and_incremental_vectors() {
 }
 
 #[test]
+fn provisions_are_ranked_by_their_own_vectors_embedded_once() {
+    let corpus = small_corpus();
+    let data = tempfile::tempdir().unwrap();
+    ingest(corpus.path(), data.path());
+    // A member's words sharing no word form with the provision that governs them: by words
+    // alone, § 8 (the paragraph's opening) would come first.
+    let first = |server: &Server| -> Value {
+        let (status, v) = server.get("/v1/rules/lookup?q=hvorn%C3%A5r%20f%C3%A5r%20vi%20papirerne%20tilsendt&limit=2");
+        assert_eq!(status, 200, "{v}");
+        v["results"][0].clone()
+    };
+    {
+        let server = Server::start_on(data.path(), &[], &dense_env());
+        assert_eq!(first(&server)["citation"], "uddrag af kommunestyrelsesloven § 8, stk. 2");
+        assert!(server.log().contains("provisions embedded"), "{}", server.log());
+    }
+    let kept: Value = serde_json::from_slice(&fs::read(data.path().join("rules-vectors.json")).unwrap()).unwrap();
+    assert_eq!(kept["model"], "multilingual-e5-small");
+    let vectors = kept["vectors"].as_object().unwrap();
+    assert_eq!(vectors.len(), 2, "one vector per provision");
+    assert!(vectors.values().all(|v| v.as_array().unwrap().len() == 384));
+    // A restart reads them; nothing is embedded again.
+    let server = Server::start_on(data.path(), &[], &dense_env());
+    assert_eq!(first(&server)["citation"], "uddrag af kommunestyrelsesloven § 8, stk. 2");
+    assert!(!server.log().contains("provisions embedded"), "{}", server.log());
+}
+
+#[test]
 fn without_a_model_search_is_lexical_and_says_so() {
     let corpus = small_corpus();
     let data = tempfile::tempdir().unwrap();

@@ -179,27 +179,6 @@ impl LexicalIndex {
         Ok(bodies.into_iter().collect())
     }
 
-    /// Every chunk of the documents `doc_ids`: its id, its document's id and its span. No
-    /// clearance is checked: callers hold ids from a listing that checked it.
-    pub fn chunk_spans(&self, doc_ids: &[String]) -> Result<Vec<(String, String, byraad_core::Span)>> {
-        if doc_ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let searcher = self.reader.searcher();
-        let docs: Vec<(Occur, Box<dyn Query>)> = doc_ids.iter().map(|d| (Occur::Should, term_query(self.fields.doc_id, d))).collect();
-        let query = BooleanQuery::new(vec![(Occur::Must, term_query(self.fields.rec, schema::REC_CHUNK)), (Occur::Must, Box::new(BooleanQuery::new(docs)) as Box<dyn Query>)]);
-        let mut out = Vec::new();
-        for address in searcher.search(&query, &tantivy::collector::DocSetCollector)? {
-            let stored: TantivyDocument = searcher.doc(address)?;
-            let get = |field| stored.get_first(field).and_then(|v| v.as_str()).unwrap_or_default().to_string();
-            let meta: serde_json::Value = serde_json::from_str(&get(self.fields.meta)).map_err(|e| Error::Corrupt(format!("chunk metadata: {e}")))?;
-            let span: byraad_core::Span = serde_json::from_value(meta["span"].clone()).map_err(|e| Error::Corrupt(format!("chunk span: {e}")))?;
-            out.push((get(self.fields.chunk_id), get(self.fields.doc_id), span));
-        }
-        out.sort_by(|a, b| a.0.cmp(&b.0));
-        Ok(out)
-    }
-
     /// The document with this id, parsed once per index generation: passages read the text of
     /// the same few documents on every search, and a document's JSON is its whole text. No
     /// clearance is checked: callers hold an id from a search or listing that checked it.

@@ -2,8 +2,7 @@
 //!
 //! `cargo bench -p byraad-rules --bench lookup` (or `make bench-rules`). The corpus is ingested
 //! for lexical search into a temporary directory (with dense retrieval on, the question's
-//! embedding and the vector search add their time: `make score` against a running service
-//! measures it). Questions come from `BYRAAD_RULES_QUESTIONS` (JSON lines with a "question"
+//! embedding adds its time: `make score` against a running service measures it). Questions come from `BYRAAD_RULES_QUESTIONS` (JSON lines with a "question"
 //! field), by default `../shared/eval/rules-dev.jsonl` beside the repository; each is looked up 5
 //! times. Prints p50/p95 of the whole look-up and of the first (building the provision index).
 

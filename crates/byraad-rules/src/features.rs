@@ -1,9 +1,9 @@
 //! What the rules ranker reads of a provision for a query: how well the query's words match its
 //! own text (as written, and with compounds split), its context, the law's words the thesaurus
-//! brings, and how close e5 puts them; and whether it opens its paragraph, and its length. Each
+//! brings, and how close e5 puts them (the provision's own text); and whether it opens its paragraph, and its length. Each
 //! method is one feature, so each can be left out and its gain measured (`byraad train-rules`).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use crate::provisions::{Counts, Field, Index};
 use crate::terms::Terms;
@@ -15,18 +15,11 @@ pub const COUNT: usize = 8;
 /// A provision's features.
 pub type Features = [f32; COUNT];
 
-/// How close dense retrieval put a provision: its best chunk's cosine and rank.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Closeness {
-    /// Cosine similarity of the question to the provision's best chunk.
-    pub cosine: f32,
-    /// That chunk's rank among the rules texts' chunks (0 = closest).
-    pub rank: usize,
-}
-
 /// The features of the provisions `readable` (indices into `index.entries`) for a query with
-/// `terms`, whose everyday phrases bring the law's words `expanded`; `dense` by entry index.
-pub fn features(index: &Index, readable: &[usize], terms: &Terms, expanded: &[String], dense: &HashMap<usize, Closeness>) -> Vec<Features> {
+/// `terms`, whose everyday phrases bring the law's words `expanded`; `cosines` is e5's cosine
+/// of the query to each provision's own text, in the order of `readable` (empty without an
+/// embedder).
+pub fn features(index: &Index, readable: &[usize], terms: &Terms, expanded: &[String], cosines: &[f32]) -> Vec<Features> {
     let entries: Vec<&crate::provisions::Entry> = readable.iter().map(|&i| &index.entries[i]).collect();
     let own: Vec<&String> = terms.stems.iter().collect();
     let all: Vec<&String> = terms.all().collect();
@@ -36,18 +29,24 @@ pub fn features(index: &Index, readable: &[usize], terms: &Terms, expanded: &[St
     let parts = bm25(&all, &field(Field::Parts));
     let context = bm25(&all, &field(Field::Context));
     let thesaurus = bm25(&wide, &field(Field::Wide));
+    // Each provision's place when ranked by its own closeness alone (0 = closest).
+    let mut order: Vec<usize> = (0..cosines.len()).collect();
+    order.sort_by(|&a, &b| cosines[b].total_cmp(&cosines[a]));
+    let mut place = vec![usize::MAX; cosines.len()];
+    for (p, &k) in order.iter().enumerate() {
+        place[k] = p;
+    }
     entries
         .iter()
         .enumerate()
         .map(|(k, e)| {
-            let near = dense.get(&readable[k]);
             [
                 text[k],
                 parts[k],
                 context[k],
                 thesaurus[k],
-                near.map_or(0.0, |c| c.cosine),
-                near.map_or(0.0, |c| 1.0 / (1.0 + c.rank as f32)),
+                cosines.get(k).copied().unwrap_or(0.0),
+                place.get(k).map_or(0.0, |&p| 1.0 / (1.0 + p as f32)),
                 if e.stk == 1 { 1.0 } else { 0.0 },
                 (e.words.max(1) as f32).ln() / 200f32.ln(),
             ]

@@ -17,11 +17,12 @@ pub mod ranker;
 pub mod terms;
 pub mod thesaurus;
 pub mod train;
+pub mod vectors;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, LazyLock, Mutex};
 
-use byraad_core::{Clearance, Document, Filters, Hit, Kind, Span};
+use byraad_core::{Clearance, Document, Hit, Kind, Span};
 use byraad_index::Retriever;
 use regex::Regex;
 use serde::Serialize;
@@ -29,13 +30,11 @@ use utoipa::ToSchema;
 
 pub use ranker::Ranker;
 pub use thesaurus::Thesaurus;
+pub use vectors::ProvisionVectors;
 
-use features::{Closeness, Features};
+use features::Features;
 use provisions::Index;
 use terms::Terms;
-
-/// Rules-text chunks dense retrieval ranks per question.
-const DENSE_LIMIT: usize = 60;
 
 /// The kinds of documents that hold rules.
 pub const RULE_KINDS: [Kind; 2] = [Kind::Lov, Kind::Haandbog];
@@ -196,6 +195,8 @@ pub struct Rules {
     ranker: Ranker,
     /// The provisions of every rules document, for the index generation they were read from.
     index: Mutex<Option<(u64, Arc<Index>)>>,
+    /// The provisions' e5 vectors, kept by text.
+    vectors: ProvisionVectors,
 }
 
 /// A question made ready to rank: the provisions it may be answered from, measured.
@@ -206,6 +207,8 @@ pub struct Prepared {
     pub readable: Vec<usize>,
     /// Their features, in the order of `readable`.
     pub features: Vec<Features>,
+    /// Whether the features hold e5's closeness.
+    pub dense: bool,
 }
 
 impl Rules {
@@ -213,7 +216,14 @@ impl Rules {
     /// short name; `thesaurus` bridges members' words to the law's; `ranker` weighs the features.
     pub fn new(retriever: Arc<Retriever>, aliases: HashMap<String, String>, thesaurus: Thesaurus, ranker: Ranker) -> Self {
         let aliases = aliases.into_iter().map(|(k, v)| (k.to_lowercase(), v.to_lowercase())).collect();
-        Self { retriever, aliases, thesaurus, ranker, index: Mutex::new(None) }
+        Self { retriever, aliases, thesaurus, ranker, index: Mutex::new(None), vectors: ProvisionVectors::in_memory() }
+    }
+
+    /// The same, keeping the provisions' vectors in `vectors` (a file, so that a restart does
+    /// not embed them again).
+    pub fn with_vectors(mut self, vectors: ProvisionVectors) -> Self {
+        self.vectors = vectors;
+        self
     }
 
     /// The provisions `query` names or is about, best first: a named provision first, then,
@@ -238,7 +248,7 @@ impl Rules {
         let says_more = !byraad_index::analysis::content_words(&topic).is_empty();
         if out.len() < limit && says_more {
             let prepared = self.prepare(topic.trim(), source.as_deref(), clearance)?;
-            let scores: Vec<f32> = prepared.features.iter().map(|f| self.ranker.score(f)).collect();
+            let scores: Vec<f32> = prepared.features.iter().map(|f| self.ranker.score(f, prepared.dense)).collect();
             let mut order: Vec<usize> = (0..prepared.readable.len()).collect();
             order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]).then(a.cmp(&b)));
             for k in order {
@@ -274,31 +284,26 @@ impl Rules {
         let readable: Vec<usize> = (0..index.entries.len()).filter(|&i| readable_docs.contains(&index.docs[index.entries[i].doc].meta.doc_id)).collect();
         let terms = Terms::of(query, &index.vocabulary);
         let expanded = self.thesaurus.expand(&terms);
-        let dense = self.closeness(&index, query, clearance)?;
-        let features = features::features(&index, &readable, &terms, &expanded, &dense);
-        Ok(Prepared { index, readable, features })
+        let cosines = self.closeness(&index, &readable, query);
+        let features = features::features(&index, &readable, &terms, &expanded, &cosines);
+        Ok(Prepared { index, readable, features, dense: !cosines.is_empty() })
     }
 
-    /// How close e5 puts `query` to the provisions (by entry index): their best chunk's cosine
-    /// and rank among the rules texts' chunks `clearance` may read. Empty without dense
-    /// retrieval, or when it fails (the ranker then reads the words alone).
-    fn closeness(&self, index: &Index, query: &str, clearance: &Clearance) -> byraad_index::Result<HashMap<usize, Closeness>> {
-        let mut out = HashMap::new();
-        let Some(dense) = self.retriever.dense() else { return Ok(out) };
-        let filters = Filters { kind: RULE_KINDS.to_vec(), ..Filters::default() };
-        let found = match dense.search(query, &filters, clearance, DENSE_LIMIT) {
-            Ok(found) => found,
+    /// e5's cosine of `query` to each provision of `readable` (indices into `index.entries`),
+    /// in that order. Empty without dense retrieval, or when embedding fails (the ranker then
+    /// reads the words alone).
+    fn closeness(&self, index: &Index, readable: &[usize], query: &str) -> Vec<f32> {
+        let Some(dense) = self.retriever.dense() else { return Vec::new() };
+        if index.vectors.is_empty() {
+            return Vec::new();
+        }
+        match dense.query_vector(query) {
+            Ok(vector) => readable.iter().map(|&i| byraad_embed::cosine(&vector, &index.vectors[i])).collect(),
             Err(e) => {
-                tracing::warn!(error = %e, "dense search of the rules failed; ranking by words alone");
-                return Ok(out);
-            }
-        };
-        for (rank, hit) in found.into_iter().enumerate() {
-            if let Some(&e) = index.chunks.get(&hit.chunk_id) {
-                out.entry(e).or_insert(Closeness { cosine: hit.score, rank });
+                tracing::warn!(error = %e, "cannot embed the question; ranking the provisions by words alone");
+                Vec::new()
             }
         }
-        Ok(out)
     }
 
     /// Reads the rules texts and builds the provision index now, so that the first look-up
@@ -317,8 +322,15 @@ impl Rules {
             return Ok(index.clone());
         }
         let docs = self.all_documents()?;
-        let ids: Vec<String> = docs.iter().map(|d| d.meta.doc_id.clone()).collect();
-        let index = Arc::new(Index::build(docs, &self.retriever.lexical().chunk_spans(&ids)?));
+        let mut index = Index::build(docs);
+        if let Some(dense) = self.retriever.dense() {
+            let texts: Vec<&str> = index.entries.iter().map(|e| e.written.as_str()).collect();
+            match self.vectors.vectors(dense.embedder.as_ref(), &texts) {
+                Ok(vectors) => index.vectors = vectors,
+                Err(e) => tracing::warn!(error = %e, "cannot embed the provisions; ranking them without their own vectors"),
+            }
+        }
+        let index = Arc::new(index);
         *cached = Some((generation, index.clone()));
         Ok(index)
     }

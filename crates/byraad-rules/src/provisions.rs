@@ -30,6 +30,10 @@ pub struct Entry {
     pub context: Terms,
     /// Its length in words.
     pub words: usize,
+    /// Its text as written, and its section headings (chapter), joined.
+    pub written: String,
+    /// See `written`.
+    pub headings: String,
     /// How often each term occurs, per field the ranker matches ([`Field`]).
     pub counts: [Counts; 4],
 }
@@ -77,8 +81,8 @@ pub struct Index {
     pub entries: Vec<Entry>,
     /// The words of their texts, for splitting compounds.
     pub vocabulary: Vocabulary,
-    /// Their chunks' ids → the provision each begins in.
-    pub chunks: HashMap<String, usize>,
+    /// The provisions' e5 vectors, in the order of `entries` (empty without an embedder).
+    pub vectors: Vec<Vec<f32>>,
 }
 
 /// "stk. 3", "§ 24, stk. 1", "§ 9 b": what a provision points at.
@@ -88,8 +92,8 @@ static POINTS_AT: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 impl Index {
-    /// The provisions of `docs`, whose chunks are `chunks` (id, document id, span).
-    pub fn build(docs: Vec<Arc<Document>>, chunks: &[(String, String, byraad_core::Span)]) -> Self {
+    /// The provisions of `docs`.
+    pub fn build(docs: Vec<Arc<Document>>) -> Self {
         let vocabulary = Vocabulary::of(docs.iter().map(|d| d.text.as_str()));
         let mut entries = Vec::new();
         for (d, doc) in docs.iter().enumerate() {
@@ -104,7 +108,8 @@ impl Index {
                 let Some(p) = provision(doc, item, false) else { continue };
                 let paragraph = p.paragraph.clone();
                 let stk = p.stk.unwrap_or(1);
-                let mut context = section.heading.join(" ");
+                let headings = section.heading.join(" ");
+                let mut context = headings.clone();
                 if stk > 1
                     && let Some(opening) = texts.get(paragraph.as_str())
                 {
@@ -127,17 +132,9 @@ impl Index {
                 let text = Terms::of(&p.text, &vocabulary);
                 let context = Terms::of(&context, &vocabulary);
                 let counts = [Counts::of(text.stems.iter()), Counts::of(text.all()), Counts::of(context.all()), Counts::of(text.all().chain(context.all()))];
-                entries.push(Entry { doc: d, item: item.to_string(), paragraph, stk, start: p.span.start, words: p.text.split_whitespace().count(), text, context, counts });
+                entries.push(Entry { doc: d, item: item.to_string(), paragraph, stk, start: p.span.start, words: p.text.split_whitespace().count(), text, context, counts, written: p.text.clone(), headings });
             }
         }
-        let mut index = Self { docs, entries, vocabulary, chunks: HashMap::new() };
-        index.chunks = chunks.iter().filter_map(|(id, doc, span)| index.at(doc, span.start).map(|e| (id.clone(), e))).collect();
-        index
-    }
-
-    /// The provision holding byte `at` of document `doc_id`: the last starting at or before it.
-    pub fn at(&self, doc_id: &str, at: usize) -> Option<usize> {
-        let d = self.docs.iter().position(|doc| doc.meta.doc_id == doc_id)?;
-        self.entries.iter().enumerate().filter(|(_, e)| e.doc == d && e.start <= at).max_by_key(|(_, e)| e.start).map(|(i, _)| i)
+        Self { docs, entries, vocabulary, vectors: Vec::new() }
     }
 }

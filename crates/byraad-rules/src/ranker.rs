@@ -1,6 +1,9 @@
 //! The rules ranker: a linear score of a provision's features for a query, fit as a listwise
 //! ranker on questions in members' words with their governing provision (`byraad train-rules`,
 //! cross-validated by question). Read from `config/rules.json` (built in) or `rules.ranker`.
+//!
+//! Two are fit: one with e5's closeness to the provisions, and one by words alone for a service
+//! without an embedder (weights fit beside e5 lean on it, and rank worse without it).
 
 use std::path::Path;
 
@@ -10,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::features::{self, Features};
 
 /// The version of the weights file's format this build reads.
-pub const FORMAT: u32 = 1;
+pub const FORMAT: u32 = 2;
 
 /// The weights file built in.
 const BUILTIN: &str = include_str!("../../../config/rules.json");
@@ -34,11 +37,16 @@ pub struct Measured {
 pub struct Weights {
     /// [`FORMAT`].
     pub format: u32,
-    /// The ranker ([`features::NAMES`]).
+    /// The ranker ([`features::NAMES`]) with e5's closeness.
     pub ranker: Linear,
-    /// What cross-validation measured.
+    /// What cross-validation measured of it.
     #[serde(default)]
     pub measured: Measured,
+    /// The ranker by words alone (the dense features held at 0).
+    pub lexical: Linear,
+    /// What cross-validation measured of it.
+    #[serde(default)]
+    pub lexical_measured: Measured,
 }
 
 /// Scores provisions for a query.
@@ -68,19 +76,23 @@ impl Ranker {
         if weights.format != FORMAT {
             return Err(format!("format {} where {FORMAT} is read: regenerate it with `make train-rules`", weights.format));
         }
-        weights.ranker.check("ranker", &features::NAMES).map_err(|e| format!("{e} with `make train-rules`"))?;
+        for (name, model) in [("ranker", &weights.ranker), ("lexical", &weights.lexical)] {
+            model.check(name, &features::NAMES).map_err(|e| format!("{e} with `make train-rules`"))?;
+        }
         Ok(Self { weights })
     }
 
     /// A ranker that has learned nothing (every provision alike): what questions are prepared
     /// with for training.
     pub fn untrained() -> Self {
-        Self { weights: Weights { format: FORMAT, ranker: Linear::zero(&features::NAMES, 0.0), measured: Measured::default() } }
+        let zero = Linear::zero(&features::NAMES, 0.0);
+        Self { weights: Weights { format: FORMAT, ranker: zero.clone(), measured: Measured::default(), lexical: zero, lexical_measured: Measured::default() } }
     }
 
-    /// A provision's score.
-    pub fn score(&self, features: &Features) -> f32 {
-        self.weights.ranker.value(features)
+    /// A provision's score, by the ranker with e5's closeness when `dense` (the features hold
+    /// it), else by the one of words alone.
+    pub fn score(&self, features: &Features, dense: bool) -> f32 {
+        if dense { self.weights.ranker.value(features) } else { self.weights.lexical.value(features) }
     }
 
     /// The weights.
@@ -97,8 +109,9 @@ mod tests {
     fn the_shipped_ranker_fits_this_build() {
         let r = Ranker::builtin().unwrap();
         assert!(r.weights().measured.folds >= 2, "the shipped weights say how they were cross-validated");
+        assert!(r.weights().lexical_measured.folds >= 2);
         let mut w = r.weights().clone();
-        w.ranker.inputs.pop();
+        w.lexical.inputs.pop();
         assert!(Ranker::new(w).unwrap_err().contains("make train-rules"));
     }
 }

@@ -80,41 +80,60 @@ impl Default for Options {
 
 /// What a training run found.
 pub struct Report {
-    /// The ranker fit on every question, its penalty chosen by cross-validation, with the outer
-    /// cross-validation's figures.
+    /// Both rankers fit on every question, their penalties chosen by cross-validation, with
+    /// the outer cross-validation's figures.
     pub weights: Weights,
-    /// Questions whose provision came first / among the first three, each ranked by a ranker
-    /// not fit on it.
+    /// Questions whose provision the ranker with e5's closeness put first / among the first
+    /// three, each ranked by a ranker not fit on it.
     pub top1: usize,
     /// See `top1`.
     pub top3: usize,
+    /// The same for the ranker by words alone.
+    pub lexical_top1: usize,
+    /// See `lexical_top1`.
+    pub lexical_top3: usize,
     /// Questions.
     pub questions: usize,
 }
 
-/// Trains and cross-validates the ranker on `examples`.
+/// The features read by words alone.
+const DENSE: [&str; 2] = ["dense", "dense_rank"];
+
+/// Trains and cross-validates both rankers on `examples`.
 pub fn train(examples: &[Example], options: &Options) -> Result<Report, String> {
     let mut mask = [true; COUNT];
     for name in &options.without {
         let i = NAMES.iter().position(|n| n == name).ok_or_else(|| format!("no feature {name:?}; the features are {NAMES:?}"))?;
         mask[i] = false;
     }
+    let mut words = mask;
+    for (keep, name) in words.iter_mut().zip(NAMES) {
+        *keep &= !DENSE.contains(&name);
+    }
+    let (ranker, top1, top3) = cross_validate(examples, options, &mask)?;
+    let (lexical, lexical_top1, lexical_top3) = cross_validate(examples, options, &words)?;
+    let n = examples.len().max(1) as f32;
+    let measured = |top1: usize, top3: usize| Measured { questions: examples.len(), folds: options.folds, top1: top1 as f32 / n, top3: top3 as f32 / n };
+    let weights = Weights { format: FORMAT, ranker, measured: measured(top1, top3), lexical, lexical_measured: measured(lexical_top1, lexical_top3) };
+    Ok(Report { weights, top1, top3, lexical_top1, lexical_top3, questions: examples.len() })
+}
+
+/// The ranker of the `mask`ed features fit on every question, and how many questions rankers
+/// not fit on them put their provision first and among the first three.
+fn cross_validate(examples: &[Example], options: &Options, mask: &[bool; COUNT]) -> Result<(byraad_learn::Linear, usize, usize), String> {
     let all: Vec<&Example> = examples.iter().collect();
     let outer = folds(&ids(&all), options.folds, options.seed);
     let (mut top1, mut top3) = (0, 0);
     for f in 0..options.folds {
         let train: Vec<&Example> = split(&all, &outer, f, false);
-        let ranker = choose_and_fit(&train, options, &mask, options.seed.wrapping_add(f as u64 + 1))?;
+        let ranker = choose_and_fit(&train, options, mask, options.seed.wrapping_add(f as u64 + 1))?;
         for e in split(&all, &outer, f, true) {
-            let (one, three) = placed(e, &ranker, &mask);
+            let (one, three) = placed(e, &ranker, mask);
             top1 += usize::from(one);
             top3 += usize::from(three);
         }
     }
-    let ranker = choose_and_fit(&all, options, &mask, options.seed)?;
-    let n = examples.len().max(1) as f32;
-    let measured = Measured { questions: examples.len(), folds: options.folds, top1: top1 as f32 / n, top3: top3 as f32 / n };
-    Ok(Report { weights: Weights { format: FORMAT, ranker, measured }, top1, top3, questions: examples.len() })
+    Ok((choose_and_fit(&all, options, mask, options.seed)?, top1, top3))
 }
 
 fn ids<'a>(examples: &[&'a Example]) -> Vec<&'a str> {

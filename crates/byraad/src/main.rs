@@ -181,6 +181,9 @@ enum Command {
         /// Write the weights file here.
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
+        /// Write every provision's features and label, per question, here (JSON lines), for study.
+        #[arg(long, value_name = "FILE")]
+        candidates: Option<PathBuf>,
     },
     /// Feedback members gave on answers.
     Feedback {
@@ -300,10 +303,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let options = byraad_answer::train::Options { folds, seed, without, most: config.answer.max_sentences, ..Default::default() };
             train_answerer(&config, &questions, &options, ablate, [out.as_deref(), answers.as_deref(), candidates.as_deref()])
         }
-        Command::TrainRules { questions, folds, seed, without, ablate, out } => {
+        Command::TrainRules { questions, folds, seed, without, ablate, out, candidates } => {
             config.validate()?;
             let options = byraad_rules::train::Options { folds, seed, without, ..Default::default() };
-            train_rules(&config, &questions, &options, ablate, out.as_deref())
+            train_rules(&config, &questions, &options, ablate, [out.as_deref(), candidates.as_deref()])
         }
         Command::Audit { action: Some(AuditAction::Verify), .. } => {
             config.validate()?;
@@ -629,7 +632,8 @@ fn rules(config: &Config, retriever: Arc<byraad_index::Retriever>) -> anyhow::Re
     let r = &config.rules;
     let thesaurus = if r.thesaurus.as_os_str().is_empty() { byraad_rules::Thesaurus::builtin() } else { byraad_rules::Thesaurus::load(&r.thesaurus) }.map_err(anyhow::Error::msg)?;
     let ranker = if r.ranker.as_os_str().is_empty() { byraad_rules::Ranker::builtin() } else { byraad_rules::Ranker::load(&r.ranker) }.map_err(anyhow::Error::msg)?;
-    Ok(Arc::new(byraad_rules::Rules::new(retriever, r.aliases.clone().into_iter().collect(), thesaurus, ranker)))
+    let vectors = byraad_rules::ProvisionVectors::in_file(config.data.dir.join(byraad_rules::vectors::FILE));
+    Ok(Arc::new(byraad_rules::Rules::new(retriever, r.aliases.clone().into_iter().collect(), thesaurus, ranker).with_vectors(vectors)))
 }
 
 /// Prints an answer's text as it arrives.
@@ -763,7 +767,7 @@ fn train_answerer(config: &Config, questions: &Path, options: &byraad_answer::tr
 
 /// Fits the rules ranker on the questions in `questions`, prints what cross-validation
 /// measured (and, with `ablate`, with each feature left out), and writes the weights to `out`.
-fn train_rules(config: &Config, questions: &Path, options: &byraad_rules::train::Options, ablate: bool, out: Option<&Path>) -> anyhow::Result<ExitCode> {
+fn train_rules(config: &Config, questions: &Path, options: &byraad_rules::train::Options, ablate: bool, [out, dump]: [Option<&Path>; 2]) -> anyhow::Result<ExitCode> {
     use byraad_rules::train::{self, Example, Labelled};
     let text = std::fs::read_to_string(questions).with_context(|| format!("cannot read {}", questions.display()))?;
     let labelled: Vec<Labelled> = text
@@ -774,18 +778,35 @@ fn train_rules(config: &Config, questions: &Path, options: &byraad_rules::train:
         .collect::<anyhow::Result<_>>()?;
     let retriever = Arc::new(open_retriever(config)?);
     if let Some(w) = retriever.dense_warning() {
+        if out.is_some() {
+            anyhow::bail!("dense retrieval is off ({w}): the ranker with e5's closeness cannot be fit without it; not writing weights");
+        }
         eprintln!("byraad: warning: dense retrieval is off ({w}); the ranker is fit without e5's closeness");
     }
     let thesaurus = if config.rules.thesaurus.as_os_str().is_empty() { byraad_rules::Thesaurus::builtin() } else { byraad_rules::Thesaurus::load(&config.rules.thesaurus) }.map_err(anyhow::Error::msg)?;
     // Questions are prepared (matched, measured) without ranking them.
-    let rules = byraad_rules::Rules::new(retriever, config.rules.aliases.clone().into_iter().collect(), thesaurus, byraad_rules::Ranker::untrained());
+    let vectors = byraad_rules::ProvisionVectors::in_file(config.data.dir.join(byraad_rules::vectors::FILE));
+    let rules = byraad_rules::Rules::new(retriever, config.rules.aliases.clone().into_iter().collect(), thesaurus, byraad_rules::Ranker::untrained()).with_vectors(vectors);
+    let mut lines = String::new();
     let examples: Vec<Example> = labelled
         .into_iter()
         .map(|l| {
             let prepared = rules.prepare(&l.question, None, &Clearance::public())?;
-            Ok(Example::new(l, &prepared))
+            let example = Example::new(l, &prepared);
+            if dump.is_some() {
+                for (k, &i) in prepared.readable.iter().enumerate() {
+                    let e = &prepared.index.entries[i];
+                    let row = serde_json::json!({"id": example.labelled.id, "question": example.labelled.question, "item": e.item, "law": byraad_rules::short_name(&prepared.index.docs[e.doc].meta.title), "right": example.right[k], "features": prepared.features[k].to_vec(), "headings": e.headings, "text": e.written});
+                    lines.push_str(&serde_json::to_string(&row)?);
+                    lines.push('\n');
+                }
+            }
+            Ok(example)
         })
         .collect::<anyhow::Result<_>>()?;
+    if let Some(path) = dump {
+        std::fs::write(path, lines).with_context(|| format!("cannot write {}", path.display()))?;
+    }
     let unmatched = examples.iter().filter(|e| !e.right.iter().any(|&r| r)).count();
     if unmatched > 0 {
         eprintln!("byraad: warning: {unmatched} questions name no provision of the rules texts");
@@ -793,16 +814,18 @@ fn train_rules(config: &Config, questions: &Path, options: &byraad_rules::train:
     let report = train::train(&examples, options).map_err(anyhow::Error::msg)?;
     let n = report.questions.max(1) as f32;
     println!("cross-validated ({}-fold by question): questions={} top1={:.3} top3={:.3}", options.folds, report.questions, report.top1 as f32 / n, report.top3 as f32 / n);
-    let w = &report.weights.ranker;
-    println!("fit on all: alpha={}", w.alpha);
-    for (name, weight) in w.inputs.iter().zip(&w.weights) {
-        println!("  {name:<12} {weight:+.3}");
+    println!("by words alone (no embedder): top1={:.3} top3={:.3}", report.lexical_top1 as f32 / n, report.lexical_top3 as f32 / n);
+    for (what, w) in [("with e5", &report.weights.ranker), ("by words alone", &report.weights.lexical)] {
+        println!("fit on all, {what}: alpha={}", w.alpha);
+        for (name, weight) in w.inputs.iter().zip(&w.weights) {
+            println!("  {name:<12} {weight:+.3}");
+        }
     }
     if ablate {
         for name in byraad_rules::features::NAMES {
             let without = byraad_rules::train::Options { without: [options.without.clone(), vec![name.to_string()]].concat(), ..options.clone() };
             let r = train::train(&examples, &without).map_err(anyhow::Error::msg)?;
-            println!("without {name:<12} top1={:.3} top3={:.3}", r.top1 as f32 / n, r.top3 as f32 / n);
+            println!("without {name:<12} top1={:.3} top3={:.3} (by words alone {:.3} {:.3})", r.top1 as f32 / n, r.top3 as f32 / n, r.lexical_top1 as f32 / n, r.lexical_top3 as f32 / n);
         }
     }
     if let Some(path) = out {
