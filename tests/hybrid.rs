@@ -99,6 +99,13 @@ fn provisions_are_ranked_by_their_own_vectors_embedded_once() {
     let corpus = small_corpus();
     let data = tempfile::tempdir().unwrap();
     ingest(corpus.path(), data.path());
+    // The ingest embedded the provisions.
+    let file = data.path().join("rules-vectors.json");
+    let kept: Value = serde_json::from_slice(&fs::read(&file).unwrap()).unwrap();
+    assert_eq!(kept["model"], "multilingual-e5-small");
+    let vectors = kept["vectors"].as_object().unwrap();
+    assert_eq!(vectors.len(), 2, "one vector per provision");
+    assert!(vectors.values().all(|v| v.as_array().unwrap().len() == 384));
     // A member's words sharing no word form with the provision that governs them: by words
     // alone, § 8 (the paragraph's opening) would come first.
     let first = |server: &Server| -> Value {
@@ -109,17 +116,14 @@ fn provisions_are_ranked_by_their_own_vectors_embedded_once() {
     {
         let server = Server::start_on(data.path(), &[], &dense_env());
         assert_eq!(first(&server)["citation"], "uddrag af kommunestyrelsesloven § 8, stk. 2");
-        assert!(server.log().contains("provisions embedded"), "{}", server.log());
+        assert!(!server.log().contains("provisions embedded"), "the server reads the kept vectors: {}", server.log());
     }
-    let kept: Value = serde_json::from_slice(&fs::read(data.path().join("rules-vectors.json")).unwrap()).unwrap();
-    assert_eq!(kept["model"], "multilingual-e5-small");
-    let vectors = kept["vectors"].as_object().unwrap();
-    assert_eq!(vectors.len(), 2, "one vector per provision");
-    assert!(vectors.values().all(|v| v.as_array().unwrap().len() == 384));
-    // A restart reads them; nothing is embedded again.
+    // Without them (a data directory from before), the server makes them once.
+    fs::remove_file(&file).unwrap();
     let server = Server::start_on(data.path(), &[], &dense_env());
     assert_eq!(first(&server)["citation"], "uddrag af kommunestyrelsesloven § 8, stk. 2");
-    assert!(!server.log().contains("provisions embedded"), "{}", server.log());
+    assert!(server.log().contains("provisions embedded"), "{}", server.log());
+    assert!(file.exists());
 }
 
 #[test]

@@ -533,6 +533,14 @@ fn ingest(config: &Config, report_file: Option<&Path>) -> anyhow::Result<ExitCod
         secs,
         report.bytes as f64 / 1e6 / secs.max(1e-6),
     );
+    // The provisions' vectors are made now, while embedding is expected, rather than when the
+    // server first starts.
+    if dense.is_some() {
+        let retriever = Arc::new(Retriever::new(open_index(config)?, dense, config.fusion.clone(), config.search.default_mode, None));
+        let started = std::time::Instant::now();
+        let provisions = rules(config, retriever)?.warm()?;
+        tracing::info!(provisions, ms = started.elapsed().as_millis() as u64, "rules texts read");
+    }
     Ok(if report.failures.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
