@@ -715,6 +715,9 @@ fn train_answerer(config: &Config, questions: &Path, options: &byraad_answer::tr
         .collect::<anyhow::Result<_>>()?;
     let retriever = Arc::new(open_retriever(config)?);
     if let Some(w) = retriever.dense_warning() {
+        if out.is_some() {
+            anyhow::bail!("dense retrieval is off ({w}): the shipped scorer is fit on hybrid passages; not writing weights");
+        }
         eprintln!("byraad: warning: dense retrieval is off ({w}); the scorer is fit on lexical passages");
     }
     // Questions are prepared (retrieved, split, measured) without scoring them.
