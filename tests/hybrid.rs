@@ -118,6 +118,12 @@ fn provisions_are_ranked_by_their_own_vectors_embedded_once() {
         assert_eq!(first(&server)["citation"], "uddrag af kommunestyrelsesloven § 8, stk. 2");
         assert!(!server.log().contains("provisions embedded"), "the server reads the kept vectors: {}", server.log());
     }
+    // A backup keeps them.
+    let backup = tempfile::tempdir().unwrap();
+    let to = backup.path().join("b");
+    let out = common::byraad(data.path(), &["backup", "--to", to.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(fs::read(to.join("rules-vectors.json")).unwrap(), fs::read(&file).unwrap());
     // Without them (a data directory from before), the server makes them once.
     fs::remove_file(&file).unwrap();
     let server = Server::start_on(data.path(), &[], &dense_env());

@@ -91,7 +91,7 @@ struct BackupManifest {
 const MANIFEST: &str = "BACKUP.json";
 
 /// `byraad backup --to DIR`: a consistent copy of the live data directory (index, vectors,
-/// database, audit log) while the server keeps serving.
+/// database, audit log, the provisions' vectors) while the server keeps serving.
 pub fn backup(config: &Config, to: &Path) -> anyhow::Result<ExitCode> {
     let data = &config.data.dir;
     if to.exists() && std::fs::read_dir(to).map(|mut d| d.next().is_some()).unwrap_or(true) {
@@ -111,6 +111,12 @@ pub fn backup(config: &Config, to: &Path) -> anyhow::Result<ExitCode> {
     let audit = config.audit.dir_for(data);
     if audit.is_dir() {
         files += copy_audit(&audit, &to.join("audit"))?;
+    }
+    // The provisions' vectors, so that the restored server need not embed them again.
+    let kept = data.join(byraad_rules::vectors::FILE);
+    if kept.is_file() {
+        std::fs::copy(&kept, to.join(byraad_rules::vectors::FILE)).with_context(|| format!("cannot copy {}", kept.display()))?;
+        files += 1;
     }
     let database = runtime()?.block_on(async {
         let store = open_store(config).await?;
