@@ -248,3 +248,30 @@ fn scanned_pages_and_images_are_read_by_ocr_marked_as_such_and_found_by_correctl
     let cited = answer["citations"].as_array().unwrap();
     assert!(cited.iter().any(|c| c["source"] == "referat-scannet.pdf" && c["ocr"] == true), "{answer}");
 }
+
+#[test]
+fn a_server_started_for_a_process_ends_with_it() {
+    let data = tempfile::tempdir().unwrap();
+    let mut parent = std::process::Command::new("sleep").arg("1").spawn().unwrap();
+    let mut server = std::process::Command::new(common::BIN)
+        .args(["serve", "--addr", "127.0.0.1:0", "--data"])
+        .arg(data.path())
+        .env(common::LEXICAL.0, common::LEXICAL.1)
+        .env("BYRAAD_EXIT_WITH_PID", parent.id().to_string())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    parent.wait().unwrap();
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = server.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > std::time::Duration::from_secs(30) {
+            server.kill().unwrap();
+            panic!("the server outlived the process it was started for by 30 s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    assert!(status.success(), "{status}");
+}

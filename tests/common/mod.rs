@@ -234,6 +234,9 @@ impl Server {
         // Tests share a server between many requests of one principal; the rate limit is
         // tested on its own (robustness.rs).
         cmd.env("BYRAAD__SERVER__RATE_PER_MINUTE", "0");
+        // A server shared by a binary's tests lives in a static, which is never dropped: it
+        // ends when the test binary does.
+        cmd.env("BYRAAD_EXIT_WITH_PID", std::process::id().to_string());
         for (k, v) in env {
             cmd.env(k, v);
         }

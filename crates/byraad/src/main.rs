@@ -846,7 +846,30 @@ fn train_rules(config: &Config, questions: &Path, options: &byraad_rules::train:
     Ok(ExitCode::SUCCESS)
 }
 
+/// The environment variable naming a process whose end ends the server (Linux): what starts a
+/// server and cannot always stop it (a test binary sharing one server between its tests, a
+/// supervisor script) sets it to its own id.
+const EXIT_WITH_PID: &str = "BYRAAD_EXIT_WITH_PID";
+
+/// With [`EXIT_WITH_PID`] set, exits once a second's look finds that process gone.
+fn exit_with_process() {
+    let Some(pid) = std::env::var(EXIT_WITH_PID).ok().and_then(|v| v.trim().parse::<u32>().ok()) else { return };
+    let proc_dir = PathBuf::from(format!("/proc/{pid}"));
+    if !Path::new("/proc/self").exists() {
+        tracing::warn!("{EXIT_WITH_PID} needs /proc; ignored");
+        return;
+    }
+    std::thread::spawn(move || {
+        while proc_dir.exists() {
+            std::thread::sleep(std::time::Duration::from_secs(1));
+        }
+        tracing::info!(pid, "the process this server was started for is gone; exiting");
+        std::process::exit(0);
+    });
+}
+
 fn serve(config: &Config, watch: bool) -> anyhow::Result<ExitCode> {
+    exit_with_process();
     let addr = config.server.addr;
     if !addr.ip().is_loopback() && !config.auth.required {
         anyhow::bail!("refusing to serve on {addr} without authentication: set auth.required = true (with [[auth.tokens]] or [auth.oidc]) or bind a loopback address");
