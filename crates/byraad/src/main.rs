@@ -521,7 +521,7 @@ fn ingest(config: &Config, report_file: Option<&Path>) -> anyhow::Result<ExitCod
     }
     let secs = report.elapsed.as_secs_f64();
     println!(
-        "ingested {} files ({} changed, {} unchanged, {} removed, {} failed): {} documents, {} chunks, {:.1} MB in {:.2} s ({:.1} MB/s)",
+        "ingested {} files ({} changed, {} unchanged, {} removed, {} failed): {} documents, {} chunks, {:.1} MB in {:.2} s ({:.2} MB/s)",
         report.files,
         report.changed,
         report.unchanged,
