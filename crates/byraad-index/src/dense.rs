@@ -77,16 +77,7 @@ impl Dense {
 
     /// The nearest chunks to `query`, filters applied inside the vector search.
     pub fn search(&self, query: &str, filters: &Filters, clearance: &Clearance, limit: usize) -> Result<Vec<VectorHit>> {
-        self.search_vector(&self.query_vector(query)?, filters, clearance, limit)
-    }
-
-    /// `query`'s vector (e5's `query:`).
-    pub fn query_vector(&self, query: &str) -> Result<Vec<f32>> {
-        Ok(self.embedder.embed(&[query], Role::Query)?.into_iter().next().unwrap_or_default())
-    }
-
-    /// The nearest chunks to a query's `vector`, filters applied inside the vector search.
-    pub fn search_vector(&self, vector: &[f32], filters: &Filters, clearance: &Clearance, limit: usize) -> Result<Vec<VectorHit>> {
+        let vector = self.query_vector(query)?;
         let filter = VectorFilter {
             kinds: filters.kind.iter().map(|k| k.as_str().to_string()).collect(),
             bodies: filters.body.iter().map(|b| b.to_lowercase()).collect(),
@@ -96,6 +87,11 @@ impl Dense {
             sources: Vec::new(),
             clearance: clearance.clone(),
         };
-        Ok(self.store.search(vector, &filter, limit)?)
+        Ok(self.store.search(&vector, &filter, limit)?)
+    }
+
+    /// `query`'s vector (e5's `query:`).
+    pub fn query_vector(&self, query: &str) -> Result<Vec<f32>> {
+        Ok(self.embedder.embed(&[query], Role::Query)?.into_iter().next().unwrap_or_default())
     }
 }

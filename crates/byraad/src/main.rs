@@ -638,10 +638,16 @@ fn draft_inquiry(config: &Config, req: &byraad_inquiry::DraftRequest, docx: Opti
 /// (the built-in ones when none is named).
 fn rules(config: &Config, retriever: Arc<byraad_index::Retriever>) -> anyhow::Result<Arc<byraad_rules::Rules>> {
     let r = &config.rules;
-    let thesaurus = if r.thesaurus.as_os_str().is_empty() { byraad_rules::Thesaurus::builtin() } else { byraad_rules::Thesaurus::load(&r.thesaurus) }.map_err(anyhow::Error::msg)?;
     let ranker = if r.ranker.as_os_str().is_empty() { byraad_rules::Ranker::builtin() } else { byraad_rules::Ranker::load(&r.ranker) }.map_err(anyhow::Error::msg)?;
+    Ok(Arc::new(rules_ranked_by(config, retriever, ranker)?))
+}
+
+/// The rules look-up as configured, its provisions ranked by `ranker`.
+fn rules_ranked_by(config: &Config, retriever: Arc<byraad_index::Retriever>, ranker: byraad_rules::Ranker) -> anyhow::Result<byraad_rules::Rules> {
+    let r = &config.rules;
+    let thesaurus = if r.thesaurus.as_os_str().is_empty() { byraad_rules::Thesaurus::builtin() } else { byraad_rules::Thesaurus::load(&r.thesaurus) }.map_err(anyhow::Error::msg)?;
     let vectors = byraad_rules::ProvisionVectors::in_file(config.data.dir.join(byraad_rules::vectors::FILE));
-    Ok(Arc::new(byraad_rules::Rules::new(retriever, r.aliases.clone().into_iter().collect(), thesaurus, ranker).with_vectors(vectors)))
+    Ok(byraad_rules::Rules::new(retriever, r.aliases.clone().into_iter().collect(), thesaurus, ranker).with_vectors(vectors))
 }
 
 /// Prints an answer's text as it arrives.
@@ -794,10 +800,8 @@ fn train_rules(config: &Config, questions: &Path, options: &byraad_rules::train:
         }
         eprintln!("byraad: warning: dense retrieval is off ({w}); the ranker is fit without e5's closeness");
     }
-    let thesaurus = if config.rules.thesaurus.as_os_str().is_empty() { byraad_rules::Thesaurus::builtin() } else { byraad_rules::Thesaurus::load(&config.rules.thesaurus) }.map_err(anyhow::Error::msg)?;
     // Questions are prepared (matched, measured) without ranking them.
-    let vectors = byraad_rules::ProvisionVectors::in_file(config.data.dir.join(byraad_rules::vectors::FILE));
-    let rules = byraad_rules::Rules::new(retriever, config.rules.aliases.clone().into_iter().collect(), thesaurus, byraad_rules::Ranker::untrained()).with_vectors(vectors);
+    let rules = rules_ranked_by(config, retriever, byraad_rules::Ranker::untrained())?;
     let mut lines = String::new();
     let examples: Vec<Example> = labelled
         .into_iter()
