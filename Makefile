@@ -104,14 +104,15 @@ test: setup
 ## Every test of the Qdrant-server store against a real Qdrant (QDRANT_BIN, default
 ## ../shared/tools/qdrant) that the tests start on free ports, with an API key: the store suite,
 ## the hybrid end-to-end test and the access test. `make test` runs them too; CI runs this after it.
+## `--workspace` selects the same features as `make test`, so nothing is compiled again.
 test-qdrant-real: setup
 	@test -x "$${QDRANT_BIN:-../shared/tools/qdrant}" || { echo "test-qdrant-real: the Qdrant binary $${QDRANT_BIN:-../shared/tools/qdrant} is missing: set QDRANT_BIN"; exit 1; }
-	$(CARGO) test $(PROFILE) --locked -p byraad-vector --test stores
-	$(CARGO) test $(PROFILE) --locked -p byraad --test hybrid --test access -- qdrant
+	$(CARGO) test $(PROFILE) --locked --workspace --test stores
+	$(CARGO) test $(PROFILE) --locked --workspace --test hybrid --test access -- qdrant
 
 test-qdrant: setup
 	@test -n "$(QDRANT_URL)" || { echo "test-qdrant: set QDRANT_URL to a Qdrant server's gRPC URL, e.g. http://localhost:6334"; exit 1; }
-	BYRAAD_QDRANT_URL=$(QDRANT_URL) $(CARGO) test $(PROFILE) --locked -p byraad-vector --test stores -- --include-ignored
+	BYRAAD_QDRANT_URL=$(QDRANT_URL) $(CARGO) test $(PROFILE) --locked --workspace --test stores -- --include-ignored
 
 ## The answer tests against a real OpenAI-compatible chat-completions service (key, if any, in
 ## BYRAAD_LLM_API_KEY): make test-llm LLM_URL=http://localhost:11434 LLM_MODEL=llama3.1
