@@ -275,3 +275,77 @@ fn a_server_started_for_a_process_ends_with_it() {
     };
     assert!(status.success(), "{status}");
 }
+
+/// `train-answerer` and `train-rules` on the bundled corpus (lexical): labelled questions are
+/// read line by line, cross-validated by question, and every candidate is written for study;
+/// weights are not written without dense retrieval, and a line that is not a question is named.
+#[test]
+fn training_commands_cross_validate_dump_candidates_and_refuse_lexical_weights() {
+    let data = common::ingested();
+    let dir = tempfile::tempdir().unwrap();
+    let file = |name: &str, lines: &[serde_json::Value]| {
+        let path = dir.path().join(name);
+        fs::write(&path, lines.iter().map(|l| format!("{l}\n\n")).collect::<String>()).unwrap();
+        path.to_str().unwrap().to_string()
+    };
+    let answers = file(
+        "answers.jsonl",
+        &[
+            serde_json::json!({"id": "a1", "question": "Hvornår skal dagsordenen udsendes til medlemmerne?", "evidence": ["senest 4 hverdage"]}),
+            serde_json::json!({"id": "a2", "question": "Hvornår er kommunalbestyrelsen beslutningsdygtig?", "evidence": ["halvdelen af medlemmerne"]}),
+            serde_json::json!({"id": "a3", "question": "Hvem vedtager kommunalbestyrelsens forretningsorden?", "evidence": ["vedtager selv sin forretningsorden"]}),
+            serde_json::json!({"id": "a4", "question": "Kan man træffe beslutninger på et seminar?", "evidence": ["seminarer kan der ikke træffes beslutninger"]}),
+            serde_json::json!({"id": "a5", "question": "Er kommunalbestyrelsens møder offentlige?", "evidence": ["møder er offentlige"]}),
+            serde_json::json!({"id": "a6", "question": "Hvem har bevillingsmyndigheden?", "evidence": ["Bevillingsmyndigheden er hos kommunalbestyrelsen"]}),
+            serde_json::json!({"id": "a7", "question": "Hvem fører tilsyn med kommunerne?", "evidence": ["Tilsynet med kommunerne"]}),
+            serde_json::json!({"id": "a8", "question": "Hvad er prisen på en kvantecomputer fra Zyxwv Industries?", "evidence": []}),
+            serde_json::json!({"id": "a9", "question": "Hvor mange elefanter bor der i Marselisborgskoven?", "evidence": []}),
+            serde_json::json!({"id": "a10", "question": "Hvornår åbner byens nye rumhavn for turister?", "evidence": []}),
+        ],
+    );
+    let path = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    let (candidates, held_out) = (path("candidates.jsonl"), path("held-out.jsonl"));
+    // Folds whose training questions are all answered right (or none) leave nothing to learn.
+    let few = file("few.jsonl", &[serde_json::json!({"id": "f1", "question": "Hvornår skal dagsordenen udsendes?", "evidence": ["senest 4 hverdage"]}), serde_json::json!({"id": "f2", "question": "Hvor mange elefanter bor der i Marselisborgskoven?", "evidence": []})]);
+    let out = byraad(data.path(), &["train-answerer", "--questions", &few, "--folds", "2"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    assert!(stderr(&out).contains("too few questions to learn from"), "{}", stderr(&out));
+    let out = byraad(data.path(), &["train-answerer", "--questions", &answers, "--folds", "2", "--seed", "1", "--candidates", &candidates, "--answers", &held_out]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("cross-validated (2-fold by question): answerable=7 "), "{}", stdout(&out));
+    assert!(stderr(&out).contains("dense retrieval is off"), "{}", stderr(&out));
+    let rows: Vec<serde_json::Value> = fs::read_to_string(&candidates).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert!(rows.iter().any(|r| r["id"] == "a1" && r["holds"] == true), "a candidate of a1 holds its evidence");
+    assert!(rows.iter().all(|r| r["id"] != "a8" || r["holds"] == false && r["answerable"] == false));
+    let answered: Vec<serde_json::Value> = fs::read_to_string(&held_out).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(answered.iter().map(|a| a["id"].as_str().unwrap()).collect::<Vec<_>>(), ["a1", "a10", "a2", "a3", "a4", "a5", "a6", "a7", "a8", "a9"]);
+
+    let rules = file(
+        "rules.jsonl",
+        &[
+            serde_json::json!({"id": "r1", "question": "Hvornår er vi beslutningsdygtige?", "expected": ["§ 11, stk. 2"]}),
+            serde_json::json!({"id": "r2", "question": "hvornår skal dagsordenen sendes ud", "expected": ["§ 8, stk. 4"]}),
+            serde_json::json!({"id": "r3", "question": "habilitet", "expected": ["§ 14"]}),
+            serde_json::json!({"id": "r4", "question": "Hvem vedtager forretningsordenen?", "expected": ["§ 2, stk. 4"]}),
+        ],
+    );
+    let provisions = path("provisions.jsonl");
+    let out = byraad(data.path(), &["train-rules", "--questions", &rules, "--folds", "2", "--candidates", &provisions]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("cross-validated (2-fold by question): questions=4 top1="), "{}", stdout(&out));
+    let rows: Vec<serde_json::Value> = fs::read_to_string(&provisions).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    for id in ["r1", "r2", "r3", "r4"] {
+        assert!(rows.iter().any(|r| r["id"] == id && r["right"] == true), "{id} names a provision of the law");
+    }
+    assert!(rows.iter().any(|r| r["id"] == "r3" && r["right"] == true && r["item"] == "§ 14, stk. 2"), "a paragraph's every stk. governs");
+
+    let weights = path("rules.json");
+    let out = byraad(data.path(), &["train-rules", "--questions", &rules, "--folds", "2", "--out", &weights]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("dense retrieval is off") && stderr(&out).contains("not writing weights"), "{}", stderr(&out));
+    assert!(!dir.path().join("rules.json").exists());
+
+    let out = byraad(data.path(), &["train-rules", "--questions", &answers]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("answers.jsonl:1: not a rules question"), "{}", stderr(&out));
+}

@@ -238,7 +238,7 @@ pub fn train(examples: &[Example], options: &Options) -> Result<Report, String> 
     let mut ranking = Ranking::default();
     let mut answers = BTreeMap::new();
     for f in 0..options.folds {
-        let weights = choose_and_fit(&split(&all, &outer, f, false), options, &mask, options.seed.wrapping_add(f as u64 + 1))?;
+        let weights = choose_and_fit(&split(&all, &outer, f, false), options, &mask, options.seed.wrapping_add(f as u64 + 1)).map_err(|e| too_few(&e, f, options.folds))?;
         let scorer = Scorer::new(weights)?;
         for e in split(&all, &outer, f, true) {
             let prepared = masked(&e.prepared, &mask);
@@ -265,6 +265,12 @@ pub fn train(examples: &[Example], options: &Options) -> Result<Report, String> 
         false_abstain: figures.false_abstain_rate(),
     };
     Ok(Report { ranking, weights, cross_validated: figures, answers })
+}
+
+/// `error` of fitting fold `f` of `folds`, saying what to do about it: each fold's training
+/// questions must hold some answered right and some not (unanswerable questions among them).
+fn too_few(error: &str, f: usize, folds: usize) -> String {
+    format!("{error} (fitting fold {} of {folds}): too few questions to learn from; give more labelled questions, unanswerable ones among them, or fewer folds", f + 1)
 }
 
 /// Which features are used (`false`: held at 0).

@@ -126,7 +126,8 @@ fn cross_validate(examples: &[Example], options: &Options, mask: &[bool; COUNT])
     let (mut top1, mut top3) = (0, 0);
     for f in 0..options.folds {
         let train: Vec<&Example> = split(&all, &outer, f, false);
-        let ranker = choose_and_fit(&train, options, mask, options.seed.wrapping_add(f as u64 + 1))?;
+        let ranker = choose_and_fit(&train, options, mask, options.seed.wrapping_add(f as u64 + 1))
+            .map_err(|e| format!("{e} (fitting fold {} of {}): too few questions to learn from; give more labelled questions or fewer folds", f + 1, options.folds))?;
         for e in split(&all, &outer, f, true) {
             let (one, three) = placed(e, &ranker, mask);
             top1 += usize::from(one);

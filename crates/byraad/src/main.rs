@@ -3,6 +3,7 @@
 mod config;
 mod maintenance;
 mod sync;
+mod training;
 mod watch;
 mod writer_lock;
 
@@ -301,12 +302,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::TrainAnswerer { questions, folds, seed, without, ablate, out, answers, candidates } => {
             config.validate()?;
             let options = byraad_answer::train::Options { folds, seed, without, most: config.answer.max_sentences, ..Default::default() };
-            train_answerer(&config, &questions, &options, ablate, [out.as_deref(), answers.as_deref(), candidates.as_deref()])
+            training::train_answerer(&config, &questions, &options, ablate, [out.as_deref(), answers.as_deref(), candidates.as_deref()])
         }
         Command::TrainRules { questions, folds, seed, without, ablate, out, candidates } => {
             config.validate()?;
             let options = byraad_rules::train::Options { folds, seed, without, ..Default::default() };
-            train_rules(&config, &questions, &options, ablate, [out.as_deref(), candidates.as_deref()])
+            training::train_rules(&config, &questions, &options, ablate, [out.as_deref(), candidates.as_deref()])
         }
         Command::Audit { action: Some(AuditAction::Verify), .. } => {
             config.validate()?;
@@ -705,149 +706,6 @@ fn printable(text: &str) -> String {
 /// As [`printable`], keeping line breaks.
 fn printable_lines(text: &str) -> String {
     text.chars().map(|c| if c.is_control() && c != '\n' { ' ' } else { c }).collect()
-}
-
-/// Fits the answer scorer on the labelled questions in `questions` and prints what
-/// cross-validation measured; writes the weights to `out` and each question's held-out answer to
-/// `answers` when given.
-fn train_answerer(config: &Config, questions: &Path, options: &byraad_answer::train::Options, ablate: bool, [out, answers, dump]: [Option<&Path>; 3]) -> anyhow::Result<ExitCode> {
-    use byraad_answer::train::{self, Example, Labelled};
-    let text = std::fs::read_to_string(questions).with_context(|| format!("cannot read {}", questions.display()))?;
-    let labelled: Vec<Labelled> = text
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-        .map(|(n, l)| serde_json::from_str(l).with_context(|| format!("{}:{}: not a labelled question", questions.display(), n + 1)))
-        .collect::<anyhow::Result<_>>()?;
-    let retriever = Arc::new(open_retriever(config)?);
-    if let Some(w) = retriever.dense_warning() {
-        if out.is_some() {
-            anyhow::bail!("dense retrieval is off ({w}): the shipped scorer is fit on hybrid passages; not writing weights");
-        }
-        eprintln!("byraad: warning: dense retrieval is off ({w}); the scorer is fit on lexical passages");
-    }
-    // Questions are prepared (retrieved, split, measured) without scoring them.
-    let answerer = Answerer::new(retriever.clone(), answer_settings(config), byraad_answer::Scorer::untrained()).with_rules(rules(config, retriever)?);
-    let started = std::time::Instant::now();
-    let examples: Vec<Example> = labelled
-        .into_iter()
-        .map(|l| {
-            let prepared = answerer.prepare(&byraad_core::ChatRequest::question(&l.question))?;
-            Ok(Example::new(l, prepared))
-        })
-        .collect::<anyhow::Result<_>>()?;
-    let candidates: usize = examples.iter().map(|e| e.prepared.candidates.len()).sum();
-    eprintln!("byraad: {} questions, {candidates} candidates prepared in {:.1} s", examples.len(), started.elapsed().as_secs_f64());
-    if let Some(path) = dump {
-        let mut lines = String::new();
-        for e in &examples {
-            for (i, c) in e.prepared.candidates.iter().enumerate() {
-                let row = serde_json::json!({"id": e.labelled.id, "answerable": !e.labelled.evidence.is_empty(), "rank": c.rank, "parts": c.parts, "holds": e.holds[i], "features": c.features.to_vec(), "text": c.text(&e.prepared.hits)});
-                lines.push_str(&serde_json::to_string(&row)?);
-                lines.push('\n');
-            }
-        }
-        std::fs::write(path, lines).with_context(|| format!("cannot write {}", path.display()))?;
-    }
-    let report = train::train(&examples, options).map_err(anyhow::Error::msg)?;
-    let w = &report.weights;
-    println!("cross-validated ({}-fold by question): {}", options.folds, report.cross_validated.line());
-    let r = &report.ranking;
-    println!("ranking: of {} answerable, {} have a candidate holding the answer; the best-scored holds it for {}, one of the best three for {}", r.answerable, r.reachable, r.first, r.top3);
-    println!("fit on all: ranker alpha={} answerability alpha={} answer_threshold={:.2} companion_threshold={:.2}", w.ranker.alpha, w.answerability.alpha, w.answer_threshold, w.companion_threshold);
-    for model in [&w.ranker, &w.answerability] {
-        for (name, weight) in model.inputs.iter().zip(&model.weights) {
-            println!("  {name:<14} {weight:+.3}");
-        }
-    }
-    if ablate {
-        for name in byraad_answer::features::NAMES {
-            let without = byraad_answer::train::Options { without: [options.without.clone(), vec![name.to_string()]].concat(), ..options.clone() };
-            let r = train::train(&examples, &without).map_err(anyhow::Error::msg)?;
-            println!("without {name:<14} {}", r.cross_validated.line());
-        }
-    }
-    if let Some(path) = answers {
-        let mut lines = String::new();
-        for (id, resp) in &report.answers {
-            lines.push_str(&serde_json::to_string(&serde_json::json!({"id": id, "answer": resp}))?);
-            lines.push('\n');
-        }
-        std::fs::write(path, lines).with_context(|| format!("cannot write {}", path.display()))?;
-    }
-    if let Some(path) = out {
-        std::fs::write(path, serde_json::to_string_pretty(w)? + "\n").with_context(|| format!("cannot write {}", path.display()))?;
-        eprintln!("byraad: wrote {}", path.display());
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
-/// Fits the rules ranker on the questions in `questions`, prints what cross-validation
-/// measured (and, with `ablate`, with each feature left out), and writes the weights to `out`.
-fn train_rules(config: &Config, questions: &Path, options: &byraad_rules::train::Options, ablate: bool, [out, dump]: [Option<&Path>; 2]) -> anyhow::Result<ExitCode> {
-    use byraad_rules::train::{self, Example, Labelled};
-    let text = std::fs::read_to_string(questions).with_context(|| format!("cannot read {}", questions.display()))?;
-    let labelled: Vec<Labelled> = text
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-        .map(|(n, l)| serde_json::from_str(l).with_context(|| format!("{}:{}: not a rules question", questions.display(), n + 1)))
-        .collect::<anyhow::Result<_>>()?;
-    let retriever = Arc::new(open_retriever(config)?);
-    if let Some(w) = retriever.dense_warning() {
-        if out.is_some() {
-            anyhow::bail!("dense retrieval is off ({w}): the ranker with e5's closeness cannot be fit without it; not writing weights");
-        }
-        eprintln!("byraad: warning: dense retrieval is off ({w}); the ranker is fit without e5's closeness");
-    }
-    // Questions are prepared (matched, measured) without ranking them.
-    let rules = rules_ranked_by(config, retriever, byraad_rules::Ranker::untrained())?;
-    let mut lines = String::new();
-    let examples: Vec<Example> = labelled
-        .into_iter()
-        .map(|l| {
-            let prepared = rules.prepare(&l.question, None, &Clearance::public())?;
-            let example = Example::new(l, &prepared);
-            if dump.is_some() {
-                for (k, &i) in prepared.readable.iter().enumerate() {
-                    let e = &prepared.index.entries[i];
-                    let row = serde_json::json!({"id": example.labelled.id, "question": example.labelled.question, "item": e.item, "law": byraad_rules::short_name(&prepared.index.docs[e.doc].meta.title), "right": example.right[k], "features": prepared.features[k].to_vec(), "headings": e.headings, "text": e.written});
-                    lines.push_str(&serde_json::to_string(&row)?);
-                    lines.push('\n');
-                }
-            }
-            Ok(example)
-        })
-        .collect::<anyhow::Result<_>>()?;
-    if let Some(path) = dump {
-        std::fs::write(path, lines).with_context(|| format!("cannot write {}", path.display()))?;
-    }
-    let unmatched = examples.iter().filter(|e| !e.right.iter().any(|&r| r)).count();
-    if unmatched > 0 {
-        eprintln!("byraad: warning: {unmatched} questions name no provision of the rules texts");
-    }
-    let report = train::train(&examples, options).map_err(anyhow::Error::msg)?;
-    let n = report.questions.max(1) as f32;
-    println!("cross-validated ({}-fold by question): questions={} top1={:.3} top3={:.3}", options.folds, report.questions, report.top1 as f32 / n, report.top3 as f32 / n);
-    println!("by words alone (no embedder): top1={:.3} top3={:.3}", report.lexical_top1 as f32 / n, report.lexical_top3 as f32 / n);
-    for (what, w) in [("with e5", &report.weights.ranker), ("by words alone", &report.weights.lexical)] {
-        println!("fit on all, {what}: alpha={}", w.alpha);
-        for (name, weight) in w.inputs.iter().zip(&w.weights) {
-            println!("  {name:<12} {weight:+.3}");
-        }
-    }
-    if ablate {
-        for name in byraad_rules::features::NAMES {
-            let without = byraad_rules::train::Options { without: [options.without.clone(), vec![name.to_string()]].concat(), ..options.clone() };
-            let r = train::train(&examples, &without).map_err(anyhow::Error::msg)?;
-            println!("without {name:<12} top1={:.3} top3={:.3} (by words alone {:.3} {:.3})", r.top1 as f32 / n, r.top3 as f32 / n, r.lexical_top1 as f32 / n, r.lexical_top3 as f32 / n);
-        }
-    }
-    if let Some(path) = out {
-        std::fs::write(path, serde_json::to_string_pretty(&report.weights)? + "\n").with_context(|| format!("cannot write {}", path.display()))?;
-        eprintln!("byraad: wrote {}", path.display());
-    }
-    Ok(ExitCode::SUCCESS)
 }
 
 /// The environment variable naming a process whose end ends the server (Linux): what starts a
