@@ -665,6 +665,21 @@ fn a_token_signs_in_to_a_session_whose_changes_need_its_csrf_token_until_signed_
     assert!(signing.contains(&("magistrat", "POST /logind", 303)) && signing.contains(&("magistrat", "POST /logud", 303)), "{signing:?}");
     assert!(signing.contains(&("anonymous", "POST /logind", 401)), "{signing:?}");
     assert!(!audit.contains("tok-magistrat"), "tokens never reach the log");
+
+    // A sign-in unused for longer than auth.session_idle_minutes (60 by default) has ended.
+    let cookie = pair(&set_cookie(&form(token("magistrat"), &s.base), "byraad_session").unwrap());
+    let signed_in = || c.get(s.url("/")).header("cookie", &cookie).send().unwrap().text().unwrap().contains("Logget ind som");
+    last_used(s, 59);
+    assert!(signed_in(), "unused for 59 minutes");
+    last_used(s, 61);
+    assert!(!signed_in(), "unused for 61 minutes");
+}
+
+/// Records every session of `server` as last used `minutes` ago (in its SQLite database).
+fn last_used(server: &Server, minutes: u64) {
+    let script = "import sqlite3, sys, time\ndb = sqlite3.connect(sys.argv[1])\ndb.execute('UPDATE sessions SET seen_ms = ?', (int(time.time() * 1000) - int(sys.argv[2]) * 60000,))\ndb.commit()\n";
+    let out = std::process::Command::new("python3").args(["-c", script]).arg(server.data().join("byraad.db")).arg(minutes.to_string()).output().expect("python3 (to age the sessions in the test's database) is missing");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }
 
 #[test]

@@ -83,6 +83,8 @@ pub struct AuthConfig {
     pub oidc: OidcConfig,
     /// Hours a sign-in on the web page lasts (its server-side session).
     pub session_hours: u64,
+    /// Minutes a sign-in may go unused before it ends (0: no idle limit).
+    pub session_idle_minutes: u64,
 }
 
 /// One static bearer token, known by its hash only.

@@ -178,6 +178,8 @@ pub struct AppState {
     pub connection_limits: ConnectionLimits,
     /// Hours a sign-in on the web page lasts.
     pub session_hours: u64,
+    /// How long a sign-in may go unused (`None`: no idle limit).
+    pub session_idle: Option<chrono::Duration>,
 }
 
 impl AppState {
@@ -205,6 +207,7 @@ impl AppState {
             request_limits: RequestLimits::from_config(&config.server),
             connection_limits: ConnectionLimits::from_config(&config.server),
             session_hours: config.auth.session_hours.max(1),
+            session_idle: (config.auth.session_idle_minutes > 0).then(|| chrono::Duration::minutes(i64::try_from(config.auth.session_idle_minutes.min(10_000_000)).unwrap_or(10_000_000))),
         }
     }
 

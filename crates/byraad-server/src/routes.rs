@@ -133,12 +133,12 @@ pub(crate) async fn guard(State(state): State<AppState>, matched: Option<Matched
     let result = match header {
         Err(e) => Err(e),
         Ok(None) => match (Cookies::for_url(&state.public_url).session(req.headers()), &state.store) {
-            (Some(id), Some(store)) => match store.session(&id).await {
+            (Some(id), Some(store)) => match store.session(&id, state.session_idle).await {
                 Ok(Some(s)) => {
                     csrf = Some(session::csrf_of(&id));
                     Ok(Principal { name: s.principal, groups: s.groups })
                 }
-                // An ended or expired session: as without the cookie.
+                // An ended, expired or idle session: as without the cookie.
                 Ok(None) => auth.authenticate(None),
                 Err(e) => {
                     tracing::error!(%endpoint, error = %e, "sessions cannot be read");

@@ -3,7 +3,8 @@
 //!
 //! Only digests of the session id and of the sign-in state are stored: whoever reads the
 //! database cannot take over a session. Expired rows are never returned and are removed as new
-//! ones are added.
+//! ones are added. A session also ends when it has not been used for a while (its idle limit):
+//! each use records when it was seen, at most once a minute.
 
 use chrono::{DateTime, Utc};
 use sha2::Digest;
@@ -33,6 +34,10 @@ pub struct SignIn {
     pub return_to: String,
 }
 
+/// How stale a session's last use may be recorded (milliseconds): uses closer together are not
+/// written.
+const SEEN_GRAIN_MS: i64 = 60_000;
+
 fn digest(secret: &str) -> String {
     hex::encode(sha2::Sha256::digest(secret.as_bytes()))
 }
@@ -44,20 +49,29 @@ impl Store {
         let now = Utc::now().timestamp_millis();
         with_pool!(self, pool => {
             sqlx::query("DELETE FROM sessions WHERE expires_ms <= $1").bind(now).execute(pool).await?;
-            sqlx::query("INSERT INTO sessions (id_sha256, principal, member_groups, created_ms, expires_ms) VALUES ($1, $2, $3, $4, $5)")
+            sqlx::query("INSERT INTO sessions (id_sha256, principal, member_groups, created_ms, expires_ms, seen_ms) VALUES ($1, $2, $3, $4, $5, $4)")
                 .bind(digest(id)).bind(&session.principal).bind(&groups).bind(now).bind(session.expires.timestamp_millis())
                 .execute(pool).await?;
         });
         Ok(())
     }
 
-    /// The session `id`, unless unknown or expired.
-    pub async fn session(&self, id: &str) -> Result<Option<Session>> {
+    /// The session `id`, unless unknown, expired, or unused for longer than `idle` (no limit:
+    /// `None`); finding it records that it was used.
+    pub async fn session(&self, id: &str, idle: Option<chrono::Duration>) -> Result<Option<Session>> {
         let now = Utc::now().timestamp_millis();
+        let seen_after = idle.map_or(i64::MIN, |d| now - d.num_milliseconds());
+        let key = digest(id);
         let row: Option<(String, String, i64)> = with_pool!(self, pool => {
-            sqlx::query("SELECT principal, member_groups, expires_ms FROM sessions WHERE id_sha256 = $1 AND expires_ms > $2")
-                .bind(digest(id)).bind(now).fetch_optional(pool).await?
-                .map(|r| (r.get(0), r.get(1), r.get(2)))
+            let row = sqlx::query("SELECT principal, member_groups, expires_ms FROM sessions WHERE id_sha256 = $1 AND expires_ms > $2 AND seen_ms > $3")
+                .bind(&key).bind(now).bind(seen_after).fetch_optional(pool).await?
+                .map(|r| (r.get(0), r.get(1), r.get(2)));
+            if row.is_some() {
+                // At most a write a minute per session, however busy the page.
+                sqlx::query("UPDATE sessions SET seen_ms = $1 WHERE id_sha256 = $2 AND seen_ms < $3")
+                    .bind(now).bind(&key).bind(now - SEEN_GRAIN_MS).execute(pool).await?;
+            }
+            row
         });
         row.map(|(principal, groups, expires)| {
             let groups = serde_json::from_str(&groups).map_err(|e| Error::Value(format!("session groups: {e}")))?;
@@ -114,8 +128,8 @@ mod tests {
         let store = store(&dir).await;
         let session = Session { principal: "anna".into(), groups: vec!["byraadet".into()], expires: from_ms((Utc::now() + chrono::Duration::hours(1)).timestamp_millis()) };
         store.put_session("hemmelig-id", &session).await.unwrap();
-        assert_eq!(store.session("hemmelig-id").await.unwrap(), Some(session.clone()));
-        assert_eq!(store.session("andet-id").await.unwrap(), None);
+        assert_eq!(store.session("hemmelig-id", None).await.unwrap(), Some(session.clone()));
+        assert_eq!(store.session("andet-id", None).await.unwrap(), None);
         // Only the digest is stored.
         let Pool::Sqlite(pool) = &store.pool else { unreachable!() };
         let ids: Vec<String> = sqlx::query("SELECT id_sha256 FROM sessions").fetch_all(pool).await.unwrap().iter().map(|r| r.get(0)).collect();
@@ -123,10 +137,38 @@ mod tests {
 
         let old = Session { expires: Utc::now() - chrono::Duration::seconds(1), ..session };
         store.put_session("gammel-id", &old).await.unwrap();
-        assert_eq!(store.session("gammel-id").await.unwrap(), None, "expired");
+        assert_eq!(store.session("gammel-id", None).await.unwrap(), None, "expired");
         assert!(store.delete_session("hemmelig-id").await.unwrap());
-        assert_eq!(store.session("hemmelig-id").await.unwrap(), None, "signed out");
+        assert_eq!(store.session("hemmelig-id", None).await.unwrap(), None, "signed out");
         assert!(!store.delete_session("hemmelig-id").await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn a_session_unused_for_longer_than_its_idle_limit_has_ended_and_each_use_keeps_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store(&dir).await;
+        let Pool::Sqlite(pool) = &store.pool else { unreachable!() };
+        let session = Session { principal: "anna".into(), groups: vec![], expires: from_ms((Utc::now() + chrono::Duration::hours(8)).timestamp_millis()) };
+        let seen_ago = |minutes: i64| async move {
+            let at = (Utc::now() - chrono::Duration::minutes(minutes)).timestamp_millis();
+            sqlx::query("UPDATE sessions SET seen_ms = $1").bind(at).execute(pool).await.unwrap();
+        };
+        let seen = || async { sqlx::query("SELECT seen_ms FROM sessions").fetch_one(pool).await.unwrap().get::<i64, _>(0) };
+        let idle = Some(chrono::Duration::minutes(30));
+        store.put_session("id", &session).await.unwrap();
+        assert_eq!(store.session("id", idle).await.unwrap(), Some(session.clone()), "just signed in");
+
+        seen_ago(20).await;
+        let before = seen().await;
+        assert!(store.session("id", idle).await.unwrap().is_some(), "used 20 minutes ago");
+        assert!(seen().await > before + 19 * 60_000, "the use is recorded");
+        let recorded = seen().await;
+        assert!(store.session("id", idle).await.unwrap().is_some());
+        assert_eq!(seen().await, recorded, "uses within a minute are not written again");
+
+        seen_ago(31).await;
+        assert_eq!(store.session("id", idle).await.unwrap(), None, "unused for 31 minutes");
+        assert!(store.session("id", None).await.unwrap().is_some(), "without an idle limit only the expiry counts");
     }
 
     #[tokio::test]
