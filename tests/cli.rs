@@ -276,6 +276,11 @@ fn a_server_started_for_a_process_ends_with_it() {
     assert!(status.success(), "{status}");
 }
 
+/// The JSON lines of the file at `path`.
+fn json_lines(path: &str) -> Vec<serde_json::Value> {
+    fs::read_to_string(path).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+}
+
 /// `train-answerer` and `train-rules` on the bundled corpus (lexical): labelled questions are
 /// read line by line, cross-validated by question, and every candidate is written for study;
 /// weights are not written without dense retrieval, and a line that is not a question is named.
@@ -314,10 +319,10 @@ fn training_commands_cross_validate_dump_candidates_and_refuse_lexical_weights()
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout(&out).contains("cross-validated (2-fold by question): answerable=7 "), "{}", stdout(&out));
     assert!(stderr(&out).contains("dense retrieval is off"), "{}", stderr(&out));
-    let rows: Vec<serde_json::Value> = fs::read_to_string(&candidates).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let rows = json_lines(&candidates);
     assert!(rows.iter().any(|r| r["id"] == "a1" && r["holds"] == true), "a candidate of a1 holds its evidence");
     assert!(rows.iter().all(|r| r["id"] != "a8" || r["holds"] == false && r["answerable"] == false));
-    let answered: Vec<serde_json::Value> = fs::read_to_string(&held_out).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let answered = json_lines(&held_out);
     assert_eq!(answered.iter().map(|a| a["id"].as_str().unwrap()).collect::<Vec<_>>(), ["a1", "a10", "a2", "a3", "a4", "a5", "a6", "a7", "a8", "a9"]);
 
     let rules = file(
@@ -333,7 +338,7 @@ fn training_commands_cross_validate_dump_candidates_and_refuse_lexical_weights()
     let out = byraad(data.path(), &["train-rules", "--questions", &rules, "--folds", "2", "--candidates", &provisions]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout(&out).contains("cross-validated (2-fold by question): questions=4 top1="), "{}", stdout(&out));
-    let rows: Vec<serde_json::Value> = fs::read_to_string(&provisions).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let rows = json_lines(&provisions);
     for id in ["r1", "r2", "r3", "r4"] {
         assert!(rows.iter().any(|r| r["id"] == id && r["right"] == true), "{id} names a provision of the law");
     }

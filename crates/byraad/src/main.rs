@@ -138,27 +138,11 @@ enum Command {
         /// Labelled questions, JSON lines: {"id", "question", "evidence": [strings an answer must quote]}.
         #[arg(long, value_name = "FILE")]
         questions: PathBuf,
-        /// Folds of the cross-validation (by question).
-        #[arg(long, default_value_t = 5)]
-        folds: usize,
-        /// Seed of the questions' assignment to folds.
-        #[arg(long, default_value_t = 7)]
-        seed: u64,
-        /// Leave out a feature (repeatable).
-        #[arg(long, value_name = "FEATURE")]
-        without: Vec<String>,
-        /// Also cross-validate with each feature left out in turn.
-        #[arg(long)]
-        ablate: bool,
-        /// Write the weights file here.
-        #[arg(long, value_name = "FILE")]
-        out: Option<PathBuf>,
+        #[command(flatten)]
+        fit: training::Fit,
         /// Write each question's cross-validated answer here (JSON lines).
         #[arg(long, value_name = "FILE")]
         answers: Option<PathBuf>,
-        /// Write every candidate's features and label here (JSON lines), for study.
-        #[arg(long, value_name = "FILE")]
-        candidates: Option<PathBuf>,
     },
     /// Fit the rules ranker on questions in members' words with their governing provisions and
     /// print its cross-validated top-1/top-3; with --out, write its weights (what
@@ -167,24 +151,8 @@ enum Command {
         /// Questions, JSON lines: {"id", "question", "expected": ["§ 8, stk. 4", ...]}.
         #[arg(long, value_name = "FILE")]
         questions: PathBuf,
-        /// Folds of the cross-validation (by question).
-        #[arg(long, default_value_t = 5)]
-        folds: usize,
-        /// Seed of the questions' assignment to folds.
-        #[arg(long, default_value_t = 7)]
-        seed: u64,
-        /// Leave out a feature (repeatable).
-        #[arg(long, value_name = "FEATURE")]
-        without: Vec<String>,
-        /// Also cross-validate with each feature left out in turn.
-        #[arg(long)]
-        ablate: bool,
-        /// Write the weights file here.
-        #[arg(long, value_name = "FILE")]
-        out: Option<PathBuf>,
-        /// Write every provision's features and label, per question, here (JSON lines), for study.
-        #[arg(long, value_name = "FILE")]
-        candidates: Option<PathBuf>,
+        #[command(flatten)]
+        fit: training::Fit,
     },
     /// Feedback members gave on answers.
     Feedback {
@@ -299,15 +267,15 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             config.validate()?;
             serve(&config, watch)
         }
-        Command::TrainAnswerer { questions, folds, seed, without, ablate, out, answers, candidates } => {
+        Command::TrainAnswerer { questions, fit, answers } => {
             config.validate()?;
-            let options = byraad_answer::train::Options { folds, seed, without, most: config.answer.max_sentences, ..Default::default() };
-            training::train_answerer(&config, &questions, &options, ablate, [out.as_deref(), answers.as_deref(), candidates.as_deref()])
+            let options = byraad_answer::train::Options { folds: fit.folds, seed: fit.seed, without: fit.without.clone(), most: config.answer.max_sentences, ..Default::default() };
+            training::train_answerer(&config, &questions, &options, &fit, answers.as_deref())
         }
-        Command::TrainRules { questions, folds, seed, without, ablate, out, candidates } => {
+        Command::TrainRules { questions, fit } => {
             config.validate()?;
-            let options = byraad_rules::train::Options { folds, seed, without, ..Default::default() };
-            training::train_rules(&config, &questions, &options, ablate, [out.as_deref(), candidates.as_deref()])
+            let options = byraad_rules::train::Options { folds: fit.folds, seed: fit.seed, without: fit.without.clone(), ..Default::default() };
+            training::train_rules(&config, &questions, &options, &fit)
         }
         Command::Audit { action: Some(AuditAction::Verify), .. } => {
             config.validate()?;

@@ -2,7 +2,7 @@
 //! on labelled questions, print what cross-validation by question measured, and write the
 //! weights (and, for study, every candidate's features) when asked.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -14,10 +14,35 @@ use byraad_index::Retriever;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+/// What both training commands are told: how to cross-validate, and what to write.
+#[derive(Debug, clap::Args)]
+pub struct Fit {
+    /// Folds of the cross-validation (by question).
+    #[arg(long, default_value_t = 5)]
+    pub folds: usize,
+    /// Seed of the questions' assignment to folds.
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+    /// Leave out a feature (repeatable).
+    #[arg(long, value_name = "FEATURE")]
+    pub without: Vec<String>,
+    /// Also cross-validate with each feature left out in turn.
+    #[arg(long)]
+    pub ablate: bool,
+    /// Write the weights file here.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Write every candidate's features and label, per question, here (JSON lines), for study:
+    /// the answer's sentences, or the rules' provisions.
+    #[arg(long, value_name = "FILE")]
+    pub candidates: Option<PathBuf>,
+}
+
 /// Fits the answer scorer on the labelled questions in `questions` and prints what
-/// cross-validation measured; writes the weights to `out`, each question's held-out answer to
-/// `answers` and every candidate's features to `dump` when given.
-pub fn train_answerer(config: &Config, questions: &Path, options: &byraad_answer::train::Options, ablate: bool, [out, answers, dump]: [Option<&Path>; 3]) -> anyhow::Result<ExitCode> {
+/// cross-validation measured; writes what `fit` asks for, and each question's held-out answer
+/// to `answers`.
+pub fn train_answerer(config: &Config, questions: &Path, options: &byraad_answer::train::Options, fit: &Fit, answers: Option<&Path>) -> anyhow::Result<ExitCode> {
+    let (ablate, out, dump) = (fit.ablate, fit.out.as_deref(), fit.candidates.as_deref());
     use byraad_answer::train::{self, Example, Labelled};
     let labelled: Vec<Labelled> = read_lines(questions, "a labelled question")?;
     let retriever = open_hybrid(config, out.is_some(), "the shipped scorer is fit on hybrid passages", "the scorer is fit on lexical passages")?;
@@ -65,9 +90,9 @@ pub fn train_answerer(config: &Config, questions: &Path, options: &byraad_answer
 }
 
 /// Fits the rules ranker on the questions in `questions`, prints what cross-validation
-/// measured (and, with `ablate`, with each feature left out), and writes the weights to `out`
-/// and every provision's features for every question to `dump` when given.
-pub fn train_rules(config: &Config, questions: &Path, options: &byraad_rules::train::Options, ablate: bool, [out, dump]: [Option<&Path>; 2]) -> anyhow::Result<ExitCode> {
+/// measured (and, with `--ablate`, with each feature left out), and writes what `fit` asks for.
+pub fn train_rules(config: &Config, questions: &Path, options: &byraad_rules::train::Options, fit: &Fit) -> anyhow::Result<ExitCode> {
+    let (ablate, out, dump) = (fit.ablate, fit.out.as_deref(), fit.candidates.as_deref());
     use byraad_rules::train::{self, Example, Labelled};
     let labelled: Vec<Labelled> = read_lines(questions, "a rules question")?;
     let retriever = open_hybrid(config, out.is_some(), "the ranker with e5's closeness cannot be fit without it", "the ranker is fit without e5's closeness")?;
