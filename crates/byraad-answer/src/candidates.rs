@@ -234,29 +234,10 @@ fn after_heading(text: &str, range: Range<usize>, heading: &str) -> Vec<Range<us
 mod tests {
     use super::*;
     use crate::question::Question;
-    use byraad_core::{Kind, Span};
 
     pub(crate) fn hit(title: &str, heading: &str, text: &str) -> Hit {
-        Hit {
-            chunk_id: format!("c-{}", text.len()),
-            doc_id: format!("d-{title}"),
-            title: title.into(),
-            kind: Kind::Referat,
-            body: String::new(),
-            date: None,
-            item: None,
-            case: None,
-            page: None,
-            heading: heading.into(),
-            source: String::new(),
-            text: text.into(),
-            snippet: String::new(),
-            score: 1.0,
-            span: Span { start: 0, end: text.len() },
-            retrievers: vec!["lexical".into()],
-            merged: Vec::new(),
-            ocr: false,
-        }
+        let doc = format!("d-{title}");
+        Hit { chunk_id: format!("c-{}", text.len()), title: title.into(), heading: heading.into(), retrievers: vec!["lexical".into()], ..crate::fixtures::passage(&doc, text, 0) }
     }
 
     fn question(text: &str) -> Question {

@@ -83,8 +83,11 @@ pub fn compose(chosen: &[&Candidate], hits: &[Hit]) -> (String, Vec<Citation>) {
 
 /// The citation of a chosen candidate, numbered `n`.
 pub fn cite(n: usize, c: &Candidate, hits: &[Hit]) -> Citation {
-    let hit = &hits[c.hit];
-    let span = c.span(hits);
+    citation(n, &hits[c.hit], c.range.clone())
+}
+
+/// The citation, numbered `n`, of the bytes `range` of `hit`'s text.
+pub(crate) fn citation(n: usize, hit: &Hit, range: std::ops::Range<usize>) -> Citation {
     Citation {
         n,
         doc_id: hit.doc_id.clone(),
@@ -96,8 +99,8 @@ pub fn cite(n: usize, c: &Candidate, hits: &[Hit]) -> Citation {
         item: hit.item.clone(),
         page: hit.page,
         source: hit.source.clone(),
-        quote: c.text(hits).to_string(),
-        span: Span::new(span.start, span.end),
+        quote: hit.text[range.clone()].to_string(),
+        span: Span::new(hit.span.start + range.start, hit.span.start + range.end),
         ocr: hit.ocr,
     }
 }
@@ -143,26 +146,7 @@ mod tests {
     use crate::features::COUNT;
 
     fn hit(doc: &str, text: &str) -> Hit {
-        Hit {
-            chunk_id: format!("{doc}-c"),
-            doc_id: doc.into(),
-            title: format!("Titel {doc}"),
-            kind: byraad_core::Kind::Referat,
-            body: String::new(),
-            date: None,
-            item: Some("4".into()),
-            case: None,
-            page: Some(2),
-            heading: String::new(),
-            source: String::new(),
-            text: text.into(),
-            snippet: String::new(),
-            score: 1.0,
-            span: Span { start: 100, end: 100 + text.len() },
-            retrievers: Vec::new(),
-            merged: Vec::new(),
-            ocr: false,
-        }
+        Hit { chunk_id: format!("{doc}-c"), title: format!("Titel {doc}"), item: Some("4".into()), page: Some(2), ..crate::fixtures::passage(doc, text, 100) }
     }
 
     fn candidate(hit: usize, range: std::ops::Range<usize>, held: &[f32]) -> Candidate {

@@ -31,6 +31,8 @@ pub mod candidates;
 mod compose;
 mod extractive;
 mod facts;
+#[cfg(test)]
+mod fixtures;
 pub mod features;
 mod llm;
 mod prompt;

@@ -433,26 +433,7 @@ mod tests {
     /// (or none), its "own" coverage high and every other feature noise.
     fn example(id: usize, n: usize, right: Option<usize>) -> Example {
         let text: String = (0..n).map(|i| format!("Sætning nummer {i} om emnet her. ")).collect();
-        let hit = byraad_core::Hit {
-            chunk_id: format!("c{id}"),
-            doc_id: format!("d{id}"),
-            title: "Titel".into(),
-            kind: byraad_core::Kind::Referat,
-            body: String::new(),
-            date: None,
-            item: None,
-            case: None,
-            page: None,
-            heading: String::new(),
-            source: String::new(),
-            text: text.clone(),
-            snippet: String::new(),
-            score: 1.0,
-            span: byraad_core::Span::new(0, text.len()),
-            retrievers: Vec::new(),
-            merged: Vec::new(),
-            ocr: false,
-        };
+        let hit = byraad_core::Hit { chunk_id: format!("c{id}"), title: "Titel".into(), ..crate::fixtures::passage(&format!("d{id}"), &text, 0) };
         let own = NAMES.iter().position(|n| *n == "own").unwrap();
         let mut noise = (id as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15);
         let candidates = (0..n)

@@ -16,7 +16,7 @@ use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 use std::sync::LazyLock;
 
-use byraad_core::{Citation, Hit, Span};
+use byraad_core::{Citation, Hit};
 use byraad_index::analysis;
 use regex::Regex;
 
@@ -280,7 +280,7 @@ impl Verifier<'_> {
         }
         let n = self.citations.len() + 1;
         self.numbers.insert(key, n);
-        let c = citation(n, self.sources[i].hit, range);
+        let c = crate::compose::citation(n, self.sources[i].hit, range);
         self.citations.push(c.clone());
         (n, Some(c))
     }
@@ -313,24 +313,6 @@ fn best_sentence(source: &Source, words: &[analysis::Word]) -> Range<usize> {
     best.map_or(0..text.len(), |(_, r)| r)
 }
 
-fn citation(n: usize, hit: &Hit, range: Range<usize>) -> Citation {
-    Citation {
-        n,
-        doc_id: hit.doc_id.clone(),
-        chunk_id: hit.chunk_id.clone(),
-        title: hit.title.clone(),
-        kind: hit.kind,
-        body: hit.body.clone(),
-        date: hit.date.clone(),
-        item: hit.item.clone(),
-        page: hit.page,
-        source: hit.source.clone(),
-        quote: hit.text[range.clone()].to_string(),
-        span: Span::new(hit.span.start + range.start, hit.span.start + range.end),
-        ocr: hit.ocr,
-    }
-}
-
 /// Where `quote` occurs in `text`, word for word; runs of whitespace (line breaks of the source)
 /// match any whitespace.
 pub fn relocate(text: &str, quote: &str) -> Option<Range<usize>> {
@@ -344,29 +326,10 @@ pub fn relocate(text: &str, quote: &str) -> Option<Range<usize>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use byraad_core::Kind;
+    use byraad_core::Span;
 
     fn hit(text: &str) -> Hit {
-        Hit {
-            doc_id: "d".into(),
-            chunk_id: "d#0".into(),
-            title: "Referat".into(),
-            kind: Kind::Referat,
-            body: "Aarhus Byråd".into(),
-            date: None,
-            item: None,
-            case: None,
-            heading: String::new(),
-            page: None,
-            span: Span::new(100, 100 + text.len()),
-            text: text.into(),
-            snippet: String::new(),
-            score: 1.0,
-            retrievers: Vec::new(),
-            merged: Vec::new(),
-            source: "referat.txt".into(),
-            ocr: false,
-        }
+        Hit { body: "Aarhus Byråd".into(), source: "referat.txt".into(), ..crate::fixtures::passage("d", text, 100) }
     }
 
     #[test]

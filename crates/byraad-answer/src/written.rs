@@ -185,26 +185,7 @@ mod tests {
     fn excerpts_hold_the_likeliest_answer_in_whole_sentences_and_exact_spans() {
         let text: String = (0..40).map(|i| format!("Dette er sætning nummer {i:02} i referatet. ")).collect();
         let text = text.trim_end().to_string();
-        let hit = Hit {
-            chunk_id: "c".into(),
-            doc_id: "d".into(),
-            title: "Referat".into(),
-            kind: byraad_core::Kind::Referat,
-            body: String::new(),
-            date: None,
-            item: None,
-            case: None,
-            page: None,
-            heading: String::new(),
-            source: String::new(),
-            text: text.clone(),
-            snippet: String::new(),
-            score: 1.0,
-            span: Span::new(1000, 1000 + text.len()),
-            retrievers: Vec::new(),
-            merged: Vec::new(),
-            ocr: false,
-        };
+        let hit = Hit { chunk_id: "c".into(), ..crate::fixtures::passage("d", &text, 1000) };
         let at = text.find("nummer 30").unwrap();
         let candidates = vec![
             Candidate { hit: 0, rank: 0, range: 0..10, parts: 1, held: Vec::new(), features: Default::default() },
