@@ -672,7 +672,17 @@ fn a_token_signs_in_to_a_session_whose_changes_need_its_csrf_token_until_signed_
     last_used(s, 59);
     assert!(signed_in(), "unused for 59 minutes");
     last_used(s, 61);
-    assert!(!signed_in(), "unused for 61 minutes");
+    let page = c.get(s.url("/")).header("cookie", &cookie).send().unwrap();
+    assert!(set_cookie(&page, "byraad_session").is_some_and(|l| l.contains("Max-Age=0")), "the ended session's cookie is cleared");
+    let page = page.text().unwrap();
+    assert!(!page.contains("Logget ind som"), "unused for 61 minutes");
+    assert!(page.contains("Du er blevet logget ud, fordi din session er udløbet"), "{page}");
+    let fresh = c.get(s.url("/")).send().unwrap().text().unwrap();
+    assert!(!fresh.contains("logget ud"), "without the cookie, nothing to say: {fresh}");
+    // Signing in again with the ended cookie still in the browser keeps the new session.
+    let again = with_form(c.post(s.url("/logind")).header("origin", &s.base).header("cookie", &cookie), &[("token", token("magistrat")), ("next", "/")]).send().unwrap();
+    let lines: Vec<String> = again.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_string()).collect();
+    assert!(lines.iter().all(|l| !l.contains("Max-Age=0")) && lines.iter().any(|l| l.starts_with("byraad_session=")), "{lines:?}");
 }
 
 /// Records every session of `server` as last used `minutes` ago (in its SQLite database).

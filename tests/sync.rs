@@ -191,13 +191,15 @@ fn sync_fetches_politely_keeps_the_corpus_in_step_and_ingests() {
         assert_eq!(s.log.iter().filter(|l| l.path == "/bilag/referat-2025-08-27.pdf").count(), 1, "an attachment linked twice is fetched once");
         assert!(s.log.iter().all(|l| l.user_agent == "byraad-gpt-test"), "the configured agent is sent");
         assert_eq!(s.log[0].path, "/robots.txt", "robots.txt is read first");
-        // Requests are paced: sent 150 ms apart, they reach the handler no closer than that less
-        // the scheduling jitter of a busy machine (unpaced, they would be a millisecond apart).
-        // The slow one is logged when it is answered.
+        // Requests are paced: sent 150 ms apart (unpaced, they would be a millisecond apart). A
+        // busy machine may hold one arrival back towards the next, which only widens the gap
+        // after it, so the median gap stays near the delay and no two arrive back to back. The
+        // slow one is logged when it is answered.
         let mut times: Vec<Instant> = s.log.iter().filter(|l| l.path != "/moede/langsom").map(|l| l.at).collect();
         times.sort();
-        let closest = times.windows(2).map(|w| w[1] - w[0]).min().unwrap();
-        assert!(closest >= Duration::from_millis(100), "requests {closest:?} apart, delay 150 ms");
+        let mut gaps: Vec<Duration> = times.windows(2).map(|w| w[1] - w[0]).collect();
+        gaps.sort();
+        assert!(gaps[gaps.len() / 2] >= Duration::from_millis(120) && gaps[0] >= Duration::from_millis(10), "requests apart by {gaps:?}, delay 150 ms");
     }
 
     // The copies, with their manifest entries.

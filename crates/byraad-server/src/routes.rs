@@ -130,6 +130,7 @@ pub(crate) async fn guard(State(state): State<AppState>, matched: Option<Matched
     };
     let auth = state.auth.clone();
     let mut csrf = None;
+    let mut session_ended = false;
     let result = match header {
         Err(e) => Err(e),
         Ok(None) => match (Cookies::for_url(&state.public_url).session(req.headers()), &state.store) {
@@ -138,8 +139,11 @@ pub(crate) async fn guard(State(state): State<AppState>, matched: Option<Matched
                     csrf = Some(session::csrf_of(&id));
                     Ok(Principal { name: s.principal, groups: s.groups })
                 }
-                // An ended, expired or idle session: as without the cookie.
-                Ok(None) => auth.authenticate(None),
+                // An ended, expired or idle session: as without the cookie, and said.
+                Ok(None) => {
+                    session_ended = true;
+                    auth.authenticate(None)
+                }
                 Err(e) => {
                     tracing::error!(%endpoint, error = %e, "sessions cannot be read");
                     return ApiError::Unavailable("sign-ins cannot be checked: the database does not answer".into()).into_response();
@@ -194,8 +198,12 @@ pub(crate) async fn guard(State(state): State<AppState>, matched: Option<Matched
     }
     req.extensions_mut().insert(principal.clone());
     let can_sign_in = state.auth.takes_tokens() || state.auth.sign_in().is_some();
-    req.extensions_mut().insert(Visitor { principal: principal.clone(), csrf, can_sign_in });
+    req.extensions_mut().insert(Visitor { principal: principal.clone(), csrf, can_sign_in, session_ended });
     let mut resp = next.run(req).await;
+    // Signing in and out set the cookie themselves.
+    if session_ended && !signing {
+        resp.headers_mut().append(axum::http::header::SET_COOKIE, Cookies::for_url(&state.public_url).clear_session());
+    }
     // MCP tool calls record themselves, one entry per call.
     if !(api || signing) || path.starts_with("/mcp") {
         return resp;

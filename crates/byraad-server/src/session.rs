@@ -32,6 +32,9 @@ pub(crate) struct Visitor {
     pub csrf: Option<String>,
     /// Whether this service offers signing in (tokens or the single sign-on).
     pub can_sign_in: bool,
+    /// The request came with a session that has ended (unused too long, or expired): the page
+    /// says so, and the cookie is cleared.
+    pub session_ended: bool,
 }
 
 /// A new secret: 32 random bytes from the operating system, URL-safe base64.

@@ -66,6 +66,11 @@ pub(crate) fn layout(visitor: &Visitor, title: &str, current: &str, main: &str, 
         .unwrap_or_default();
     let account = account(visitor, current);
     let csrf = visitor.csrf.as_deref().map(|t| format!("<meta name=\"csrf-token\" content=\"{t}\">\n")).unwrap_or_default();
+    let ended = if visitor.session_ended {
+        "<p class=\"notice\" role=\"status\">Du er blevet logget ud, fordi din session er udløbet. Log ind igen for at se de lukkede dokumenter, du har adgang til.</p>\n"
+    } else {
+        ""
+    };
     let html = format!(
         r##"<!doctype html>
 <html lang="da">
@@ -82,7 +87,7 @@ pub(crate) fn layout(visitor: &Visitor, title: &str, current: &str, main: &str, 
 <nav aria-label="Hovedmenu"><ul>{nav}</ul></nav>
 {account}</header>
 <main id="indhold">
-{main}
+{ended}{main}
 </main>
 </body>
 </html>

@@ -233,7 +233,7 @@ fn redirect_uri(state: &AppState) -> String {
 /// A new session for `principal` (any earlier one of this browser ended), its cookie set, and
 /// on to `next`.
 async fn start_session(state: &AppState, headers: &HeaderMap, principal: Principal, next: &str, also: Option<HeaderValue>) -> Response {
-    let visitor = Visitor { principal: Principal::anonymous(), csrf: None, can_sign_in: true };
+    let visitor = Visitor { principal: Principal::anonymous(), csrf: None, can_sign_in: true, session_ended: false };
     let Some(store) = &state.store else {
         return page(state, &visitor, next, Some("Log ind kræver serverens database, som ikke er sat op."), StatusCode::SERVICE_UNAVAILABLE);
     };
