@@ -207,7 +207,7 @@ impl AppState {
             request_limits: RequestLimits::from_config(&config.server),
             connection_limits: ConnectionLimits::from_config(&config.server),
             session_hours: config.auth.session_hours.max(1),
-            session_idle: (config.auth.session_idle_minutes > 0).then(|| chrono::Duration::minutes(i64::try_from(config.auth.session_idle_minutes.min(10_000_000)).unwrap_or(10_000_000))),
+            session_idle: i64::try_from(config.auth.session_idle_minutes).ok().filter(|&m| m > 0).and_then(chrono::Duration::try_minutes),
         }
     }
 

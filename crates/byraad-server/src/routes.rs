@@ -129,11 +129,12 @@ pub(crate) async fn guard(State(state): State<AppState>, matched: Option<Matched
         Some(Err(_)) => Err(crate::AuthError::Rejected("the Authorization header is not text".into())),
     };
     let auth = state.auth.clone();
+    let cookies = Cookies::for_url(&state.public_url);
     let mut csrf = None;
     let mut session_ended = false;
     let result = match header {
         Err(e) => Err(e),
-        Ok(None) => match (Cookies::for_url(&state.public_url).session(req.headers()), &state.store) {
+        Ok(None) => match (cookies.session(req.headers()), &state.store) {
             (Some(id), Some(store)) => match store.session(&id, state.session_idle).await {
                 Ok(Some(s)) => {
                     csrf = Some(session::csrf_of(&id));
@@ -202,7 +203,7 @@ pub(crate) async fn guard(State(state): State<AppState>, matched: Option<Matched
     let mut resp = next.run(req).await;
     // Signing in and out set the cookie themselves.
     if session_ended && !signing {
-        resp.headers_mut().append(axum::http::header::SET_COOKIE, Cookies::for_url(&state.public_url).clear_session());
+        resp.headers_mut().append(axum::http::header::SET_COOKIE, cookies.clear_session());
     }
     // MCP tool calls record themselves, one entry per call.
     if !(api || signing) || path.starts_with("/mcp") {

@@ -269,13 +269,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::TrainAnswerer { questions, fit, answers } => {
             config.validate()?;
-            let options = byraad_answer::train::Options { folds: fit.folds, seed: fit.seed, without: fit.without.clone(), most: config.answer.max_sentences, ..Default::default() };
-            training::train_answerer(&config, &questions, &options, &fit, answers.as_deref())
+            training::train_answerer(&config, &questions, &fit, answers.as_deref())
         }
         Command::TrainRules { questions, fit } => {
             config.validate()?;
-            let options = byraad_rules::train::Options { folds: fit.folds, seed: fit.seed, without: fit.without.clone(), ..Default::default() };
-            training::train_rules(&config, &questions, &options, &fit)
+            training::train_rules(&config, &questions, &fit)
         }
         Command::Audit { action: Some(AuditAction::Verify), .. } => {
             config.validate()?;

@@ -41,7 +41,8 @@ pub struct Fit {
 /// Fits the answer scorer on the labelled questions in `questions` and prints what
 /// cross-validation measured; writes what `fit` asks for, and each question's held-out answer
 /// to `answers`.
-pub fn train_answerer(config: &Config, questions: &Path, options: &byraad_answer::train::Options, fit: &Fit, answers: Option<&Path>) -> anyhow::Result<ExitCode> {
+pub fn train_answerer(config: &Config, questions: &Path, fit: &Fit, answers: Option<&Path>) -> anyhow::Result<ExitCode> {
+    let options = &byraad_answer::train::Options { folds: fit.folds, seed: fit.seed, without: fit.without.clone(), most: config.answer.max_sentences, ..Default::default() };
     let (ablate, out, dump) = (fit.ablate, fit.out.as_deref(), fit.candidates.as_deref());
     use byraad_answer::train::{self, Example, Labelled};
     let labelled: Vec<Labelled> = read_lines(questions, "a labelled question")?;
@@ -91,7 +92,8 @@ pub fn train_answerer(config: &Config, questions: &Path, options: &byraad_answer
 
 /// Fits the rules ranker on the questions in `questions`, prints what cross-validation
 /// measured (and, with `--ablate`, with each feature left out), and writes what `fit` asks for.
-pub fn train_rules(config: &Config, questions: &Path, options: &byraad_rules::train::Options, fit: &Fit) -> anyhow::Result<ExitCode> {
+pub fn train_rules(config: &Config, questions: &Path, fit: &Fit) -> anyhow::Result<ExitCode> {
+    let options = &byraad_rules::train::Options { folds: fit.folds, seed: fit.seed, without: fit.without.clone(), ..Default::default() };
     let (ablate, out, dump) = (fit.ablate, fit.out.as_deref(), fit.candidates.as_deref());
     use byraad_rules::train::{self, Example, Labelled};
     let labelled: Vec<Labelled> = read_lines(questions, "a rules question")?;
