@@ -190,6 +190,74 @@ fn drafts_use_only_readable_material_and_belong_to_the_authors_party() {
     assert_eq!(fetch("magistrat"), 404);
 }
 
+/// The text of a Word document's body.
+fn docx_text(bytes: &[u8]) -> String {
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    let mut xml = String::new();
+    zip.by_name("word/document.xml").unwrap().read_to_string(&mut xml).unwrap();
+    xml
+}
+
+/// What `who` gets of draft `id` as JSON, as a Word document and through the MCP SDK, each
+/// with its status (the MCP one as `isError`).
+fn draft_as(server: &Server, who: &str, id: &str) -> [(bool, String); 3] {
+    let (status, json) = call(server, Some(who), "GET", &format!("/v1/inquiries/drafts/{id}"), None);
+    let r = common::http().get(server.url(&format!("/v1/inquiries/drafts/{id}.docx"))).bearer_auth(token(who)).send().unwrap();
+    let word_ok = r.status().as_u16() == 200;
+    let bytes = r.bytes().unwrap();
+    let word = if word_ok { docx_text(&bytes) } else { String::from_utf8_lossy(&bytes).into_owned() };
+    let out = common::clients::mcp(&server.url("/mcp"), Some(token(who)), &json!([{"tool": "get_draft", "arguments": {"id": id}}]));
+    let tool = &out["results"][0];
+    [(status == 200, json), (word_ok, word), (tool["is_error"] == false, format!("{} {}", tool["texts"], tool["structured"]))]
+}
+
+/// A draft by a member of the Magistrat quoting a closed item, shared with the author's party:
+/// each reader gets, by JSON, Word and MCP alike, only what that reader may read, checked again
+/// at every read (the author who loses the group loses the quotes).
+#[test]
+fn a_shared_draft_gives_each_reader_only_what_that_reader_may_read() {
+    let mut setup = start();
+    let text = "Hvilke ejendomme har Magistraten besluttet at købe i Midtbyen, og til hvilken pris?";
+    let (status, text_v) = call(&setup.server, Some("raadmand"), "POST", "/v1/inquiries/draft", Some(&json!({"member": "Rasmus Rådmand", "party": "SF", "text": text, "date": "2025-10-10"})));
+    assert_eq!(status, 200, "{text_v}");
+    let v: Value = serde_json::from_str(&text_v).unwrap();
+    let id = v["id"].as_str().unwrap().to_string();
+    // The author may read the closed item, and the draft quotes it: what the others must not get.
+    assert!(v["related"].as_array().unwrap().iter().any(|r| r["doc_id"] == "k7-sag"), "the author's draft quotes the closed item: {v}");
+    let [(ok, json), (word_ok, word), (tool_ok, tool)] = draft_as(&setup.server, "raadmand", &id);
+    assert!(ok && word_ok && tool_ok, "the author reads the draft");
+    for got in [&json, &word, &tool] {
+        assert!(got.contains("Kattesundet"), "the author gets the quote: {got}");
+    }
+
+    for who in ["medlem", "kollega"] {
+        let views = draft_as(&setup.server, who, &id);
+        for ((ok, got), how) in views.iter().zip(["JSON", "Word", "MCP"]) {
+            assert!(ok, "{who} is in the author's party and reads the draft ({how}): {got}");
+            assert_hidden(got, &MAGISTRATEN_SECRETS, &format!("the draft as {who} reads it ({how})"));
+            assert!(got.contains("Midtbyen"), "{who} still gets the draft itself ({how}): {got}");
+        }
+        let reply: Value = serde_json::from_str(&views[0].1).unwrap();
+        let numbers: Vec<u64> = reply["related"].as_array().unwrap().iter().map(|r| r["n"].as_u64().unwrap()).collect();
+        assert_eq!(numbers, (1..=numbers.len() as u64).collect::<Vec<_>>(), "what is left is numbered again: {reply}");
+    }
+    for (ok, got) in draft_as(&setup.server, "anden", &id) {
+        assert!(!ok, "another party gets no draft: {got}");
+        assert_hidden(&got, &MAGISTRATEN_SECRETS, "another party's refusal");
+    }
+
+    // The author leaves the Magistrat: the same stored draft no longer quotes the closed item.
+    setup.server.kill9();
+    let config = setup._config.path().join("byraad.toml");
+    let groups = std::fs::read_to_string(&config).unwrap().replace(r#"groups = ["magistraten", "parti:sf"]"#, r#"groups = ["parti:sf"]"#);
+    std::fs::write(&config, groups).unwrap();
+    let server = Server::start_on(setup.server.data(), &["--config", config.to_str().unwrap()], &[]);
+    for ((ok, got), how) in draft_as(&server, "raadmand", &id).iter().zip(["JSON", "Word", "MCP"]) {
+        assert!(ok, "{how}: {got}");
+        assert_hidden(got, &MAGISTRATEN_SECRETS, &format!("the draft read again by its author without the group ({how})"));
+    }
+}
+
 #[test]
 fn counts_cover_only_what_the_caller_may_read() {
     let count = |who: Option<&str>| -> u64 {

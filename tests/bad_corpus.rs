@@ -167,3 +167,67 @@ fn an_unreadable_file_or_directory_stops_nothing_else() {
 fn is_root() -> bool {
     Command::new("id").arg("-u").output().is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
 }
+
+/// Hits of `query` as (doc_id, text), read as `groups` allow.
+fn hits(data: &Path, query: &str, groups: &[&str]) -> Vec<(String, String)> {
+    let mut args = vec!["search", query, "--json", "--limit", "20"];
+    for g in groups {
+        args.extend(["--group", g]);
+    }
+    let out = byraad(data, &args);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    v["hits"].as_array().unwrap().iter().map(|h| (h["doc_id"].as_str().unwrap().to_string(), h["text"].as_str().unwrap().to_string())).collect()
+}
+
+/// Files whose names differ only in case, spaces or extension each keep a document id of their
+/// own: no hit cites one file's id with another's text, and which of a restricted and a public
+/// file of nearly one name came last decides nothing about access.
+#[test]
+fn files_whose_names_give_one_id_stay_separate_documents() {
+    let names = ["x y.txt", "X Y.txt", "x-y.txt", "x-y.md", "x-y.html"];
+    let markers = ["akacie", "birkelund", "cedertræ", "dadelpalme", "egeskov"];
+    let dir = tempfile::tempdir().unwrap();
+    for (name, marker) in names.iter().zip(markers) {
+        let text = format!("Notat om træer\n\nDette notat handler om {marker} og intet andet.\n");
+        let text = if name.ends_with(".html") { format!("<html><body><h1>Notat om træer</h1><p>Dette notat handler om {marker} og intet andet.</p></body></html>") } else { text };
+        fs::write(dir.path().join(name), text).unwrap();
+    }
+    // A public note of nearly the restricted letter's name, beside it.
+    let pdf = "henvendelse-havnens-perle-2025-08-26.pdf";
+    fs::copy(common::corpus().join("aarhus-2025").join(pdf), dir.path().join(pdf)).unwrap();
+    fs::write(dir.path().join("henvendelse havnens perle 2025-08-26.txt"), "Henvendelse om Havnens Perle\n\nEn offentlig kvittering: henvendelsen om Havnens Perle er modtaget.\n").unwrap();
+    fs::write(dir.path().join("manifest.toml"), format!("[[document]]\npath = \"{pdf}\"\ntitle = \"Henvendelse om Havnens Perle\"\nkind = \"henvendelse\"\nbody = \"Aarhus Byråd\"\naccess = \"restricted\"\ngroups = [\"byraadet\"]\n")).unwrap();
+
+    let data = tempfile::tempdir().unwrap();
+    let out = byraad(data.path(), &["ingest", "--corpus", dir.path().to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("ingested 7 files (7 changed"), "{}", stdout(&out));
+
+    let mut ids = std::collections::BTreeSet::new();
+    for marker in markers {
+        let found = hits(data.path(), marker, &[]);
+        let (id, text) = found.first().unwrap_or_else(|| panic!("{marker} is found"));
+        assert!(text.contains(marker), "{marker}: the hit's text is its own file's: {text}");
+        assert!(found.iter().filter(|(i, _)| i == id).all(|(_, t)| t.contains(marker)), "{id} holds one file's text: {found:?}");
+        ids.insert(id.clone());
+    }
+    assert_eq!(ids.len(), names.len(), "five files, five ids: {ids:?}");
+
+    // Without the group only the public note is found; with it, both, each with its own text.
+    let public = hits(data.path(), "Havnens Perle", &[]);
+    assert!(!public.is_empty() && public.iter().all(|(_, t)| !t.contains("Kære byrådsmedlem") && !t.contains("Sendt:")), "{public:?}");
+    let public_ids: std::collections::BTreeSet<&String> = public.iter().map(|(id, _)| id).collect();
+    assert_eq!(public_ids.len(), 1, "{public:?}");
+    let cleared = hits(data.path(), "Havnens Perle byrådssalen kvittering", &["byraadet"]);
+    let cleared_ids: std::collections::BTreeSet<&String> = cleared.iter().map(|(id, _)| id).collect();
+    assert_eq!(cleared_ids.len(), 2, "the cleared member finds the letter and the note: {cleared:?}");
+    for (id, text) in &cleared {
+        let is_note = public_ids.contains(id);
+        assert_eq!(is_note, text.contains("kvittering"), "{id} holds its own file's text: {text}");
+    }
+
+    // A second ingest changes nothing: the ids are stable.
+    let again = byraad(data.path(), &["ingest", "--corpus", dir.path().to_str().unwrap()]);
+    assert!(stdout(&again).contains("0 changed, 7 unchanged"), "{}", stdout(&again));
+}

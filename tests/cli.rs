@@ -354,3 +354,32 @@ fn training_commands_cross_validate_dump_candidates_and_refuse_lexical_weights()
     assert!(!out.status.success());
     assert!(stderr(&out).contains("answers.jsonl:1: not a rules question"), "{}", stderr(&out));
 }
+
+/// `byraad stats` says why it counts no vectors; `byraad audit | head` and `byraad feedback
+/// export | head` end quietly when the reader has read enough.
+#[test]
+fn stats_say_why_there_are_no_vectors_and_listings_stop_quietly_at_a_closed_pipe() {
+    use std::io::Read;
+    use std::process::{Command, Stdio};
+
+    let data = tempfile::tempdir().unwrap();
+    let c = small_corpus();
+    assert!(byraad(data.path(), &["ingest", "--corpus", c.path().to_str().unwrap()]).status.success());
+    let out = byraad(data.path(), &["stats"]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert!(v["vectors"].is_null(), "{v}");
+    assert_eq!(v["dense"], "dense retrieval is off (dense.backend = \"none\")", "{v}");
+
+    // An audit log far larger than a pipe holds.
+    let audit = data.path().join("audit");
+    fs::create_dir_all(&audit).unwrap();
+    let line = r#"{"time":"2026-01-05T10:00:00Z","principal":"anna","endpoint":"POST /v1/search","query":"cykelstier på Randersvej","returned":[],"cited":[],"status":200,"latency_ms":3}"#;
+    fs::write(audit.join("audit-2026-01-05.jsonl"), format!("{line}\n").repeat(20_000)).unwrap();
+    let mut child = Command::new(common::BIN).args(["audit", "--data"]).arg(data.path()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let mut first = [0u8; 100];
+    child.stdout.as_mut().unwrap().read_exact(&mut first).unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "a closed pipe ends the listing quietly: {}", stderr(&out));
+    assert!(!stderr(&out).contains("panicked"), "{}", stderr(&out));
+}

@@ -158,3 +158,23 @@ fn draft_snapshots() {
         insta::assert_snapshot!(name, v["markdown"].as_str().unwrap());
     }
 }
+
+/// A forespørgsel may be as long as the stated 5,000 characters (its search uses its beginning);
+/// one character more is refused naming the field.
+#[test]
+fn a_long_forespoergsel_is_drafted_up_to_five_thousand_characters() {
+    let background = "Borgerne på Aarhus Ø har i flere år klaget over støj og trafik omkring havnen, og sagen har været drøftet i udvalget flere gange. ";
+    let question = "Hvor mange gange er Havnens Perle blevet flyttet rundt på havnen?";
+    let mut text = background.repeat(40);
+    let room = 5_000 - question.chars().count();
+    text = text.chars().take(room).collect::<String>().trim_end().to_string() + " " + question;
+    text = text.chars().skip(text.chars().count().saturating_sub(5_000)).collect();
+    assert!((4_900..=5_000).contains(&text.chars().count()), "{}", text.chars().count());
+    let (status, v) = draft(json!({"member": "Anna Hansen", "party": "SF", "date": "2025-12-19", "text": text}));
+    assert_eq!(status, 200, "{v}");
+    assert!(v["draft"]["spørgsmål"].as_array().unwrap().iter().any(|q| q.as_str().unwrap().contains("Havnens Perle blevet flyttet")), "{v}");
+    let too_long = "a".repeat(5_001);
+    let (status, v) = draft(json!({"member": "Anna Hansen", "party": "SF", "text": too_long}));
+    assert_eq!(status, 400, "{v}");
+    assert!(v["error"]["message"].as_str().unwrap().contains("text") && v["error"]["message"].as_str().unwrap().contains("5000"), "{v}");
+}

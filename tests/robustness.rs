@@ -7,7 +7,7 @@
 mod common;
 
 use std::io::{Read, Write};
-use std::net::TcpStream;
+use std::net::{IpAddr, TcpStream};
 use std::time::{Duration, Instant};
 
 use common::raw::{self, Raw};
@@ -103,7 +103,9 @@ fn every_bad_request_is_a_4xx_json_error_naming_the_problem_and_the_server_stays
         ("request target too long", long_target, Vec::new(), &[414], "target"),
         ("unknown model", json_post("/v1/chat/completions"), br#"{"model": "gpt-5", "messages": [{"role": "user", "content": "hej"}]}"#.to_vec(), &[404], "model"),
         ("completions body not an object", json_post("/v1/chat/completions"), b"[1]".to_vec(), &[400], "object"),
-        ("MCP call that is not JSON-RPC", "POST /mcp HTTP/1.1\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream".into(), b"{\"hello\": 1}".to_vec(), &[400, 404, 406, 415, 422], ""),
+        ("not a method", "G@T /healthz HTTP/1.1".into(), Vec::new(), &[400], "http"),
+        ("a header without a colon", "GET /healthz HTTP/1.1\r\nthis is no header".into(), Vec::new(), &[400], "http"),
+        ("two hundred headers", format!("GET /healthz HTTP/1.1{}", (0..200).map(|i| format!("\r\nX-H{i}: v")).collect::<String>()), Vec::new(), &[431], "headers"),
     ];
     let mut fivexx = 0;
     for (case, head, body, statuses, needle) in &cases {
@@ -140,14 +142,14 @@ fn a_client_leaving_mid_stream_is_audited_once_as_aborted_or_done_never_left_ope
         let entries = audit_entries(server.data());
         let starts = entries.iter().filter(|e| e["endpoint"] == "POST /v1/chat" && e["stream"].is_null()).count();
         let ends: Vec<_> = entries.iter().filter(|e| e["endpoint"] == "POST /v1/chat" && !e["stream"].is_null()).collect();
-        if starts > 0 && starts == ends.len() {
+        if starts == 10 && ends.len() == 10 {
             for e in &ends {
                 assert!(e["stream"] == "done" || e["stream"] == "aborted", "{e}");
             }
             eprintln!("streams ended: {} done, {} aborted", ends.iter().filter(|e| e["stream"] == "done").count(), ends.iter().filter(|e| e["stream"] == "aborted").count());
             break;
         }
-        assert!(Instant::now() < deadline, "{starts} streams started, {} ended: every stream must end in the audit log", ends.len());
+        assert!(Instant::now() < deadline, "{starts} of 10 streams recorded, {} ended: every request that reached a handler is recorded, and every stream ends in the audit log", ends.len());
         std::thread::sleep(Duration::from_millis(100));
     }
     let verify = byraad(server.data(), &["audit", "verify"]);
@@ -255,4 +257,218 @@ fn sigterm_drains_reports_draining_and_exits_cleanly() {
     assert!(server.log().contains("drained") && server.log().contains("database closed"), "{}", server.log());
     let verify = byraad(server.data(), &["audit", "verify"]);
     assert!(verify.status.success(), "{}", stderr(&verify));
+}
+
+/// A TCP connection to `addr` from the loopback address `from` (127.0.0.x): another client.
+fn connect_from(from: [u8; 4], addr: &str) -> TcpStream {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_io().build().unwrap();
+    let stream = runtime
+        .block_on(async {
+            let socket = tokio::net::TcpSocket::new_v4()?;
+            socket.bind((IpAddr::from(from), 0).into())?;
+            socket.connect(addr.parse().unwrap()).await?.into_std()
+        })
+        .unwrap();
+    stream.set_nonblocking(false).unwrap();
+    stream
+}
+
+/// A client whose requests come from `from`.
+fn client_from(from: [u8; 4]) -> reqwest::blocking::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::blocking::Client::builder().local_address(IpAddr::from(from)).build().unwrap()
+}
+
+/// Whether the server still holds `s` open (nothing to read, no end of stream).
+fn open(s: &TcpStream) -> bool {
+    s.set_nonblocking(true).unwrap();
+    let open = matches!(s.peek(&mut [0u8; 1]), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock);
+    s.set_nonblocking(false).unwrap();
+    open
+}
+
+/// One address holding many idle connections, then many addresses filling every place with idle
+/// ones: another address's searches and `/healthz` are all answered, the first address keeps
+/// only its share, and idle connections make room before a busy one is touched.
+#[test]
+fn idle_connections_of_one_or_many_addresses_never_keep_others_out() {
+    let server = Server::start_with(small_corpus_data(), &[("BYRAAD__SERVER__MAX_CONNECTIONS", "24".into()), ("BYRAAD__SERVER__MAX_CONNECTIONS_PER_ADDRESS", "8".into())]);
+    let addr = raw::addr(&server.base);
+    let member = client_from([127, 0, 0, 2]);
+    let answered = |n: usize| {
+        for i in 0..n {
+            let r = member.post(server.url("/v1/search")).json(&json!({"query": "cykelsti"})).send().unwrap();
+            assert_eq!(r.status().as_u16(), 200, "search {i}: {}", r.text().unwrap_or_default());
+            let r = member.get(server.url("/healthz")).send().unwrap();
+            assert_eq!(r.status().as_u16(), 200, "/healthz {i}");
+        }
+    };
+    // A request in flight: its headers sent, its body not yet.
+    let mut busy = connect_from([127, 0, 0, 9], &addr);
+    let body = json!({"query": "cykelsti"}).to_string();
+    write!(busy, "POST /v1/search HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}", body.len(), &body[..5]).unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+
+    let idle: Vec<TcpStream> = (0..40).map(|_| TcpStream::connect(&addr).unwrap()).collect();
+    std::thread::sleep(Duration::from_millis(300));
+    answered(10);
+    let still = idle.iter().filter(|s| open(s)).count();
+    assert!(still <= 8, "one address holds at most its share: {still} of 40 still open");
+
+    // Four more addresses, eight idle connections each: more than all the places there are.
+    let crowd: Vec<TcpStream> = (3..7).flat_map(|last| (0..8).map(move |_| last)).map(|last| connect_from([127, 0, 0, last], &addr)).collect();
+    std::thread::sleep(Duration::from_millis(300));
+    answered(10);
+    let open_now = idle.iter().chain(&crowd).filter(|s| open(s)).count();
+    assert!(open_now <= 24, "{open_now} idle connections open beyond the cap");
+
+    // The busy request was never cut to make room: it completes.
+    busy.write_all(&body.as_bytes()[5..]).unwrap();
+    busy.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let r = raw::read_response(&mut busy);
+    assert_eq!(r.status, 200, "the request in flight is answered: {}", r.text());
+}
+
+/// When every place is held by a busy connection, a new one is refused with a JSON error, but
+/// a health check on it is still answered.
+#[test]
+fn health_checks_are_answered_while_every_connection_is_busy() {
+    let server = Server::start_with(small_corpus_data(), &[("BYRAAD__SERVER__MAX_CONNECTIONS", "4".into())]);
+    let addr = raw::addr(&server.base);
+    let body = json!({"query": "cykelsti"}).to_string();
+    let mut busy: Vec<TcpStream> = (0..4)
+        .map(|_| {
+            let mut s = connect_from([127, 0, 0, 3], &addr);
+            write!(s, "POST /v1/search HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}", body.len(), &body[..5]).unwrap();
+            s
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(300));
+    let other = client_from([127, 0, 0, 4]);
+    for _ in 0..5 {
+        let r = other.get(server.url("/healthz")).send().unwrap();
+        assert_eq!(r.status().as_u16(), 200, "a load balancer's check is answered");
+        let r = other.get(server.url("/readyz")).send().unwrap();
+        assert_eq!(r.status().as_u16(), 200);
+    }
+    let r = other.post(server.url("/v1/search")).json(&json!({"query": "cykelsti"})).send().unwrap();
+    assert_eq!(r.status().as_u16(), 503);
+    assert_eq!(r.json::<serde_json::Value>().unwrap()["error"]["code"], "busy");
+    let r = client_from([127, 0, 0, 3]).post(server.url("/v1/search")).json(&json!({"query": "cykelsti"})).send().unwrap();
+    assert_eq!(r.status().as_u16(), 429, "the address holding every place gets no more");
+    assert_eq!(r.json::<serde_json::Value>().unwrap()["error"]["code"], "too_many_connections");
+    for s in &mut busy {
+        s.write_all(&body.as_bytes()[5..]).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        assert_eq!(raw::read_response(s).status, 200, "busy connections finish");
+    }
+}
+
+/// What HTTP answers before any handler is JSON too: a head sent too slowly gets a 408, a body
+/// declared larger than allowed a 413 before any of it is sent (no `100 Continue`), a slow body
+/// to `/mcp` a 408; and MCP's malformed messages get JSON-RPC's own errors.
+#[test]
+fn what_http_and_mcp_refuse_before_a_handler_is_a_json_error() {
+    let server = Server::start_with(small_corpus_data(), &[("BYRAAD__SERVER__HEADER_TIMEOUT_SECS", "1".into()), ("BYRAAD__SERVER__BODY_TIMEOUT_SECS", "1".into())]);
+    let addr = raw::addr(&server.base);
+    let mut slow = TcpStream::connect(&addr).unwrap();
+    slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ").unwrap();
+    slow.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    assert_refused("a head sent too slowly", &raw::read_response(&mut slow), &[408], "headers");
+
+    let mut big = TcpStream::connect(&addr).unwrap();
+    big.write_all(b"POST /v1/search HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 50000000\r\nExpect: 100-continue\r\n\r\n").unwrap();
+    big.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let started = Instant::now();
+    let mut head = [0u8; 512];
+    let n = big.read(&mut head).unwrap();
+    let text = String::from_utf8_lossy(&head[..n]).into_owned();
+    assert!(text.starts_with("HTTP/1.1 413"), "refused at once, with no 100 Continue: {text}");
+    assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
+
+    let mcp_head = "POST /mcp HTTP/1.1\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream";
+    let mut slow_body = TcpStream::connect(&addr).unwrap();
+    write!(slow_body, "{mcp_head}\r\nHost: x\r\nContent-Length: 100\r\nConnection: close\r\n\r\n{{\"jsonrpc\"").unwrap();
+    slow_body.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    assert_refused("a slow body to /mcp", &raw::read_response(&mut slow_body), &[408], "body");
+
+    let cases: [(&str, &[u8], i64); 5] = [
+        ("not JSON", b"{\"jsonrpc\": \"2.0\", \"id\": 1,", -32700),
+        ("a batch", b"[{\"jsonrpc\": \"2.0\", \"id\": 1, \"method\": \"ping\"}]", -32600),
+        ("not JSON-RPC", b"{\"hello\": 1}", -32600),
+        ("a tool call without the tool's name", b"{\"jsonrpc\": \"2.0\", \"id\": 4, \"method\": \"tools/call\", \"params\": {\"arguments\": {}}}", -32602),
+        ("initialize without its parameters", b"{\"jsonrpc\": \"2.0\", \"id\": 5, \"method\": \"initialize\", \"params\": {\"capabilities\": 3}}", -32602),
+    ];
+    for (case, body, code) in cases {
+        let r = raw::send(&server.base, mcp_head, body);
+        assert_eq!(r.status, 400, "{case}: {}", r.text());
+        let v = r.json();
+        assert_eq!((v["jsonrpc"].as_str(), v["error"]["code"].as_i64()), (Some("2.0"), Some(code)), "{case}: {v}");
+        assert!(v["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "{case}: {v}");
+    }
+    assert_healthy(&server, "after the refusals");
+}
+
+/// A flood of refused requests (a bad token, a rate exceeded) writes a bounded number of audit
+/// lines, the rest counted into one line per kind.
+#[test]
+fn a_flood_of_refused_requests_is_counted_not_written_line_by_line() {
+    let server = Server::start_with(
+        small_corpus_data(),
+        &[("BYRAAD__SERVER__RATE_PER_MINUTE", "60".into()), ("BYRAAD__SERVER__RATE_BURST", "3".into()), ("BYRAAD__AUDIT__REFUSAL_SUMMARY_SECS", "2".into())],
+    );
+    let client = common::http();
+    let (mut bad_token, mut limited) = (0u64, 0u64);
+    let started = Instant::now();
+    for _ in 0..600 {
+        let r = client.post(server.url("/v1/search")).bearer_auth("ikke-et-token").json(&json!({"query": "cykelsti"})).send().unwrap();
+        bad_token += u64::from(r.status().as_u16() == 401);
+        let r = client.post(server.url("/v1/search")).json(&json!({"query": "cykelsti"})).send().unwrap();
+        limited += u64::from(r.status().as_u16() == 429);
+    }
+    let flood = started.elapsed();
+    assert_eq!((bad_token, limited), (600, 597), "every bad token refused; all but the burst limited");
+    let during = audit_entries(server.data()).len();
+    eprintln!("{} refused requests in {flood:?}: {during} audit lines written", bad_token + limited);
+    assert!(during <= 10, "{during} audit lines for a flood of {} refusals", bad_token + limited);
+
+    // The counts come in one line per kind when the interval is over.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let counted = loop {
+        let entries = audit_entries(server.data());
+        let count = |status: u64| entries.iter().filter(|e| e["status"] == status).map(|e| 1 + e["repeated"].as_u64().unwrap_or(0)).sum::<u64>();
+        if (count(401), count(429)) == (bad_token, limited) {
+            break entries;
+        }
+        assert!(Instant::now() < deadline, "refusals counted: 401 {} of {bad_token}, 429 {} of {limited}", count(401), count(429));
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert!(counted.len() <= 10, "{} lines", counted.len());
+    assert!(counted.iter().any(|e| e["repeated"].as_u64() == Some(bad_token - 1) && e["principal"] == "-"), "{counted:?}");
+
+    let verify = byraad(server.data(), &["audit", "verify"]);
+    assert!(verify.status.success(), "{}", stderr(&verify));
+}
+
+/// Every request that reached a handler is recorded, also when its client hung up right after
+/// sending it.
+#[test]
+fn requests_whose_clients_leave_at_once_are_audited_all_the_same() {
+    let server = Server::start(small_corpus_data());
+    for i in 0..40 {
+        let mut s = TcpStream::connect(raw::addr(&server.base)).unwrap();
+        let body = json!({"query": format!("forladt {i}")}).to_string();
+        write!(s, "POST /v1/search HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}", body.len()).unwrap();
+        drop(s);
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let entries = audit_entries(server.data());
+        let abandoned: std::collections::BTreeSet<&str> = entries.iter().filter_map(|e| e["query"].as_str()).filter(|q| q.starts_with("forladt ")).collect();
+        if abandoned.len() == 40 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{} of 40 requests recorded", abandoned.len());
+        std::thread::sleep(Duration::from_millis(200));
+    }
 }

@@ -64,11 +64,13 @@ pub const MAGISTRATEN_SECRETS: [&str; 7] = ["Zebrafinke", "Kattesundet", "47,3",
 pub const BYRAADET_SECRETS: [&str; 3] = ["Solsikkeplanen", "Gellerup", "\"notat\""];
 
 /// Principals: name, token, groups.
-pub const PRINCIPALS: [(&str, &str, &[&str]); 4] = [
+pub const PRINCIPALS: [(&str, &str, &[&str]); 5] = [
     ("medlem", "tok-medlem-7f3a", &["byraadet", "parti:sf"]),
     ("kollega", "tok-kollega-21c9", &["byraadet", "parti:sf"]),
     ("anden", "tok-anden-88d0", &["parti:v"]),
     ("magistrat", "tok-magistrat-5be2", &["magistraten"]),
+    // A member of the Magistrat from the same party as "medlem" and "kollega".
+    ("raadmand", "tok-raadmand-3d1e", &["magistraten", "parti:sf"]),
 ];
 
 pub fn token(name: &str) -> &'static str {

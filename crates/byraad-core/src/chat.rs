@@ -8,7 +8,8 @@ use crate::{Error, Filters, Hit, Kind, Result, Span};
 /// Most messages in one conversation.
 const MAX_MESSAGES: usize = 50;
 /// Longest message accepted, in characters.
-const MAX_MESSAGE_CHARS: usize = 4_000;
+/// Longest message accepted, in characters.
+pub const MAX_MESSAGE_CHARS: usize = 4_000;
 /// Most characters of one conversation, all its messages together.
 const MAX_CONVERSATION_CHARS: usize = 40_000;
 

@@ -172,6 +172,10 @@ pub struct AuditConfig {
     pub fsync: bool,
     /// Days of daily files kept; older ones are deleted (0: kept forever).
     pub retention_days: u32,
+    /// Requests refused before their handler (bad token, rate exceeded) are written once per
+    /// principal or address, endpoint and status in this many seconds, the rest counted into one
+    /// line at its end.
+    pub refusal_summary_secs: u64,
 }
 
 /// How the audit log writes questions.
@@ -447,8 +451,13 @@ pub struct ServerConfig {
     /// Browser origins allowed to call `/mcp` (the MCP spec's DNS-rebinding rule); empty: any
     /// request with an `Origin` header is refused there, requests without one pass.
     pub mcp_origins: Vec<String>,
-    /// Most connections open at once; one more is answered 503 and closed.
+    /// Most connections open at once. When all are open, a new one takes the place of the
+    /// longest-idle one; only when all are busy is it answered 503 (health checks still answered).
     pub max_connections: usize,
+    /// Most connections open at once from one address (0: no limit of its own); one more is
+    /// answered 429 and closed. Behind a reverse proxy every client has the proxy's address:
+    /// raise it there, or set 0.
+    pub max_connections_per_address: usize,
     /// Seconds a client has to send a request's headers, and a kept-alive connection may sit
     /// idle before its next request.
     pub header_timeout_secs: u64,

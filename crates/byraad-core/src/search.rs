@@ -10,7 +10,19 @@ use crate::{Error, Kind, Result, Span};
 pub const DEFAULT_LIMIT: usize = 10;
 
 /// Longest query accepted, in characters.
-const MAX_QUERY_CHARS: usize = 2_000;
+pub const MAX_QUERY_CHARS: usize = 2_000;
+
+/// The beginning of `text` of at most `max` characters, cut at a word's end when it is longer:
+/// what a longer text (a member's whole forespørgsel) searches with.
+pub fn within(text: &str, max: usize) -> &str {
+    let Some((cut, _)) = text.char_indices().nth(max) else { return text };
+    let head = &text[..cut];
+    // The last whole word; a text of one long word is cut inside it.
+    match head.rfind(char::is_whitespace) {
+        Some(space) if space > 0 => head[..space].trim_end(),
+        _ => head,
+    }
+}
 
 /// A search request.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -216,6 +228,15 @@ pub struct SearchResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_long_text_is_cut_at_a_word_within_the_limit() {
+        assert_eq!(within("kort tekst", 100), "kort tekst");
+        assert_eq!(within("æøå æøå æøå", 9), "æøå æøå");
+        assert_eq!(within("ordordord", 4), "ordo");
+        let long = "ord ".repeat(2_000);
+        assert!(within(&long, MAX_QUERY_CHARS).chars().count() <= MAX_QUERY_CHARS);
+    }
 
     fn req(json: &str) -> std::result::Result<SearchRequest, serde_json::Error> {
         serde_json::from_str(json)

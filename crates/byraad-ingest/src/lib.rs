@@ -41,6 +41,8 @@ pub struct SourceFile {
     pub rel: String,
     /// Absolute (or as given) path.
     pub path: PathBuf,
+    /// The id of its document (its parts': this and `.m1`, `.m2`, ...), unique in the corpus.
+    pub doc_id: String,
 }
 
 impl SourceFile {
@@ -138,8 +140,9 @@ impl Corpus {
                 skipped.push(Skipped { path: entry.path().to_path_buf(), reason: reason.to_string() });
                 continue;
             }
-            files.push(SourceFile { rel, path: entry.path().to_path_buf() });
+            files.push(SourceFile { doc_id: String::new(), rel, path: entry.path().to_path_buf() });
         }
+        assign_doc_ids(&mut files);
         Ok(Self { root: root.to_path_buf(), manifest, files, skipped, limits: Limits::default() })
     }
 
@@ -192,6 +195,10 @@ impl Corpus {
         // stk.; question and answer) since this version.
         if entry.is_some_and(|e| matches!(e.kind, Kind::Lov | Kind::Haandbog | Kind::Forespoergsel)) {
             h.update(b"structured-segmentation-2");
+        }
+        // A file whose id had to be told apart from another's is indexed again under it.
+        if file.doc_id != doc_id_for(&file.rel) {
+            h.update(format!("doc-id {}", file.doc_id).as_bytes());
         }
         h.update(bytes);
         hex::encode(&h.finalize()[..16])
@@ -294,7 +301,30 @@ fn described(entry: Option<&Entry>) -> String {
     out
 }
 
-/// A doc id from a corpus-relative path: lowercase, safe in URLs.
+/// Gives each file its document id: [`doc_id_for`] its path, unless another file's path gives
+/// the same (`x y.txt`, `X Y.txt`, `x-y.md`): then each of them gets that id and `~` and the first
+/// eight hex digits of its path's SHA-256, which tell them apart whichever came first or last
+/// and stay the same as long as the file keeps its path. An id a file's parts (`.m1`, ...)
+/// could take is kept apart the same way.
+fn assign_doc_ids(files: &mut [SourceFile]) {
+    let mut by_id: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for f in files.iter() {
+        *by_id.entry(doc_id_for(&f.rel)).or_default() += 1;
+    }
+    // "a/m1.txt" takes "a.m1", the id of the first part of "a.txt" when it holds several meetings.
+    let part_of_another = |id: &str| id.rsplit_once(".m").is_some_and(|(stem, n)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) && by_id.contains_key(stem));
+    let shared: Vec<bool> = files.iter().map(|f| {
+        let id = doc_id_for(&f.rel);
+        by_id[&id] > 1 || part_of_another(&id)
+    }).collect();
+    for (f, shared) in files.iter_mut().zip(shared) {
+        let id = doc_id_for(&f.rel);
+        f.doc_id = if shared { format!("{id}~{}", &hex::encode(Sha256::digest(f.rel.as_bytes()))[..8]) } else { id };
+    }
+}
+
+/// A doc id from a corpus-relative path: lowercase, safe in URLs. Several paths can give one
+/// id; [`Corpus::open`] tells them apart (see [`SourceFile::doc_id`]).
 pub fn doc_id_for(rel: &str) -> String {
     let stem = rel.rsplit_once('.').map_or(rel, |(s, _)| s);
     stem.chars()
@@ -311,7 +341,7 @@ pub fn doc_id_for(rel: &str) -> String {
 
 /// Metadata from the manifest entry, or detected from the path and text.
 fn detect_meta(file: &SourceFile, entry: Option<&Entry>, text: &str) -> DocumentMeta {
-    let doc_id = doc_id_for(&file.rel);
+    let doc_id = file.doc_id.clone();
     if let Some(e) = entry {
         return DocumentMeta {
             doc_id,
@@ -360,6 +390,24 @@ fn detect_meta(file: &SourceFile, entry: Option<&Entry>, text: &str) -> Document
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn files_whose_paths_give_one_id_are_told_apart_and_others_keep_theirs() {
+        let names = ["x y.txt", "X Y.txt", "x-y.txt", "x-y.md", "x-y.html", "referat.txt", "a.txt", "a/m1.txt", "b/c.txt"];
+        let mut files: Vec<SourceFile> = names.iter().map(|n| SourceFile { rel: n.to_string(), path: PathBuf::from(n), doc_id: String::new() }).collect();
+        assign_doc_ids(&mut files);
+        let ids: Vec<&str> = files.iter().map(|f| f.doc_id.as_str()).collect();
+        let unique: std::collections::BTreeSet<&str> = ids.iter().copied().collect();
+        assert_eq!(unique.len(), names.len(), "{ids:?}");
+        for id in &ids[..5] {
+            assert!(id.starts_with("x-y~") && id.len() == "x-y~".len() + 8, "{id}");
+        }
+        assert_eq!(&ids[5..], ["referat", "a", &format!("a.m1~{}", &hex::encode(Sha256::digest(b"a/m1.txt"))[..8]), "b.c"]);
+        // The same path gives the same id whatever else is in the corpus.
+        let mut alone = vec![SourceFile { rel: "x y.txt".into(), path: PathBuf::from("x y.txt"), doc_id: String::new() }, files[2].clone()];
+        assign_doc_ids(&mut alone);
+        assert_eq!(alone[0].doc_id, ids[0]);
+    }
 
     #[test]
     fn fingerprints_of_entries_without_the_later_fields_are_as_before() {

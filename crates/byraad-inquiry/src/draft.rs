@@ -203,6 +203,9 @@ pub struct Addressee {
     pub code: Option<String>,
     /// Why: the archive's evidence, or the member's choice.
     pub reason: String,
+    /// The documents the reason quotes or names; `None` in drafts stored before it was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sources: Option<Vec<String>>,
 }
 
 /// Something in the archive that may already answer a question.
@@ -220,6 +223,9 @@ pub struct Related {
     pub span: Span,
     /// Why it is listed.
     pub why: String,
+    /// The question (1, 2, ...) it may already answer; none for an earlier forespørgsel.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answers: Option<usize>,
 }
 
 /// Something the member should look at before sending.
@@ -230,6 +236,9 @@ pub struct Warning {
     pub code: String,
     /// What to do, in Danish.
     pub message: String,
+    /// The document the message quotes (an earlier forespørgsel), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub doc_id: Option<String>,
 }
 
 /// A draft and what surrounds it.
@@ -274,12 +283,12 @@ impl Drafter {
         let mut warnings = Vec::new();
         let addressee = match &req.addressee {
             Some(a) => match Department::by_code(a) {
-                Some(d) => (d.addressee(), Addressee { code: Some(d.code.to_string()), reason: "Valgt af medlemmet.".into() }),
-                None => (a.trim().to_string(), Addressee { code: None, reason: "Valgt af medlemmet.".into() }),
+                Some(d) => (d.addressee(), Addressee { code: Some(d.code.to_string()), reason: CHOSEN.into(), sources: Some(Vec::new()) }),
+                None => (a.trim().to_string(), Addressee { code: None, reason: CHOSEN.into(), sources: Some(Vec::new()) }),
             },
             None => self.addressee(&req.text, &req.clearance)?.unwrap_or_else(|| {
-                warnings.push(Warning { code: "no_addressee".into(), message: "Arkivet viser ikke, hvilken magistratsafdeling emnet hører under; forespørgslen er rettet til borgmesteren. Angiv modtageren, hvis du ved det.".into() });
-                (DEPARTMENTS[0].addressee(), Addressee { code: Some("BA".into()), reason: "Ingen sager i arkivet peger på en bestemt afdeling.".into() })
+                warnings.push(Warning { code: "no_addressee".into(), message: "Arkivet viser ikke, hvilken magistratsafdeling emnet hører under; forespørgslen er rettet til borgmesteren. Angiv modtageren, hvis du ved det.".into(), doc_id: None });
+                (DEPARTMENTS[0].addressee(), Addressee { code: Some("BA".into()), reason: "Ingen sager i arkivet peger på en bestemt afdeling.".into(), sources: Some(Vec::new()) })
             }),
         };
         let (til, addressee) = addressee;
@@ -301,7 +310,7 @@ impl Drafter {
         for i in 0..questions.len() {
             // Earlier questions go along as earlier turns: "Hvornår får den en permanent
             // placering?" is about what question 1 named.
-            let plain = |q: &str| q.split_once(". ").map_or(q, |(_, rest)| rest).to_string();
+            let plain = |q: &str| byraad_core::within(q.split_once(". ").map_or(q, |(_, rest)| rest), byraad_core::MAX_MESSAGE_CHARS).to_string();
             let messages = questions[..=i].iter().map(|q| Message { role: ChatRole::User, content: plain(q) }).collect();
             let answer = self.answerer.answer(&ChatRequest { messages, clearance: req.clearance.clone(), ..ChatRequest::default() })?;
             // The first passage not already listed for an earlier question: one passage that
@@ -317,11 +326,12 @@ impl Drafter {
                 quote: c.quote.clone(),
                 span: c.span,
                 why: format!("Kan allerede besvare spørgsmål {}", i + 1),
+                answers: Some(i + 1),
             });
         }
         // Earlier forespørgsler about the same.
         let earlier = self.retriever.search(&SearchRequest {
-            query: req.text.clone(),
+            query: byraad_core::within(&req.text, byraad_core::MAX_QUERY_CHARS).to_string(),
             limit: Some(3),
             filters: Filters { kind: vec![Kind::Forespoergsel], ..Filters::default() },
             mode: None,
@@ -348,6 +358,7 @@ impl Drafter {
                 quote: hit.text[start..end].to_string(),
                 span: Span::new(hit.span.start + start, hit.span.start + end),
                 why: "En tidligere forespørgsel om samme emne".to_string(),
+                answers: None,
             });
         }
         // Each question against the questions of earlier forespørgsler: a near-duplicate is named.
@@ -361,14 +372,12 @@ impl Drafter {
                 warnings.push(Warning {
                     code: "duplicate".into(),
                     message: format!("Spørgsmål {} ligner et spørgsmål i en tidligere forespørgsel ({}{when}): »{}«.{answer} Overvej at henvise til svaret eller at spørge til det, der er sket siden.", i + 1, d.title, d.question),
+                    doc_id: Some(d.doc_id),
                 });
             }
         }
         if !questions.is_empty() && answered == questions.len() {
-            warnings.insert(0, Warning {
-                code: "already_answered".into(),
-                message: "Arkivet indeholder allerede materiale, der kan besvare alle spørgsmålene (se de relaterede kilder). Overvej, om forespørgslen stadig er nødvendig, eller henvis til kilderne.".into(),
-            });
+            warnings.insert(0, already_answered());
         }
 
         let svarfrist = self.config.calendar.deadline(date, self.config.deadline);
@@ -383,10 +392,7 @@ impl Drafter {
         if !context.is_empty() {
             baggrund = format!("{} {baggrund}", context.join(" "));
         }
-        if !related.is_empty() {
-            let refs: Vec<String> = related.iter().map(|r| format!("[{}]", r.n)).collect();
-            baggrund.push_str(&format!(" Arkivet indeholder allerede materiale om emnet {}.", refs.join("")));
-        }
+        baggrund.push_str(&archive_note(&related));
         let draft = Draft {
             til,
             fra: format!("{}, {}", req.member.trim(), req.party.trim()),
@@ -402,10 +408,10 @@ impl Drafter {
 
     /// The department the archive's passages about `text` belong to, with the reason.
     fn addressee(&self, text: &str, clearance: &Clearance) -> byraad_index::Result<Option<(String, Addressee)>> {
-        let found = self.retriever.search(&SearchRequest { query: text.to_string(), limit: Some(ADDRESSEE_PASSAGES), filters: Filters::default(), mode: None, clearance: clearance.clone() })?;
+        let found = self.retriever.search(&SearchRequest { query: byraad_core::within(text, byraad_core::MAX_QUERY_CHARS).to_string(), limit: Some(ADDRESSEE_PASSAGES), filters: Filters::default(), mode: None, clearance: clearance.clone() })?;
         let mut votes: Vec<(f32, Vec<&Hit>)> = DEPARTMENTS.iter().map(|_| (0.0, Vec::new())).collect();
-        // The strongest evidence of ownership seen for each department: (weight, phrase, title).
-        let mut owned: Vec<Option<(f32, String, String)>> = vec![None; DEPARTMENTS.len()];
+        // The strongest evidence of ownership seen for each department: (weight, phrase, title, document).
+        let mut owned: Vec<Option<(f32, String, String, String)>> = vec![None; DEPARTMENTS.len()];
         for (rank, hit) in found.hits.iter().enumerate() {
             let weight = 1.0 / (rank as f32 + 1.0);
             for (k, (d, vote)) in DEPARTMENTS.iter().zip(votes.iter_mut()).enumerate() {
@@ -420,9 +426,9 @@ impl Drafter {
                     vote.1.push(hit);
                 }
                 if let Some(phrase) = owns
-                    && owned[k].as_ref().is_none_or(|(w, _, _)| weight > *w)
+                    && owned[k].as_ref().is_none_or(|(w, ..)| weight > *w)
                 {
-                    owned[k] = Some((weight, phrase.to_string(), hit.title.clone()));
+                    owned[k] = Some((weight, phrase.to_string(), hit.title.clone(), hit.doc_id.clone()));
                 }
             }
         }
@@ -435,18 +441,50 @@ impl Drafter {
             return Ok(None);
         }
         let d = &DEPARTMENTS[best];
+        // The first three titles, each with every document of that title (all are named by it).
         let mut titles: Vec<&str> = Vec::new();
+        let mut named: Vec<String> = Vec::new();
         for h in hits {
             if !titles.contains(&h.title.as_str()) {
+                if titles.len() == 3 {
+                    continue;
+                }
                 titles.push(&h.title);
             }
+            if !named.contains(&h.doc_id) {
+                named.push(h.doc_id.clone());
+            }
         }
-        let reason = match (&owned[best], titles.is_empty()) {
-            (Some((_, phrase, title)), _) => format!("Sagen hører under {}: »{}« ({title}).", d.name, phrase.split_whitespace().collect::<Vec<_>>().join(" ")),
-            (None, true) => format!("Teksten nævner {}.", d.name),
-            (None, false) => format!("Arkivets nærmeste sager om emnet hører under {}: {}.", d.name, titles.iter().take(3).copied().collect::<Vec<_>>().join("; ")),
+        let (reason, sources) = match (&owned[best], titles.is_empty()) {
+            (Some((_, phrase, title, doc_id)), _) => (format!("Sagen hører under {}: »{}« ({title}).", d.name, phrase.split_whitespace().collect::<Vec<_>>().join(" ")), vec![doc_id.clone()]),
+            (None, true) => (format!("Teksten nævner {}.", d.name), Vec::new()),
+            (None, false) => (format!("Arkivets nærmeste sager om emnet hører under {}: {}.", d.name, titles.join("; ")), named),
         };
-        Ok(Some((d.addressee(), Addressee { code: Some(d.code.to_string()), reason })))
+        Ok(Some((d.addressee(), Addressee { code: Some(d.code.to_string()), reason, sources: Some(sources) })))
+    }
+}
+
+/// The reason of an addressee the member chose.
+pub(crate) const CHOSEN: &str = "Valgt af medlemmet.";
+
+/// The background's closing sentence pointing to the related material, `[1][2]`; empty without any.
+pub(crate) fn archive_note(related: &[Related]) -> String {
+    if related.is_empty() {
+        return String::new();
+    }
+    let refs: String = related.iter().map(|r| format!("[{}]", r.n)).collect();
+    format!("{ARCHIVE_NOTE}{refs}.")
+}
+
+/// How [`archive_note`] begins.
+pub(crate) const ARCHIVE_NOTE: &str = " Arkivet indeholder allerede materiale om emnet ";
+
+/// The warning that the archive may already answer every question.
+pub(crate) fn already_answered() -> Warning {
+    Warning {
+        code: "already_answered".into(),
+        message: "Arkivet indeholder allerede materiale, der kan besvare alle spørgsmålene (se de relaterede kilder). Overvej, om forespørgslen stadig er nødvendig, eller henvis til kilderne.".into(),
+        doc_id: None,
     }
 }
 

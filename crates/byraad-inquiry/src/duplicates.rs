@@ -24,6 +24,8 @@ const CANDIDATES: usize = 3;
 /// An earlier question like a drafted one.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Duplicate {
+    /// The earlier forespørgsel's document.
+    pub doc_id: String,
     /// The earlier forespørgsel's title.
     pub title: String,
     /// Its date, YYYY-MM-DD, when known.
@@ -42,7 +44,7 @@ pub struct Duplicate {
 /// it is a near-duplicate.
 pub fn earlier(retriever: &Retriever, question: &str, clearance: &Clearance) -> byraad_index::Result<Option<Duplicate>> {
     let found = retriever.search(&SearchRequest {
-        query: question.to_string(),
+        query: byraad_core::within(question, byraad_core::MAX_QUERY_CHARS).to_string(),
         limit: Some(CANDIDATES),
         filters: Filters { kind: vec![Kind::Forespoergsel], ..Filters::default() },
         mode: None,
@@ -62,7 +64,7 @@ pub fn earlier(retriever: &Retriever, question: &str, clearance: &Clearance) -> 
         });
         let alike = words >= WORDS_ALIKE || (words >= WORDS_WITH_MEANING && meaning.is_some_and(|m| m >= MEANING_ALIKE));
         if alike && best.as_ref().is_none_or(|b| words > b.words) {
-            best = Some(Duplicate { title: hit.title.clone(), date: hit.date.clone(), question: asked, answer, words, meaning });
+            best = Some(Duplicate { doc_id: hit.doc_id.clone(), title: hit.title.clone(), date: hit.date.clone(), question: asked, answer, words, meaning });
         }
     }
     Ok(best)

@@ -32,7 +32,7 @@ static BROAD: LazyLock<Regex> = LazyLock::new(|| {
 /// The warnings for a member's `text` and the `questions` drafted from it.
 pub fn check(text: &str, questions: &[String]) -> Vec<Warning> {
     let mut out = Vec::new();
-    let mut warn = |code: &str, message: String| out.push(Warning { code: code.into(), message });
+    let mut warn = |code: &str, message: String| out.push(Warning { code: code.into(), message, doc_id: None });
     if CPR.is_match(text) {
         warn("personal_data", "Teksten indeholder et CPR-nummer. Fjern det: en forespørgsel og svaret på den offentliggøres.".into());
     }

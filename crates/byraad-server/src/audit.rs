@@ -50,6 +50,13 @@ pub struct AuditEntry {
     /// `cited` holds only the citations sent) or "failed".
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stream: Option<String>,
+    /// For a line summarising refused requests: how many more like it (same principal or
+    /// address, endpoint and status) were refused after the one written, over `interval_secs`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repeated: Option<u64>,
+    /// The seconds a summary of refused requests covers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interval_secs: Option<u64>,
     /// SHA-256 (hex) of the line before this one in the log; 64 zeros on the first.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prev: Option<String>,
@@ -106,6 +113,8 @@ pub struct AuditLog {
     retention_days: u32,
     /// Serialises appends.
     state: Mutex<Chain>,
+    /// Requests refused before their handler, counted between summaries.
+    refusals: crate::refusals::Refusals,
 }
 
 #[derive(Debug, Default)]
@@ -121,7 +130,27 @@ struct Chain {
 impl AuditLog {
     /// A log in `dir` (created on the first write), each line synced to disk, kept forever.
     pub fn new(dir: PathBuf, query: AuditQuery, answers: bool) -> Self {
-        Self { dir, query, answers, fsync: true, retention_days: 0, state: Mutex::new(Chain::default()) }
+        Self { dir, query, answers, fsync: true, retention_days: 0, state: Mutex::new(Chain::default()), refusals: crate::refusals::Refusals::new(REFUSAL_INTERVAL) }
+    }
+
+    /// The same log summarising refused requests every `interval` (see [`crate::refusals`]).
+    #[must_use]
+    pub fn with_refusal_interval(mut self, interval: std::time::Duration) -> Self {
+        self.refusals = crate::refusals::Refusals::new(interval);
+        self
+    }
+
+    /// Records a request refused before its handler (401, 403, 429) by `who` (its principal,
+    /// with its address when that is all that tells it apart): the first of its kind in an
+    /// interval written, the rest counted into one summary line.
+    pub fn refused(&self, who: &str, entry: &AuditEntry) -> Result<(), String> {
+        self.refusals.record(self, who, entry)
+    }
+
+    /// Writes the summaries of refused requests whose interval is over (all of them with
+    /// `all`, as at shutdown).
+    pub fn flush_refusals(&self, all: bool) -> Result<(), String> {
+        self.refusals.flush(self, all)
     }
 
     /// The same log, syncing each line (`fsync`) or not, keeping `retention_days` of files (0:
@@ -160,6 +189,8 @@ impl AuditLog {
             latency_ms,
             answer: info.answer.filter(|_| self.answers),
             stream: None,
+            repeated: None,
+            interval_secs: None,
             prev: None,
         }
     }
@@ -231,6 +262,9 @@ impl AuditLog {
         state.error.clone()
     }
 }
+
+/// How often refused requests are summarised unless configured.
+const REFUSAL_INTERVAL: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// The `prev` of the first entry of a log.
 const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";

@@ -1,5 +1,7 @@
 //! Drafts of forespørgsler kept in the database for their Word download. A draft belongs to its
-//! author and its author's party group; to anyone else it does not exist.
+//! author and its author's party group; to anyone else it does not exist. What it draws from the
+//! archive is checked at every read against the reader's access as it is then: a party colleague,
+//! or the author after losing a group, gets the draft without what they may not read.
 
 use std::sync::Arc;
 
@@ -7,7 +9,7 @@ use byraad_core::Principal;
 use byraad_inquiry::DraftResponse;
 use byraad_store::Store;
 
-use crate::ApiError;
+use crate::{ApiError, SearchService};
 
 /// Group prefix of a party: a draft by a member of party "SF" is readable by principals holding
 /// the group "parti:sf" (and by its author).
@@ -37,10 +39,25 @@ impl DraftStore {
         self.store.put_draft(&author.name, &party_group(party), &body, self.keep).await.map_err(|e| ApiError::Internal(format!("draft not stored: {e}")))
     }
 
-    /// The draft with this id, if `reader` is its author or in its party group.
-    pub async fn get(&self, id: &str, reader: &Principal) -> Result<Option<DraftResponse>, ApiError> {
+    /// The draft with this id as `reader` may read it (see [`DraftResponse::as_read_by`]), if
+    /// `reader` is its author or in its party group; `search` says which of its sources `reader`
+    /// may read now.
+    pub async fn get(&self, id: &str, reader: &Principal, search: Arc<dyn SearchService>) -> Result<Option<DraftResponse>, ApiError> {
         let stored = self.store.draft(id).await.map_err(|e| ApiError::Internal(format!("draft not read: {e}")))?;
         let Some(d) = stored.filter(|d| d.author == reader.name || reader.groups.contains(&d.party_group)) else { return Ok(None) };
-        serde_json::from_str(&d.body).map(Some).map_err(|e| ApiError::Internal(format!("draft {id}: {e}")))
+        let draft: DraftResponse = serde_json::from_str(&d.body).map_err(|e| ApiError::Internal(format!("draft {id}: {e}")))?;
+        let clearance = reader.clearance();
+        let draft = crate::routes::blocking(move || {
+            let sources: Vec<String> = draft.sources().into_iter().map(str::to_string).collect();
+            let mut readable = std::collections::BTreeSet::new();
+            for source in sources {
+                if search.document(&source, &clearance)?.is_some() {
+                    readable.insert(source);
+                }
+            }
+            Ok(draft.as_read_by(|id| readable.contains(id)))
+        })
+        .await?;
+        Ok(Some(draft))
     }
 }

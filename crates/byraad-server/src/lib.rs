@@ -18,18 +18,22 @@
 mod audit;
 mod auth;
 mod body;
+mod connections;
 mod drafts;
 mod error;
 mod feedback;
+mod jsonrpc;
 mod limits;
 mod mcp;
 mod openai;
 mod pages;
+mod refusals;
 mod routes;
 mod serve;
 mod session;
 mod streaming;
 mod web;
+mod wire;
 
 pub use byraad_answer::{Event, Sink};
 
@@ -196,7 +200,11 @@ impl AppState {
             max_limit: config.search.max_limit,
             max_body_bytes: config.server.max_body_bytes,
             auth: Arc::new(Authenticator::default()),
-            audit: Arc::new(AuditLog::new(config.audit.dir_for(&config.data.dir), config.audit.query, config.audit.answers).with_durability(config.audit.fsync, config.audit.retention_days)),
+            audit: Arc::new(
+                AuditLog::new(config.audit.dir_for(&config.data.dir), config.audit.query, config.audit.answers)
+                    .with_durability(config.audit.fsync, config.audit.retention_days)
+                    .with_refusal_interval(std::time::Duration::from_secs(config.audit.refusal_summary_secs.max(1))),
+            ),
             public_url: config.server.public_url_or_addr(),
             corpus_dir: config.corpus.dir.clone(),
             models: Vec::new(),
@@ -256,7 +264,7 @@ impl AppState {
 pub fn app(state: AppState) -> Router {
     let limit = state.max_body_bytes;
     routes::api_router()
-        .nest_service("/mcp", mcp::service(state.clone()))
+        .nest_service("/mcp", tower::ServiceBuilder::new().layer(axum::middleware::from_fn(jsonrpc::checked)).service(mcp::service(state.clone())))
         .fallback(|| async { ApiError::NotFound("no such endpoint".into()) })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(axum::middleware::from_fn_with_state(state.clone(), routes::guard))

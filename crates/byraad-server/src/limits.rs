@@ -39,7 +39,8 @@ impl RequestLimits {
     }
 }
 
-/// Checks the request target and headers before anything reads them, bounds the time until
+/// Checks the request target and headers before anything reads them, receives the body within
+/// the size and time limits before any handler (MCP's included) sees it, bounds the time until
 /// the response starts, and turns any error response without a JSON body (an extractor's
 /// rejection, say) into one; the pages' own error pages (HTML) stay pages.
 pub(crate) async fn bounds(State(state): State<AppState>, req: Request, next: Next) -> Response {
@@ -47,11 +48,47 @@ pub(crate) async fn bounds(State(state): State<AppState>, req: Request, next: Ne
     if let Err(e) = check_target(&req, limits) {
         return e.into_response();
     }
+    let req = match received(req, state.max_body_bytes, limits.body_timeout).await {
+        Ok(req) => req,
+        Err(e) => return e.into_response(),
+    };
     let resp = match tokio::time::timeout(limits.request_timeout, next.run(req)).await {
         Ok(resp) => resp,
         Err(_) => ApiError::Unavailable(format!("the request took longer than server.request_timeout_secs = {} s", limits.request_timeout.as_secs())).into_response(),
     };
     json_errors(resp).await
+}
+
+/// `req` with its body received whole, within `max_bytes` and `timeout`. A declared length over
+/// the limit is refused before a byte of the body is read (no `100 Continue` is sent for it).
+async fn received(req: Request, max_bytes: usize, timeout: Duration) -> Result<Request, ApiError> {
+    let declared = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > max_bytes as u64) {
+        return Err(ApiError::TooLarge(max_bytes));
+    }
+    if !(declared.is_some_and(|n| n > 0) || req.headers().contains_key(header::TRANSFER_ENCODING)) {
+        return Ok(req);
+    }
+    let (parts, body) = req.into_parts();
+    let bytes = match tokio::time::timeout(timeout, axum::body::to_bytes(body, max_bytes)).await {
+        Err(_) => return Err(ApiError::BodyTimeout(timeout.as_secs())),
+        Ok(Err(e)) if is_length_limit(&e) => return Err(ApiError::TooLarge(max_bytes)),
+        Ok(Err(e)) => return Err(ApiError::BadRequest(format!("the request body could not be read: {e}"))),
+        Ok(Ok(bytes)) => bytes,
+    };
+    Ok(Request::from_parts(parts, axum::body::Body::from(bytes)))
+}
+
+/// Whether reading a body failed on its length limit.
+fn is_length_limit(e: &axum::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(s) = source {
+        if s.to_string().contains("length limit exceeded") {
+            return true;
+        }
+        source = s.source();
+    }
+    false
 }
 
 fn check_target(req: &Request, limits: &RequestLimits) -> Result<(), ApiError> {

@@ -3,7 +3,8 @@
 //! connectors.
 //!
 //! Tools: `search`, `fetch` (the pair ChatGPT's connectors and deep research expect), `ask`,
-//! `lookup_rule`, `search_inquiries`, `draft_inquiry`. Names, descriptions and argument schemas
+//! `lookup_rule`, `search_inquiries`, `draft_inquiry`, `get_draft` (a stored draft, as the caller
+//! may read it). Names, descriptions and argument schemas
 //! are in Danish where a model reads them. Bad arguments (an unknown kind or body, a bad date, a
 //! missing question) are tool results with `isError: true` naming what is wrong and what is
 //! allowed, never a transport failure. Every call runs as the request's principal (the same
@@ -148,6 +149,13 @@ struct DraftArgs {
     addressee: Option<String>,
 }
 
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct GetDraftArgs {
+    /// Udkastets id, som draft_inquiry gav det.
+    id: String,
+}
+
 /// A tool's description and its arguments' schema.
 fn tool<T: JsonSchema>(name: &'static str, title: &str, description: &'static str) -> Tool {
     let schema = serde_json::to_value(schemars::schema_for!(T)).unwrap_or_else(|_| json!({"type": "object"}));
@@ -166,6 +174,7 @@ fn tools() -> Vec<Tool> {
         tool::<RuleArgs>("lookup_rule", "Slå en regel op", "Finder bestemmelsen i kommunestyrelsesloven eller byrådets egne regler, ud fra en henvisning eller et spørgsmål med egne ord, med henvisning, ordlyd og de stykker, der fuldender den."),
         tool::<InquiryArgs>("search_inquiries", "Søg i tidligere forespørgsler", "Søger i tidligere 10-dages forespørgsler og deres svar."),
         tool::<DraftArgs>("draft_inquiry", "Udkast til forespørgsel", "Skriver et udkast til en 10-dages forespørgsel ud fra medlemmets egne ord: modtager, svarfrist, nummererede spørgsmål, hvad arkivet allerede siger, advarsler, og en URL til Word-dokumentet."),
+        tool::<GetDraftArgs>("get_draft", "Hent udkast", "Henter et gemt udkast til en forespørgsel (eget eller partiets) ud fra dets id, uden det fra arkivet, som du ikke har adgang til."),
     ]
 }
 
@@ -311,7 +320,20 @@ impl Tools {
                 let content = vec![ContentBlock::text(draft.markdown.clone()), ContentBlock::text(format!("Word-dokument: {docx}"))];
                 Ok((structured(content, value), AuditInfo::query(text).cited(draft.related.iter().map(|r| r.doc_id.as_str()))))
             }
-            other => Err(format!("Intet værktøj hedder »{other}«; værktøjerne er search, fetch, ask, lookup_rule, search_inquiries og draft_inquiry.")),
+            "get_draft" => {
+                let a: GetDraftArgs = parse(name, args)?;
+                let id = nonempty("id", &a.id)?;
+                let unknown = || format!("Intet udkast med id »{id}«.");
+                let drafts = state.drafts.clone().ok_or_else(unknown)?;
+                // Another party's draft is answered exactly like an unknown one.
+                let draft = drafts.get(&id, &principal, state.search.clone()).await.map_err(|e| e.to_string())?.ok_or_else(unknown)?;
+                let docx = format!("{base}/v1/inquiries/drafts/{id}.docx");
+                let value = json!({"id": id, "docx_url": docx, "markdown": draft.markdown, "draft": draft.draft, "addressee": draft.addressee, "warnings": draft.warnings, "related": draft.related});
+                let content = vec![ContentBlock::text(draft.markdown.clone()), ContentBlock::text(format!("Word-dokument: {docx}"))];
+                let info = AuditInfo::query(id.clone()).cited(draft.related.iter().map(|r| r.doc_id.as_str())).returned(draft.sources());
+                Ok((structured(content, value), info))
+            }
+            other => Err(format!("Intet værktøj hedder »{other}«; værktøjerne er search, fetch, ask, lookup_rule, search_inquiries, draft_inquiry og get_draft.")),
         }
     }
 
@@ -395,7 +417,7 @@ mod tests {
     fn every_tool_has_a_danish_description_and_an_object_schema() {
         let tools = tools();
         let names: Vec<&str> = tools.iter().map(|t| t.name.as_ref()).collect();
-        assert_eq!(names, ["search", "fetch", "ask", "lookup_rule", "search_inquiries", "draft_inquiry"]);
+        assert_eq!(names, ["search", "fetch", "ask", "lookup_rule", "search_inquiries", "draft_inquiry", "get_draft"]);
         for t in &tools {
             assert_eq!(t.input_schema.get("type").and_then(Value::as_str), Some("object"), "{}", t.name);
             assert!(t.input_schema.get("properties").is_some(), "{}", t.name);

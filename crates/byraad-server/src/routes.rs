@@ -26,7 +26,7 @@ use crate::{ApiError, AppState, AuditInfo, ChatService, Event, Sink};
     info(title = "byråds-GPT", description = "Search the archive of Aarhus Byråd"),
     modifiers(&BearerAuth, &McpEndpoint),
     security(("bearer" = [])),
-    paths(healthz, readyz, crate::feedback::feedback, search, chat, rules_lookup, draft_inquiry, draft_docx, document, crate::pages::original, crate::pages::page, crate::openai::models, crate::openai::completions),
+    paths(healthz, readyz, crate::feedback::feedback, search, chat, rules_lookup, draft_inquiry, stored_draft, document, crate::pages::original, crate::pages::page, crate::openai::models, crate::openai::completions),
     components(schemas(crate::feedback::FeedbackRequest, crate::feedback::FeedbackReply, SearchRequest, SearchResponse, Hit, Span, DocumentMeta, DocumentResponse, Health, ErrorBody, ErrorDetail,
         ChatRequest, ChatResponse, Message, ChatRole, Citation, AnswerMode, RulesResponse, byraad_rules::Provision,
         byraad_inquiry::DraftRequest, DraftReply, byraad_inquiry::Draft, byraad_inquiry::Addressee, byraad_inquiry::Related, byraad_inquiry::Warning))
@@ -55,7 +55,7 @@ impl utoipa::Modify for McpEndpoint {
             OperationBuilder::new()
                 .tag("mcp")
                 .summary(Some(summary))
-                .description(Some("MCP over Streamable HTTP (JSON-RPC 2.0; `Mcp-Session-Id` after `initialize`). Tools: search, fetch, ask, lookup_rule, search_inquiries, draft_inquiry."))
+                .description(Some("MCP over Streamable HTTP (JSON-RPC 2.0; `Mcp-Session-Id` after `initialize`). Tools: search, fetch, ask, lookup_rule, search_inquiries, draft_inquiry, get_draft."))
                 .response("200", ResponseBuilder::new().description("a JSON-RPC response, as JSON or an SSE stream").content("text/event-stream", ContentBuilder::new().build()).build())
                 .response("401", ResponseBuilder::new().description("no valid token where one is required").build())
                 .response("403", ResponseBuilder::new().description("an Origin that is not configured").build())
@@ -86,7 +86,7 @@ pub fn api_router() -> Router<AppState> {
         .route("/v1/chat", post(chat))
         .route("/v1/rules/lookup", get(rules_lookup))
         .route("/v1/inquiries/draft", post(draft_inquiry))
-        .route("/v1/inquiries/drafts/{file}", get(draft_docx))
+        .route("/v1/inquiries/drafts/{file}", get(stored_draft))
         .route("/v1/feedback", post(crate::feedback::feedback))
         .route("/v1/documents/{doc_id}", get(document))
         .route("/v1/documents/{doc_id}/original", get(crate::pages::original))
@@ -117,6 +117,7 @@ pub(crate) async fn guard(State(state): State<AppState>, matched: Option<Matched
     let started = std::time::Instant::now();
     let path = matched.as_ref().map_or_else(|| req.uri().path().to_string(), |m| m.as_str().to_string());
     let endpoint = format!("{} {path}", req.method());
+    let peer = req.extensions().get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip().to_string()).unwrap_or_default();
     // The API, the pages showing documents, and the MCP endpoint need a valid token where one is
     // required and are recorded; /healthz and /openapi.json are open.
     let api = path.starts_with("/v1/") || path.starts_with("/documents/") || path.starts_with("/mcp") || path == "/regler" || path == "/sog";
@@ -162,12 +163,12 @@ pub(crate) async fn guard(State(state): State<AppState>, matched: Option<Matched
         Err(crate::AuthError::Missing) if page => return sign_in_first(&req),
         Err(_) if !api => Principal::anonymous(),
         Err(e) => {
-            tracing::warn!(%endpoint, reason = %e, "request not authenticated");
+            tracing::debug!(%endpoint, reason = %e, "request not authenticated");
             let message = match e {
                 crate::AuthError::Missing => "a bearer token is required (Authorization: Bearer <token>)",
                 crate::AuthError::Rejected(_) => "the bearer token is not valid",
             };
-            return refuse(&state, UNAUTHENTICATED, &endpoint, started, ApiError::Unauthorized(message.into())).await;
+            return refuse(&state, UNAUTHENTICATED, &peer, &endpoint, started, ApiError::Unauthorized(message.into())).await;
         }
     };
     if page && state.auth.required() && principal.name == byraad_core::ANONYMOUS {
@@ -180,51 +181,54 @@ pub(crate) async fn guard(State(state): State<AppState>, matched: Option<Matched
         && !session::csrf_matches(expected, req.headers().get(session::CSRF_HEADER).and_then(|v| v.to_str().ok()))
     {
         tracing::warn!(%endpoint, principal = %principal.name, "a session request without its CSRF token");
-        return refuse(&state, &principal.name, &endpoint, started, ApiError::Forbidden("the request comes with a session but without its CSRF token (X-CSRF-Token); reload the page".into())).await;
+        return refuse(&state, &principal.name, &peer, &endpoint, started, ApiError::Forbidden("the request comes with a session but without its CSRF token (X-CSRF-Token); reload the page".into())).await;
     }
     if (api || signing)
         && let Some(rate) = &state.rate
     {
         // Anonymous requests are limited per address, the others per principal.
-        let key = if principal.name == byraad_core::ANONYMOUS {
-            let peer = req.extensions().get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip().to_string()).unwrap_or_default();
-            format!("{}@{peer}", principal.name)
-        } else {
-            principal.name.clone()
-        };
+        let key = if principal.name == byraad_core::ANONYMOUS { format!("{}@{peer}", principal.name) } else { principal.name.clone() };
         if let Err(wait) = rate.check(&key) {
-            tracing::warn!(%endpoint, principal = %principal.name, "rate limited");
-            return refuse(&state, &principal.name, &endpoint, started, ApiError::RateLimited(wait)).await;
+            tracing::debug!(%endpoint, principal = %principal.name, "rate limited");
+            return refuse(&state, &principal.name, &peer, &endpoint, started, ApiError::RateLimited(wait)).await;
         }
     }
     req.extensions_mut().insert(principal.clone());
     let can_sign_in = state.auth.takes_tokens() || state.auth.sign_in().is_some();
     req.extensions_mut().insert(Visitor { principal: principal.clone(), csrf, can_sign_in, session_ended });
-    let mut resp = next.run(req).await;
-    // Signing in and out set the cookie themselves.
-    if session_ended && !signing {
-        resp.headers_mut().append(axum::http::header::SET_COOKIE, cookies.clear_session());
-    }
-    // MCP tool calls record themselves, one entry per call.
-    if !(api || signing) || path.starts_with("/mcp") {
-        return resp;
-    }
-    let info = resp.extensions_mut().remove::<AuditInfo>().unwrap_or_default();
-    let name = resp.extensions_mut().remove::<SignedIn>().map_or(principal.name, |s| s.0);
-    let entry = state.audit.entry(&name, &endpoint, info, resp.status().as_u16(), elapsed_ms(started));
-    let audit = state.audit.clone();
-    match tokio::task::spawn_blocking(move || audit.write(&entry)).await {
-        Ok(Ok(())) => resp,
-        _ => ApiError::Unavailable("the audit log cannot be written; no request is answered until it can".into()).into_response(),
-    }
+    // The handler and its audit line run to their end even when the client leaves meanwhile:
+    // every request that reached a handler is recorded.
+    let finish = async move {
+        let mut resp = next.run(req).await;
+        // Signing in and out set the cookie themselves.
+        if session_ended && !signing {
+            resp.headers_mut().append(axum::http::header::SET_COOKIE, cookies.clear_session());
+        }
+        // MCP tool calls record themselves, one entry per call.
+        if !(api || signing) || path.starts_with("/mcp") {
+            return resp;
+        }
+        let info = resp.extensions_mut().remove::<AuditInfo>().unwrap_or_default();
+        let name = resp.extensions_mut().remove::<SignedIn>().map_or(principal.name, |s| s.0);
+        let entry = state.audit.entry(&name, &endpoint, info, resp.status().as_u16(), elapsed_ms(started));
+        let audit = state.audit.clone();
+        match tokio::task::spawn_blocking(move || audit.write(&entry)).await {
+            Ok(Ok(())) => resp,
+            _ => ApiError::Unavailable("the audit log cannot be written; no request is answered until it can".into()).into_response(),
+        }
+    };
+    tokio::spawn(finish).await.unwrap_or_else(|e| ApiError::Internal(format!("the request's task failed: {e}")).into_response())
 }
 
-/// `error` for a request refused before its handler, recorded in the audit log.
-async fn refuse(state: &AppState, principal: &str, endpoint: &str, started: std::time::Instant, error: ApiError) -> Response {
+/// `error` for a request refused before its handler, recorded in the audit log: the first of
+/// its kind in an interval written, the rest counted (a flood of refusals fills no disk).
+/// Anonymous and unauthenticated requests are told apart by `peer`, their address.
+async fn refuse(state: &AppState, principal: &str, peer: &str, endpoint: &str, started: std::time::Instant, error: ApiError) -> Response {
     let resp = error.into_response();
     let entry = state.audit.entry(principal, endpoint, AuditInfo::default(), resp.status().as_u16(), elapsed_ms(started));
+    let who = if principal == UNAUTHENTICATED || principal == byraad_core::ANONYMOUS { format!("{principal}@{peer}") } else { principal.to_string() };
     let audit = state.audit.clone();
-    let _ = tokio::task::spawn_blocking(move || audit.write(&entry)).await;
+    let _ = tokio::task::spawn_blocking(move || audit.refused(&who, &entry)).await;
     resp
 }
 
@@ -535,21 +539,30 @@ async fn draft_inquiry(
     Ok(audited(info, Json(DraftReply { docx_url: format!("/v1/inquiries/drafts/{id}.docx"), id, response })))
 }
 
-/// A draft as a Word document.
-#[utoipa::path(get, path = "/v1/inquiries/drafts/{file}", params(("file" = String, Path, description = "{id}.docx")),
-    responses((status = 200, description = "the Word document", content_type = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"), (status = 404, body = ErrorBody)))]
-async fn draft_docx(State(state): State<AppState>, Extension(principal): Extension<Principal>, Path(file): Path<String>) -> Result<Response, ApiError> {
+/// A stored draft, as the caller may read it: `{id}` as JSON, `{id}.docx` as a Word document.
+/// Its author and the author's party read it; what it draws from documents the caller may not
+/// read (now) is left out of both.
+#[utoipa::path(get, path = "/v1/inquiries/drafts/{file}", params(("file" = String, Path, description = "{id} or {id}.docx")),
+    responses((status = 200, body = DraftReply), (status = 200, description = "the Word document", content_type = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"), (status = 404, body = ErrorBody)))]
+async fn stored_draft(State(state): State<AppState>, Extension(principal): Extension<Principal>, Path(file): Path<String>) -> Result<Response, ApiError> {
     let unknown = || ApiError::NotFound(format!("no draft {file:?}"));
-    let id = file.strip_suffix(".docx").ok_or_else(unknown)?;
+    let (id, word) = match file.strip_suffix(".docx") {
+        Some(id) => (id, true),
+        None => (file.as_str(), false),
+    };
     // Another party's draft is answered exactly like an unknown one.
     let drafts = state.drafts.clone().ok_or_else(unknown)?;
-    let draft = drafts.get(id, &principal).await?.ok_or_else(unknown)?;
+    let draft = drafts.get(id, &principal, state.search.clone()).await?.ok_or_else(unknown)?;
+    let info = AuditInfo::query(id).cited(draft.related.iter().map(|r| r.doc_id.as_str())).returned(draft.sources());
+    if !word {
+        let reply = DraftReply { docx_url: format!("/v1/inquiries/drafts/{id}.docx"), id: id.to_string(), response: draft };
+        return Ok(audited(info, Json(reply)));
+    }
     let bytes = byraad_inquiry::docx::docx(&draft.draft, &draft.related).map_err(ApiError::Internal)?;
     let headers = [
         (axum::http::header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.wordprocessingml.document".to_string()),
         (axum::http::header::CONTENT_DISPOSITION, format!("attachment; filename=\"forespoergsel-{id}.docx\"")),
     ];
-    let info = AuditInfo::query(id).cited(draft.related.iter().map(|r| r.doc_id.as_str()));
     Ok(audited(info, (headers, bytes)))
 }
 

@@ -1,31 +1,37 @@
-//! Connections: the accept loop and its bounds (a connection cap, header and idle timeouts),
-//! readiness while the index loads, and graceful draining on SIGTERM.
+//! Connections: the accept loop and its bounds (connections in all and per address, header and
+//! idle timeouts), readiness while the index loads, and graceful draining on SIGTERM.
 //!
-//! One client must not take the service down: a connection over the cap is answered 503 and
-//! closed at once (so accepting never stalls and descriptors stay bounded), a client that sends
-//! its headers too slowly or sits idle is cut after `header_timeout_secs`, and `/healthz` answers
-//! throughout.
+//! One client must not take the service down: an address holds at most
+//! `max_connections_per_address` connections (one more is answered 429 and closed); when all
+//! `max_connections` are open a new connection takes the place of the longest-idle one
+//! ([`crate::connections`]), and only when all are busy is it answered 503 — except `/healthz`
+//! and `/readyz`, which a refused connection still gets answered, so a load balancer never pulls
+//! a healthy replica for one client's sake. A client that sends its headers too slowly or sits
+//! idle is cut after `header_timeout_secs` (with a 408 when it had begun a request).
 
 use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, OnceLock};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::Router;
-use axum::body::Body;
+use axum::body::{Body, Bytes, HttpBody};
 use axum::extract::ConnectInfo;
 use axum::http::{Request, Response, StatusCode, header};
 use byraad_core::config::ServerConfig;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
 use serde_json::json;
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, watch};
 
+use crate::connections::{Admitted, Busy, Connections, Refusal};
+use crate::wire::{Exchange, Watched};
 use crate::AppState;
 
 /// Where the server is in its life: `/healthz` and `/readyz` report it.
@@ -81,6 +87,8 @@ impl Lifecycle {
 pub struct ConnectionLimits {
     /// Most connections open at once.
     pub max_connections: usize,
+    /// Most connections open at once from one address (0: no limit of its own).
+    pub max_connections_per_address: usize,
     /// Time to send the headers; idle time between requests.
     pub header_timeout: Duration,
     /// Time to accept new requests after SIGTERM while draining.
@@ -94,6 +102,7 @@ impl ConnectionLimits {
     pub fn from_config(server: &ServerConfig) -> Self {
         Self {
             max_connections: server.max_connections,
+            max_connections_per_address: server.max_connections_per_address,
             header_timeout: Duration::from_secs(server.header_timeout_secs),
             shutdown_delay: Duration::from_secs(server.shutdown_delay_secs),
             shutdown_grace: Duration::from_secs(server.shutdown_grace_secs),
@@ -117,13 +126,16 @@ where
 {
     let lifecycle = Arc::new(Lifecycle::new(Phase::Loading));
     let router: Arc<OnceLock<Router>> = Arc::new(OnceLock::new());
+    let audit: Arc<OnceLock<Arc<crate::AuditLog>>> = Arc::new(OnceLock::new());
     let (failed_tx, mut failed) = tokio::sync::mpsc::unbounded_channel::<String>();
     {
-        let (lifecycle, router) = (lifecycle.clone(), router.clone());
+        let (lifecycle, router, audit) = (lifecycle.clone(), router.clone(), audit.clone());
         tokio::spawn(async move {
             match load.await {
                 Ok(mut state) => {
                     state.lifecycle = lifecycle.clone();
+                    tokio::spawn(summarise_refusals(state.audit.clone()));
+                    let _ = audit.set(state.audit.clone());
                     let _ = router.set(crate::app(state));
                     lifecycle.set(Phase::Ready);
                     tracing::info!("ready");
@@ -134,16 +146,19 @@ where
             }
         });
     }
+    let (draining, _) = watch::channel(false);
     let server = Server {
         router,
         lifecycle: lifecycle.clone(),
-        connections: Arc::new(Semaphore::new(limits.max_connections.max(1))),
-        graceful: GracefulShutdown::new(),
+        connections: Arc::new(Connections::new(limits.max_connections, limits.max_connections_per_address)),
+        overflow: Arc::new(Semaphore::new(OVERFLOW)),
+        draining,
         builder: {
             let mut b = hyper::server::conn::http1::Builder::new();
             b.timer(TokioTimer::new()).header_read_timeout(limits.header_timeout).keep_alive(true);
             b
         },
+        limits: limits.clone(),
     };
 
     let signal = shutdown_signal();
@@ -166,21 +181,46 @@ where
         }
     }
     drop(listener);
-    let open = limits.max_connections.max(1) - server.connections.available_permits();
-    tracing::info!(connections = open, grace_secs = limits.shutdown_grace.as_secs(), "no new connections; finishing those in flight");
-    match tokio::time::timeout(limits.shutdown_grace, server.graceful.shutdown()).await {
+    tracing::info!(connections = server.connections.open(), grace_secs = limits.shutdown_grace.as_secs(), "no new connections; finishing those in flight");
+    server.draining.send_replace(true);
+    match tokio::time::timeout(limits.shutdown_grace, server.connections.all_closed()).await {
         Ok(()) => tracing::info!("drained"),
         Err(_) => tracing::warn!("shutdown grace period over; cutting the connections left"),
+    }
+    if let Some(audit) = audit.get().cloned()
+        && let Err(e) = tokio::task::spawn_blocking(move || audit.flush_refusals(true)).await.unwrap_or_else(|e| Err(e.to_string()))
+    {
+        tracing::error!(error = %e, "the summary of refused requests could not be audited");
     }
     Ok(())
 }
 
+/// Writes the audit log's summaries of refused requests as their intervals end.
+async fn summarise_refusals(audit: Arc<crate::AuditLog>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        tick.tick().await;
+        let audit = audit.clone();
+        if let Ok(Err(e)) = tokio::task::spawn_blocking(move || audit.flush_refusals(false)).await {
+            tracing::error!(error = %e, "the summary of refused requests could not be audited");
+        }
+    }
+}
+
+/// Refused connections served at once for their health checks; beyond them a refusal is
+/// written without reading the request.
+const OVERFLOW: usize = 64;
+/// Time a refused connection gets to send its request.
+const OVERFLOW_HEADER_TIMEOUT: Duration = Duration::from_secs(2);
+
 struct Server {
     router: Arc<OnceLock<Router>>,
     lifecycle: Arc<Lifecycle>,
-    connections: Arc<Semaphore>,
-    graceful: GracefulShutdown,
+    connections: Arc<Connections>,
+    overflow: Arc<Semaphore>,
+    draining: watch::Sender<bool>,
     builder: hyper::server::conn::http1::Builder,
+    limits: ConnectionLimits,
 }
 
 impl Server {
@@ -194,42 +234,172 @@ impl Server {
                 return;
             }
         };
-        let Ok(permit) = self.connections.clone().try_acquire_owned() else {
-            tracing::warn!(%peer, "connection limit reached; refused");
-            tokio::spawn(refuse(stream));
-            return;
-        };
         let _ = stream.set_nodelay(true);
+        match self.connections.admit(peer.ip()) {
+            Ok(admitted) => {
+                let connection = self.connection(stream, peer, admitted);
+                tokio::spawn(connection);
+            }
+            Err(refusal) => {
+                let (status, code, message) = match refusal {
+                    Refusal::Address => {
+                        tracing::debug!(%peer, "connections per address reached, all busy; refused");
+                        let m = format!("too many open connections from your address, all busy (server.max_connections_per_address = {}); try again in a moment", self.limits.max_connections_per_address);
+                        (StatusCode::TOO_MANY_REQUESTS, "too_many_connections", m)
+                    }
+                    Refusal::Full => {
+                        tracing::warn!(%peer, "connection limit reached, every connection busy; refused");
+                        (StatusCode::SERVICE_UNAVAILABLE, "busy", BUSY.to_string())
+                    }
+                };
+                match self.overflow.clone().try_acquire_owned() {
+                    Ok(permit) => {
+                        let overflow = self.overflow_connection(stream, peer, status, code, message);
+                        tokio::spawn(async move {
+                            overflow.await;
+                            drop(permit);
+                        });
+                    }
+                    Err(_) => {
+                        tokio::spawn(refuse(stream, status, code, message));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Serves an admitted connection until it ends, the server drains, or it is closed to make
+    /// room (then at once when idle).
+    fn connection(&self, stream: TcpStream, peer: SocketAddr, admitted: Admitted) -> impl Future<Output = ()> + Send + 'static {
+        let exchange = Arc::new(Exchange::default());
+        let state = admitted.connection.clone();
         let (router, lifecycle) = (self.router.clone(), self.lifecycle.clone());
+        let watched = exchange.clone();
         let service = hyper::service::service_fn(move |mut req: Request<Incoming>| {
+            watched.dispatched();
+            let busy = state.request();
             req.extensions_mut().insert(ConnectInfo(peer));
             let router = router.get().cloned();
             let phase = lifecycle.phase();
             async move {
-                Ok::<_, Infallible>(match router {
+                let resp = match router {
                     Some(router) => match tower::ServiceExt::oneshot(router, req).await {
                         Ok(resp) => resp,
                         Err(never) => match never {},
                     },
                     None => loading(req.uri().path(), phase),
+                };
+                Ok::<_, Infallible>(resp.map(|body| Body::new(Counted { body, _busy: busy })))
+            }
+        });
+        let connection = self.builder.serve_connection(TokioIo::new(Watched::new(stream, exchange.clone())), service);
+        let mut draining = self.draining.subscribe();
+        async move {
+            tokio::pin!(connection);
+            let mut closing = false;
+            loop {
+                tokio::select! {
+                    ended = connection.as_mut() => {
+                        if let Err(e) = ended {
+                            if e.is_timeout() {
+                                exchange.cut();
+                            }
+                            tracing::debug!(%peer, error = %e, "connection ended");
+                        }
+                        break;
+                    }
+                    _ = draining.wait_for(|d| *d), if !closing => {
+                        connection.as_mut().graceful_shutdown();
+                        closing = true;
+                    }
+                    () = admitted.connection.closing(), if !closing => {
+                        // Idle: closed now (a head half sent is answered 408). A request that
+                        // arrived meanwhile finishes first.
+                        if !admitted.connection.is_busy() {
+                            exchange.cut();
+                            break;
+                        }
+                        connection.as_mut().graceful_shutdown();
+                        closing = true;
+                    }
+                }
+            }
+            drop(admitted);
+        }
+    }
+
+    /// A connection refused while those it could replace are busy: its health check is answered
+    /// as usual, anything else with `status`; then it is closed.
+    fn overflow_connection(&self, stream: TcpStream, peer: SocketAddr, status: StatusCode, code: &'static str, message: String) -> impl Future<Output = ()> + Send + 'static {
+        let (router, lifecycle) = (self.router.clone(), self.lifecycle.clone());
+        let service = hyper::service::service_fn(move |mut req: Request<Incoming>| {
+            req.extensions_mut().insert(ConnectInfo(peer));
+            let router = router.get().cloned();
+            let phase = lifecycle.phase();
+            let message = message.clone();
+            async move {
+                let health = matches!(req.uri().path(), "/healthz" | "/readyz");
+                Ok::<_, Infallible>(match router {
+                    Some(router) if health => match tower::ServiceExt::oneshot(router, req).await {
+                        Ok(resp) => resp,
+                        Err(never) => match never {},
+                    },
+                    None if health => loading(req.uri().path(), phase),
+                    _ => refusal(status, code, &message),
                 })
             }
         });
-        let connection = self.graceful.watch(self.builder.serve_connection(TokioIo::new(stream), service));
-        tokio::spawn(async move {
-            if let Err(e) = connection.await {
-                tracing::debug!(%peer, error = %e, "connection ended");
-            }
-            drop(permit);
-        });
+        let mut builder = hyper::server::conn::http1::Builder::new();
+        builder.timer(TokioTimer::new()).header_read_timeout(OVERFLOW_HEADER_TIMEOUT).keep_alive(false);
+        let connection = builder.serve_connection(TokioIo::new(Watched::new(stream, Arc::new(Exchange::default()))), service);
+        async move {
+            let _ = tokio::time::timeout(OVERFLOW_HEADER_TIMEOUT * 3, connection).await;
+        }
     }
 }
 
-/// A connection over the cap: a 503 with a JSON body, then closed.
-async fn refuse(mut stream: TcpStream) {
-    let body = json!({"error": {"code": "busy", "message": "the server has too many open connections; try again in a moment"}}).to_string();
+const BUSY: &str = "the server has too many open connections, all busy; try again in a moment";
+
+/// The answer to a refused connection's request.
+fn refusal(status: StatusCode, code: &str, message: &str) -> Response<Body> {
+    let mut resp = Response::new(Body::from(json!({"error": {"code": code, "message": message}}).to_string()));
+    *resp.status_mut() = status;
+    resp.headers_mut().insert(header::CONTENT_TYPE, header::HeaderValue::from_static("application/json"));
+    resp.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
+    resp
+}
+
+/// A response body that keeps its connection counted busy until it is sent or dropped.
+struct Counted {
+    body: Body,
+    _busy: Busy,
+}
+
+impl HttpBody for Counted {
+    type Data = Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<http_body::Frame<Bytes>, axum::Error>>> {
+        Pin::new(&mut self.body).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.body.size_hint()
+    }
+}
+
+/// A refused connection: a JSON error with `status`, written without reading the request, then
+/// closed.
+async fn refuse(mut stream: TcpStream, status: StatusCode, code: &str, message: String) {
+    let body = json!({"error": {"code": code, "message": message}}).to_string();
     let reply = format!(
-        "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\ncontent-length: {}\r\nretry-after: 1\r\nconnection: close\r\n\r\n{body}",
+        "HTTP/1.1 {} {}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nretry-after: 1\r\nconnection: close\r\n\r\n{body}",
+        status.as_u16(),
+        status.canonical_reason().unwrap_or(""),
         body.len()
     );
     let _ = tokio::time::timeout(Duration::from_secs(1), async {

@@ -2,6 +2,7 @@
 
 mod config;
 mod maintenance;
+mod output;
 mod sync;
 mod training;
 mod watch;
@@ -289,8 +290,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Stats => {
             config.validate()?;
-            let (dense, _) = open_dense(&config, false)?;
-            maintenance::stats(&config, dense.as_ref())
+            let (dense, why) = open_dense(&config, false)?;
+            maintenance::stats(&config, dense.as_ref(), why.as_deref())
         }
         Command::Backup { to } => {
             config.validate()?;
@@ -310,9 +311,7 @@ fn audit(config: &Config, principal: Option<&str>, since: Option<chrono::NaiveDa
         return Ok(ExitCode::SUCCESS);
     }
     let (entries, bad) = byraad_server::read_entries(&dir, principal, since, doc).with_context(|| format!("cannot read the audit log in {}", dir.display()))?;
-    for e in &entries {
-        println!("{}", serde_json::to_string(e)?);
-    }
+    output::lines(entries.iter().map(|e| Ok(serde_json::to_string(e)?)))?;
     for line in &bad {
         eprintln!("byraad: warning: {line}: not an audit entry");
     }

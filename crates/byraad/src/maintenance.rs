@@ -42,14 +42,15 @@ pub fn feedback_export(config: &Config, since: Option<chrono::NaiveDate>) -> any
         let since = since.map(|d| d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc());
         // Where the audit log keeps questions only as their hash, so does the export.
         let hash = config.audit.query == byraad_core::config::AuditQuery::Hash;
-        for mut f in store.feedback(since).await? {
+        let given = store.feedback(since).await?;
+        crate::output::lines(given.into_iter().map(|mut f| {
             if hash {
                 for text in [&mut f.feedback.question, &mut f.feedback.answer] {
                     *text = format!("sha256:{}", sha_hex(text));
                 }
             }
-            println!("{}", serde_json::to_string(&f)?);
-        }
+            Ok(serde_json::to_string(&f)?)
+        }))?;
         store.close().await;
         Ok(ExitCode::SUCCESS)
     })
@@ -136,14 +137,14 @@ pub fn backup(config: &Config, to: &Path) -> anyhow::Result<ExitCode> {
 }
 
 /// `byraad stats`: documents, chunks and vectors, and the bytes the index and the vector store
-/// take on disk.
-pub fn stats(config: &Config, dense: Option<&byraad_index::Dense>) -> anyhow::Result<ExitCode> {
+/// take on disk; without vectors, why (`dense`: dense retrieval off, or its model missing).
+pub fn stats(config: &Config, dense: Option<&byraad_index::Dense>, why_not: Option<&str>) -> anyhow::Result<ExitCode> {
     let data = &config.data.dir;
     let index = byraad_index::LexicalIndex::open(data, config.search.clone()).with_context(|| format!("cannot open the index in {}", data.display()))?;
     let stats = index.stats(&byraad_core::Clearance::everything())?;
     let vectors = dense.map(|d| d.store.count()).transpose()?;
     let vectors_indexed = dense.map(|d| d.store.indexed_count()).transpose()?.flatten();
-    let out = serde_json::json!({
+    let mut out = serde_json::json!({
         "documents": stats.documents,
         "chunks": stats.chunks,
         "vectors": vectors,
@@ -151,6 +152,10 @@ pub fn stats(config: &Config, dense: Option<&byraad_index::Dense>) -> anyhow::Re
         "index_bytes": dir_bytes(&data.join("tantivy")),
         "vector_store_bytes": dir_bytes(&data.join("vectors")),
     });
+    if dense.is_none() {
+        let why = why_not.map_or_else(|| format!("dense retrieval is off (dense.backend = {})", serde_json::to_string(&config.dense.backend).unwrap_or_default()), |w| format!("dense retrieval is not available: {w}"));
+        out["dense"] = serde_json::Value::String(why);
+    }
     println!("{out}");
     Ok(ExitCode::SUCCESS)
 }
