@@ -158,7 +158,8 @@ fn a_client_leaving_mid_stream_is_audited_once_as_aborted_or_done_never_left_ope
 
 fn audit_entries(data: &std::path::Path) -> Vec<serde_json::Value> {
     let mut out = Vec::new();
-    for f in std::fs::read_dir(data.join("audit")).unwrap() {
+    let Ok(files) = std::fs::read_dir(data.join("audit")) else { return out };
+    for f in files {
         for line in std::fs::read_to_string(f.unwrap().path()).unwrap().lines() {
             out.push(serde_json::from_str(line).unwrap());
         }
@@ -436,7 +437,7 @@ fn a_flood_of_refused_requests_is_counted_not_written_line_by_line() {
     let deadline = Instant::now() + Duration::from_secs(10);
     let counted = loop {
         let entries = audit_entries(server.data());
-        let count = |status: u64| entries.iter().filter(|e| e["status"] == status).map(|e| 1 + e["repeated"].as_u64().unwrap_or(0)).sum::<u64>();
+        let count = |status: u64| entries.iter().filter(|e| e["status"] == status).map(|e| e["repeated"].as_u64().unwrap_or(1)).sum::<u64>();
         if (count(401), count(429)) == (bad_token, limited) {
             break entries;
         }

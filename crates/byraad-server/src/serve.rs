@@ -155,7 +155,9 @@ where
         draining,
         builder: {
             let mut b = hyper::server::conn::http1::Builder::new();
-            b.timer(TokioTimer::new()).header_read_timeout(limits.header_timeout).keep_alive(true);
+            // A client may close its side once its request is sent (or leave): the request is
+            // still handled, and recorded, to its end.
+            b.timer(TokioTimer::new()).header_read_timeout(limits.header_timeout).keep_alive(true).half_close(true);
             b
         },
         limits: limits.clone(),
@@ -332,7 +334,10 @@ impl Server {
     /// as usual, anything else with `status`; then it is closed.
     fn overflow_connection(&self, stream: TcpStream, peer: SocketAddr, status: StatusCode, code: &'static str, message: String) -> impl Future<Output = ()> + Send + 'static {
         let (router, lifecycle) = (self.router.clone(), self.lifecycle.clone());
+        let exchange = Arc::new(Exchange::default());
+        let watched = exchange.clone();
         let service = hyper::service::service_fn(move |mut req: Request<Incoming>| {
+            watched.dispatched();
             req.extensions_mut().insert(ConnectInfo(peer));
             let router = router.get().cloned();
             let phase = lifecycle.phase();
@@ -351,7 +356,7 @@ impl Server {
         });
         let mut builder = hyper::server::conn::http1::Builder::new();
         builder.timer(TokioTimer::new()).header_read_timeout(OVERFLOW_HEADER_TIMEOUT).keep_alive(false);
-        let connection = builder.serve_connection(TokioIo::new(Watched::new(stream, Arc::new(Exchange::default()))), service);
+        let connection = builder.serve_connection(TokioIo::new(Watched::new(stream, exchange)), service);
         async move {
             let _ = tokio::time::timeout(OVERFLOW_HEADER_TIMEOUT * 3, connection).await;
         }
