@@ -1,13 +1,13 @@
 //! Connections: the accept loop and its bounds (connections in all and per address, header and
 //! idle timeouts), readiness while the index loads, and graceful draining on SIGTERM.
 //!
-//! One client must not take the service down: an address holds at most
-//! `max_connections_per_address` connections (one more is answered 429 and closed); when all
-//! `max_connections` are open a new connection takes the place of the longest-idle one
-//! ([`crate::connections`]), and only when all are busy is it answered 503 — except `/healthz`
-//! and `/readyz`, which a refused connection still gets answered, so a load balancer never pulls
-//! a healthy replica for one client's sake. A client that sends its headers too slowly or sits
-//! idle is cut after `header_timeout_secs` (with a 408 when it had begun a request).
+//! One client must not take the service down, and idle connections are closed before busy ones
+//! suffer: a connection beyond `max_connections_per_address` or `max_connections` takes the place
+//! of the longest-idle one ([`crate::connections`]); only when those are all busy is it refused
+//! (429 or 503) — and even then its `/healthz` and `/readyz` are answered, so a load balancer
+//! never pulls a healthy replica for one client's sake. A client that sends its headers too
+//! slowly or sits idle is cut after `header_timeout_secs` (with a 408 when it had begun a
+//! request); what HTTP itself refuses is JSON ([`crate::wire`]).
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -155,9 +155,7 @@ where
         draining,
         builder: {
             let mut b = hyper::server::conn::http1::Builder::new();
-            // A client may close its side once its request is sent (or leave): the request is
-            // still handled, and recorded, to its end.
-            b.timer(TokioTimer::new()).header_read_timeout(limits.header_timeout).keep_alive(true).half_close(true);
+            b.timer(TokioTimer::new()).header_read_timeout(limits.header_timeout).keep_alive(true);
             b
         },
         limits: limits.clone(),
@@ -281,15 +279,23 @@ impl Server {
             watched.dispatched();
             let busy = state.request();
             req.extensions_mut().insert(ConnectInfo(peer));
-            let router = router.get().cloned();
-            let phase = lifecycle.phase();
+            // The request is handled, and recorded, to its end even when its client leaves
+            // meanwhile: its task starts now, and hyper dropping this future does not end it.
+            let handled = match router.get().cloned() {
+                Some(router) => Ok(tokio::spawn(tower::ServiceExt::oneshot(router, req))),
+                None => Err(loading(req.uri().path(), lifecycle.phase())),
+            };
             async move {
-                let resp = match router {
-                    Some(router) => match tower::ServiceExt::oneshot(router, req).await {
-                        Ok(resp) => resp,
-                        Err(never) => match never {},
+                let resp = match handled {
+                    Ok(task) => match task.await {
+                        Ok(Ok(resp)) => resp,
+                        Ok(Err(never)) => match never {},
+                        Err(e) => {
+                            tracing::error!(%peer, error = %e, "a request's task failed");
+                            refusal(StatusCode::INTERNAL_SERVER_ERROR, "internal", "the request failed; try again")
+                        }
                     },
-                    None => loading(req.uri().path(), phase),
+                    Err(loading) => loading,
                 };
                 Ok::<_, Infallible>(resp.map(|body| Body::new(Counted { body, _busy: busy })))
             }
