@@ -227,6 +227,12 @@ const PROBES: [&str; 7] = [
 /// `result` (one call's output) without the call's own argument strings, which a tool may
 /// echo back (the caller knows what it asked).
 fn without_arguments(result: &Value, call: &Value) -> String {
+    // The call's duration is the client's own measurement ("0.0019035099999" once read as the
+    // case number 099999), not what the server returned.
+    let mut result = result.clone();
+    if let Some(r) = result.as_object_mut() {
+        r.remove("seconds");
+    }
     let mut text = result.to_string();
     let mut strings = Vec::new();
     collect_strings(&call["arguments"], &mut strings);

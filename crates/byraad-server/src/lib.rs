@@ -267,6 +267,7 @@ pub fn app(state: AppState) -> Router {
         .nest_service("/mcp", tower::ServiceBuilder::new().layer(axum::middleware::from_fn(jsonrpc::checked)).service(mcp::service(state.clone())))
         .fallback(|| async { ApiError::NotFound("no such endpoint".into()) })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+        .layer(axum::middleware::from_fn_with_state(state.clone(), limits::receive))
         .layer(axum::middleware::from_fn_with_state(state.clone(), routes::guard))
         .layer(DefaultBodyLimit::max(limit))
         .layer(axum::middleware::from_fn_with_state(state.clone(), limits::bounds))

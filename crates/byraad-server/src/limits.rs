@@ -39,19 +39,19 @@ impl RequestLimits {
     }
 }
 
-/// Checks the request target and headers before anything reads them, receives the body within
-/// the size and time limits before any handler (MCP's included) sees it, bounds the time until
-/// the response starts, and turns any error response without a JSON body (an extractor's
-/// rejection, say) into one; the pages' own error pages (HTML) stay pages.
+/// Checks the request target, headers and declared body length before anything reads them,
+/// bounds the time until the response starts, and turns any error response without a JSON body
+/// (an extractor's rejection, say) into one; the pages' own error pages (HTML) stay pages.
 pub(crate) async fn bounds(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let limits = &state.request_limits;
     if let Err(e) = check_target(&req, limits) {
         return e.into_response();
     }
-    let req = match received(req, state.max_body_bytes, limits.body_timeout).await {
-        Ok(req) => req,
-        Err(e) => return e.into_response(),
-    };
+    // A declared length over the limit is refused before a byte of the body is read (so no
+    // `100 Continue` is sent for it).
+    if declared_length(&req).is_some_and(|n| n > state.max_body_bytes as u64) {
+        return ApiError::TooLarge(state.max_body_bytes).into_response();
+    }
     let resp = match tokio::time::timeout(limits.request_timeout, next.run(req)).await {
         Ok(resp) => resp,
         Err(_) => ApiError::Unavailable(format!("the request took longer than server.request_timeout_secs = {} s", limits.request_timeout.as_secs())).into_response(),
@@ -59,10 +59,22 @@ pub(crate) async fn bounds(State(state): State<AppState>, req: Request, next: Ne
     json_errors(resp).await
 }
 
-/// `req` with its body received whole, within `max_bytes` and `timeout`. A declared length over
-/// the limit is refused before a byte of the body is read (no `100 Continue` is sent for it).
+fn declared_length(req: &Request) -> Option<u64> {
+    req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<u64>().ok())
+}
+
+/// Receives an authenticated request's body whole, within `server.max_body_bytes` and
+/// `server.body_timeout_secs`, before any handler (MCP's included) reads it.
+pub(crate) async fn receive(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    match received(req, state.max_body_bytes, state.request_limits.body_timeout).await {
+        Ok(req) => next.run(req).await,
+        Err(e) => e.into_response(),
+    }
+}
+
+/// `req` with its body received whole, within `max_bytes` and `timeout`.
 async fn received(req: Request, max_bytes: usize, timeout: Duration) -> Result<Request, ApiError> {
-    let declared = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<u64>().ok());
+    let declared = declared_length(&req);
     if declared.is_some_and(|n| n > max_bytes as u64) {
         return Err(ApiError::TooLarge(max_bytes));
     }

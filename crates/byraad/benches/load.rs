@@ -4,6 +4,8 @@
 //!
 //! `make bench-load` (= `cargo bench -p byraad --bench load`) serves `BYRAAD_BENCH_DATA`
 //! (default `./data`, `make ingest`) with the release binary; the rate limit is off for the run.
+//! `BYRAAD_BENCH_MIX` sets the shares of search, chat and draft in percent (default `60/30/10`);
+//! `BYRAAD__DENSE__BACKEND=none` serves the same data lexically.
 
 use std::io::BufRead;
 use std::process::{Command, Stdio};
@@ -58,6 +60,8 @@ fn main() {
     let bin = std::env::var("BYRAAD_BENCH_BIN").map_or_else(|_| root.join("target/release/byraad"), Into::into);
     let data = std::env::var("BYRAAD_BENCH_DATA").map_or_else(|_| root.join("data"), Into::into);
     let secs: u64 = std::env::var("BYRAAD_BENCH_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(60);
+    let mix: Vec<usize> = std::env::var("BYRAAD_BENCH_MIX").unwrap_or_else(|_| "60/30/10".into()).split('/').map(|p| p.trim().parse().expect("BYRAAD_BENCH_MIX: three percentages, e.g. 70/30/0")).collect();
+    assert!(mix.len() == 3 && mix.iter().sum::<usize>() == 100, "BYRAAD_BENCH_MIX: three percentages adding up to 100, e.g. 70/30/0");
     assert!(bin.is_file(), "the release binary is needed at {} (make build)", bin.display());
     assert!(data.join("tantivy").is_dir(), "an ingested data directory is needed at {} (make ingest, or BYRAAD_BENCH_DATA)", data.display());
 
@@ -85,19 +89,20 @@ fn main() {
             assert!(Instant::now() < ready, "the server did not become ready");
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        println!("load: {} ({}), {} questions, {secs} s per level, mix search 60 % / chat 30 % / draft 10 %", base, data.display(), questions.len());
+        println!("load: {} ({}), {} questions, {secs} s per level, mix search {} % / chat {} % / draft {} %", base, data.display(), questions.len(), mix[0], mix[1], mix[2]);
         for concurrency in [8usize, 32] {
             let rss_before = rss_mib(pid);
             let until = Instant::now() + Duration::from_secs(secs);
             let mut tasks = Vec::new();
             for worker in 0..concurrency {
-                let (client, base, questions) = (client.clone(), base.clone(), questions.clone());
+                let (client, base, questions, mix) = (client.clone(), base.clone(), questions.clone(), mix.clone());
                 tasks.push(tokio::spawn(async move {
                     let mut out: Vec<(usize, f64, bool)> = Vec::new();
                     let mut i = worker * 7919;
                     while Instant::now() < until {
                         i += 1;
-                        let kind = match i % 10 { 0..=5 => 0, 6..=8 => 1, _ => 2 };
+                        let share = (i * 37) % 100;
+                        let kind = if share < mix[0] { 0 } else if share < mix[0] + mix[1] { 1 } else { 2 };
                         let started = Instant::now();
                         let ok = one(&client, &base, KINDS[kind], &questions[i % questions.len()]).await;
                         out.push((kind, started.elapsed().as_secs_f64() * 1000.0, ok));
