@@ -170,7 +170,8 @@ bench-rules: setup
 
 ## Search latency per mode and memory of a running service (`make run` in another shell).
 ## What an fsynced audit line costs; then the server under mixed search/chat/draft load at 8 and
-## 32 concurrent, 60 s each: throughput, p50/p95/p99, errors and RSS (serves $(DATA); `make ingest` first).
+## 32 concurrent, 60 s each: throughput, p50/p95/p99, errors and RSS (serves $(DATA); `make ingest` first;
+## BYRAAD_BENCH_MIX=70/30/0 sets the shares, BYRAAD__DENSE__BACKEND=none serves it lexically).
 bench-load: build
 	$(CARGO) bench --locked -p byraad-server --bench audit
 	BYRAAD_BENCH_DATA=$(DATA) $(CARGO) bench --locked -p byraad --bench load

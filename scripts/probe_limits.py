@@ -2,7 +2,9 @@
 each got, as JSON:
 
 1. idle: one address (127.0.0.1) opens IDLE connections and sends nothing, while another
-   (127.0.0.2) searches and asks /healthz for SECONDS: every status the member got.
+   (127.0.0.2) searches and asks /healthz for SECONDS: how many of the idle ones the server still
+   holds (at once and after), and every status the member got (serve with the rate limit off,
+   BYRAAD__SERVER__RATE_PER_MINUTE=0, or the member's own rate shows as 429s).
 2. flood: one address (127.0.0.3) sends requests with a bad token for 10 s on 4 connections: how
    many were refused, and how many audit lines the server wrote meanwhile (--data names its data
    directory).
@@ -58,6 +60,20 @@ def main() -> None:
         s = socket.create_connection((host, port), source_address=("127.0.0.1", 0))
         idle.append(s)
     time.sleep(0.5)
+
+    def held() -> int:
+        n = 0
+        for s in idle:
+            s.setblocking(False)
+            try:
+                s.recv(1, socket.MSG_PEEK)
+            except BlockingIOError:
+                n += 1
+            except OSError:
+                pass
+        return n
+
+    held_at_start = held()
     member = collections.Counter()
     health = collections.Counter()
     conn = connect(host, port, "127.0.0.2")
@@ -66,15 +82,8 @@ def main() -> None:
         member[request(conn, "POST", "/v1/search", {"query": "cykelstier på Randersvej"})] += 1
         health[request(conn, "GET", "/healthz")] += 1
         time.sleep(0.05)
-    still_open = 0
+    still_open = held()
     for s in idle:
-        s.setblocking(False)
-        try:
-            still_open += 0 if s.recv(1) == b"" else 0
-        except BlockingIOError:
-            still_open += 1
-        except OSError:
-            pass
         s.close()
 
     before = audit_lines(a.data)
@@ -96,7 +105,7 @@ def main() -> None:
         t.join()
     during = audit_lines(a.data) - before
     print(json.dumps({
-        "idle": {"connections": a.idle, "still_open": still_open, "member_search": dict(member), "member_healthz": dict(health)},
+        "idle": {"connections": a.idle, "held_by_the_server": held_at_start, "held_after": still_open, "member_search": dict(member), "member_healthz": dict(health)},
         "flood": {"responses": dict(refused), "audit_lines_in_10s": during},
     }, indent=1))
 

@@ -184,6 +184,8 @@ impl Drop for Admitted {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
+
     use super::*;
 
     fn ip(last: u8) -> IpAddr {
