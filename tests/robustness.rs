@@ -103,6 +103,7 @@ fn every_bad_request_is_a_4xx_json_error_naming_the_problem_and_the_server_stays
         ("request target too long", long_target, Vec::new(), &[414], "target"),
         ("unknown model", json_post("/v1/chat/completions"), br#"{"model": "gpt-5", "messages": [{"role": "user", "content": "hej"}]}"#.to_vec(), &[404], "model"),
         ("completions body not an object", json_post("/v1/chat/completions"), b"[1]".to_vec(), &[400], "object"),
+        ("an MCP message that is not JSON by its type", "POST /mcp HTTP/1.1\r\nContent-Type: text/plain\r\nAccept: application/json, text/event-stream".into(), b"{}".to_vec(), &[415], "content-type"),
         ("not a method", "G@T /healthz HTTP/1.1".into(), Vec::new(), &[400], "http"),
         ("a header without a colon", "GET /healthz HTTP/1.1\r\nthis is no header".into(), Vec::new(), &[400], "http"),
         ("two hundred headers", format!("GET /healthz HTTP/1.1{}", (0..200).map(|i| format!("\r\nX-H{i}: v")).collect::<String>()), Vec::new(), &[431], "headers"),

@@ -23,7 +23,9 @@ pub(crate) const INVALID_PARAMS: i64 = -32602;
 /// Answers a POSTed message the MCP transport cannot take with JSON-RPC's error for it; passes
 /// the rest on. The body was received whole by `limits::bounds`.
 pub(crate) async fn checked(req: Request, next: Next) -> Response {
-    if req.method() != Method::POST {
+    // What is not a POST of JSON is the transport's to answer (405, 415).
+    let json = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.split(';').next().is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json")));
+    if req.method() != Method::POST || !json {
         return next.run(req).await;
     }
     let (parts, body) = req.into_parts();
