@@ -479,10 +479,13 @@ pub(crate) fn archive_note(related: &[Related]) -> String {
 /// How [`archive_note`] begins.
 pub(crate) const ARCHIVE_NOTE: &str = " Arkivet indeholder allerede materiale om emnet ";
 
+/// The code of the warning that the archive may already answer every question.
+pub(crate) const ALREADY_ANSWERED: &str = "already_answered";
+
 /// The warning that the archive may already answer every question.
 pub(crate) fn already_answered() -> Warning {
     Warning {
-        code: "already_answered".into(),
+        code: ALREADY_ANSWERED.into(),
         message: "Arkivet indeholder allerede materiale, der kan besvare alle spørgsmålene (se de relaterede kilder). Overvej, om forespørgslen stadig er nødvendig, eller henvis til kilderne.".into(),
         doc_id: None,
     }

@@ -6,7 +6,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::draft::{ARCHIVE_NOTE, CHOSEN, Department, DraftResponse, already_answered, archive_note, markdown};
+use crate::draft::{ALREADY_ANSWERED, ARCHIVE_NOTE, CHOSEN, Department, DraftResponse, archive_note, markdown};
 
 impl DraftResponse {
     /// The documents the draft draws on: related passages, the documents its addressee's reason
@@ -42,7 +42,7 @@ impl DraftResponse {
             Some(id) => may_read(id),
             // A duplicate warning quotes an earlier forespørgsel; stored without its id, it is unknown.
             None if w.code == "duplicate" => false,
-            None if w.code == already_answered().code => self.related.len() == listed || all_answered,
+            None if w.code == ALREADY_ANSWERED => self.related.len() == listed || all_answered,
             None => true,
         });
 

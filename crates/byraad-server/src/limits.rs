@@ -72,13 +72,10 @@ pub(crate) async fn receive(State(state): State<AppState>, req: Request, next: N
     }
 }
 
-/// `req` with its body received whole, within `max_bytes` and `timeout`.
+/// `req` with its body received whole, within `max_bytes` and `timeout` (a declared length over
+/// `max_bytes` was refused by [`bounds`]).
 async fn received(req: Request, max_bytes: usize, timeout: Duration) -> Result<Request, ApiError> {
-    let declared = declared_length(&req);
-    if declared.is_some_and(|n| n > max_bytes as u64) {
-        return Err(ApiError::TooLarge(max_bytes));
-    }
-    if !(declared.is_some_and(|n| n > 0) || req.headers().contains_key(header::TRANSFER_ENCODING)) {
+    if !(declared_length(&req).is_some_and(|n| n > 0) || req.headers().contains_key(header::TRANSFER_ENCODING)) {
         return Ok(req);
     }
     let (parts, body) = req.into_parts();
@@ -95,7 +92,7 @@ async fn received(req: Request, max_bytes: usize, timeout: Duration) -> Result<R
 fn is_length_limit(e: &axum::Error) -> bool {
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
     while let Some(s) = source {
-        if s.to_string().contains("length limit exceeded") {
+        if s.is::<http_body_util::LengthLimitError>() {
             return true;
         }
         source = s.source();

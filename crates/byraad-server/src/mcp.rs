@@ -315,10 +315,8 @@ impl Tools {
                 let draft = tokio::task::spawn_blocking(move || service.draft(&req, date)).await.map_err(|e| e.to_string())?.map_err(|e| e.to_string())?;
                 let drafts = state.drafts.clone().ok_or("Udkast gemmes ikke på denne server (ingen database).")?;
                 let id = drafts.put(&principal, &party, &draft).await.map_err(|e| e.to_string())?;
-                let docx = format!("{base}/v1/inquiries/drafts/{id}.docx");
-                let value = json!({"id": id, "docx_url": docx, "markdown": draft.markdown, "draft": draft.draft, "addressee": draft.addressee, "warnings": draft.warnings, "related": draft.related});
-                let content = vec![ContentBlock::text(draft.markdown.clone()), ContentBlock::text(format!("Word-dokument: {docx}"))];
-                Ok((structured(content, value), AuditInfo::query(text).cited(draft.related.iter().map(|r| r.doc_id.as_str()))))
+                let info = AuditInfo::query(text).cited(draft.related.iter().map(|r| r.doc_id.as_str()));
+                Ok((draft_result(&base, &id, &draft), info))
             }
             "get_draft" => {
                 let a: GetDraftArgs = parse(name, args)?;
@@ -327,11 +325,8 @@ impl Tools {
                 let drafts = state.drafts.clone().ok_or_else(unknown)?;
                 // Another party's draft is answered exactly like an unknown one.
                 let draft = drafts.get(&id, &principal, state.search.clone()).await.map_err(|e| e.to_string())?.ok_or_else(unknown)?;
-                let docx = format!("{base}/v1/inquiries/drafts/{id}.docx");
-                let value = json!({"id": id, "docx_url": docx, "markdown": draft.markdown, "draft": draft.draft, "addressee": draft.addressee, "warnings": draft.warnings, "related": draft.related});
-                let content = vec![ContentBlock::text(draft.markdown.clone()), ContentBlock::text(format!("Word-dokument: {docx}"))];
                 let info = AuditInfo::query(id.clone()).cited(draft.related.iter().map(|r| r.doc_id.as_str())).returned(draft.sources());
-                Ok((structured(content, value), info))
+                Ok((draft_result(&base, &id, &draft), info))
             }
             other => Err(format!("Intet værktøj hedder »{other}«; værktøjerne er search, fetch, ask, lookup_rule, search_inquiries, draft_inquiry og get_draft.")),
         }
@@ -394,6 +389,14 @@ fn item_text(v: &Value) -> ContentBlock {
         head.push_str(&format!(", s. {p}"));
     }
     ContentBlock::text(format!("{head}\n{}\n\n{}", s("url"), s("text")))
+}
+
+/// A draft as a tool result: its Markdown and the address of its Word document, and the whole
+/// draft as structured content.
+fn draft_result(base: &str, id: &str, draft: &byraad_inquiry::DraftResponse) -> CallToolResult {
+    let docx = format!("{base}/v1/inquiries/drafts/{id}.docx");
+    let value = json!({"id": id, "docx_url": docx, "markdown": draft.markdown, "draft": draft.draft, "addressee": draft.addressee, "warnings": draft.warnings, "related": draft.related});
+    structured(vec![ContentBlock::text(draft.markdown.clone()), ContentBlock::text(format!("Word-dokument: {docx}"))], value)
 }
 
 /// A result with `content` items and the same as structured content.
