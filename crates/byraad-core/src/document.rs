@@ -165,6 +165,10 @@ pub struct Section {
     pub case: Option<String>,
     /// The section's bytes in the document text.
     pub span: Span,
+    /// Closed to the public (an agenda item treated behind closed doors): shown as what it is,
+    /// never chunked, so never found or answered from.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub closed: bool,
 }
 
 /// A whole document: metadata, text and sections.

@@ -62,6 +62,9 @@ impl Chunker {
     pub fn chunks(&self, doc: &Document) -> Vec<Chunk> {
         let mut out = Vec::new();
         for (section, s) in doc.sections.iter().enumerate() {
+            if s.closed {
+                continue;
+            }
             let body = &doc.text[s.span.start..s.span.end];
             let pieces = windows(body, WINDOW).into_iter().flat_map(|(at, w)| self.splitter.chunk_indices(w).map(move |(offset, piece)| (at + offset, piece)));
             for (offset, piece) in pieces {
@@ -124,7 +127,7 @@ mod tests {
         bounds.dedup();
         let sections = bounds
             .windows(2)
-            .map(|w| Section { heading: vec![], item: None, case: None, span: Span::new(w[0], w[1]) })
+            .map(|w| Section { heading: vec![], item: None, case: None, span: Span::new(w[0], w[1]), closed: false })
             .collect();
         let meta = DocumentMeta {
             doc_id: "d".into(),

@@ -30,7 +30,7 @@ pub enum Error {
         message: String,
     },
     /// The file's extension is not one of the supported formats.
-    #[error("unsupported format {extension:?} for {path}, expected .txt, .md, .html, .pdf or .docx")]
+    #[error("unsupported format {extension:?} for {path}, expected .txt, .md, .html, .pdf, .docx, an image or the agenda system's meeting .json")]
     Unsupported {
         /// The file.
         path: PathBuf,

@@ -25,6 +25,8 @@ pub enum Format {
     Docx,
     /// A scanned page as an image (`.png`, `.jpg`, `.tif`), read by OCR.
     Image,
+    /// The agenda system's meeting JSON (`.json`), read by [`crate::agenda`].
+    Agenda,
 }
 
 impl Format {
@@ -38,6 +40,7 @@ impl Format {
             "pdf" => Format::Pdf,
             "docx" => Format::Docx,
             "png" | "jpg" | "jpeg" | "tif" | "tiff" => Format::Image,
+            "json" => Format::Agenda,
             _ => return Err(Error::Unsupported { path: path.to_path_buf(), extension: ext }),
         })
     }
@@ -110,6 +113,7 @@ pub fn extract(path: &Path, bytes: &[u8], format: Format, limits: &Limits) -> Re
             ocr_pages = vec![1];
             ocr(path).map_err(err)?
         }
+        Format::Agenda => return Err(err("a meeting of the agenda system is read whole by agenda::document".into())),
     };
     if text.trim().is_empty() {
         let what = if ocr_pages.is_empty() { "no text found" } else { "no text found, also not by OCR" };

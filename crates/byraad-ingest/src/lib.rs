@@ -13,6 +13,7 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod agenda;
 mod chunk;
 pub mod declared;
 mod error;
@@ -108,6 +109,9 @@ impl Corpus {
             });
         }
         let manifest = Manifest::load(root)?;
+        // Without a manifest of its own, a README at the root describes the folder (as the
+        // agenda system's recorded archive's does); with one, its `exclude` decides.
+        let readme_describes = !root.join(manifest::MANIFEST_FILE).exists();
         let (mut files, mut skipped) = (Vec::new(), Vec::new());
         for entry in walkdir::WalkDir::new(root).sort_by_file_name() {
             let entry = match entry {
@@ -127,7 +131,7 @@ impl Corpus {
             if rel.is_empty() || entry.file_type().is_dir() {
                 continue;
             }
-            if Manifest::is_manifest(&rel) || rel == SOURCES_FILE || rel.split('/').any(|c| c.starts_with('.')) || manifest.excludes(&rel) {
+            if Manifest::is_manifest(&rel) || rel == SOURCES_FILE || agenda::is_listing(&rel) || (readme_describes && rel == "README.md") || rel.split('/').any(|c| c.starts_with('.')) || manifest.excludes(&rel) {
                 continue;
             }
             let ty = entry.file_type();
@@ -207,6 +211,15 @@ impl Corpus {
     /// Parses one file into its documents (several when it concatenates meetings).
     pub fn parse(&self, file: &SourceFile, bytes: &[u8]) -> Result<Vec<Document>> {
         let format = Format::of(&file.path)?;
+        if format == Format::Agenda {
+            let mut doc = agenda::document(file, bytes)?;
+            // A manifest entry may still say who reads it.
+            if let Some(e) = self.manifest.get(&file.rel) {
+                doc.meta.access = e.access;
+                doc.meta.groups = e.groups.clone();
+            }
+            return Ok(vec![doc]);
+        }
         // Access the source declares itself (front matter, HTML <meta>); the front matter is not
         // part of the text.
         let text = std::str::from_utf8(bytes).ok();
@@ -257,7 +270,7 @@ impl Corpus {
                 let sections = part
                     .sections
                     .into_iter()
-                    .map(|d| Section { heading: d.heading, item: d.item, case: d.case.or_else(|| entry_case.clone()), span: Span::new(d.span.start - s, d.span.end - s) })
+                    .map(|d| Section { heading: d.heading, item: d.item, case: d.case.or_else(|| entry_case.clone()), span: Span::new(d.span.start - s, d.span.end - s), closed: false })
                     .collect();
                 let page_breaks = norm.page_breaks.iter().filter(|&&b| b > s && b < e).map(|b| b - s).collect();
                 // Page numbers stay those of the file: a part starting on page 5 keeps page 5.
