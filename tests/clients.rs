@@ -53,7 +53,7 @@ fn the_mcp_sdk_lists_the_tools_and_calls_each_one() {
     assert_eq!(first["server"], "byraads-gpt", "{first}");
     assert!(first["protocol"].as_str().is_some_and(|p| p.starts_with("20")), "a negotiated protocol version: {first}");
     let names: Vec<&str> = first["tools"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["search", "fetch", "ask", "lookup_rule", "search_inquiries", "draft_inquiry", "get_draft"]);
+    assert_eq!(names, ["search", "fetch", "ask", "lookup_rule", "search_inquiries", "draft_inquiry", "get_case", "get_meeting", "get_draft"]);
     for t in first["tools"].as_array().unwrap() {
         assert_eq!(t["schema"]["type"], "object", "{t}");
         assert!(!t.to_string().contains("as a model gives"), "schemas are in Danish: {t}");

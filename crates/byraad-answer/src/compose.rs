@@ -76,7 +76,11 @@ pub fn compose(chosen: &[&Candidate], hits: &[Hit]) -> (String, Vec<Citation>) {
             lines.push(format!("{label}»{}« [{n}]", flow(&citation.quote)));
             citations.push(citation);
         }
-        paragraphs.push(if lines.len() == 1 { format!("Ifølge {header}: {}", lines[0]) } else { format!("Ifølge {header}:\n- {}", lines.join("\n- ")) });
+        let mut paragraph = if lines.len() == 1 { format!("Ifølge {header}: {}", lines[0]) } else { format!("Ifølge {header}:\n- {}", lines.join("\n- ")) };
+        if same_item && !first.also.is_empty() {
+            paragraph.push_str(&format!(" (Sagen er også behandlet på {}.)", elsewhere(&first.also)));
+        }
+        paragraphs.push(paragraph);
     }
     (paragraphs.join("\n\n"), citations)
 }
@@ -102,7 +106,14 @@ pub(crate) fn citation(n: usize, hit: &Hit, range: std::ops::Range<usize>) -> Ci
         quote: hit.text[range.clone()].to_string(),
         span: Span::new(hit.span.start + range.start, hit.span.start + range.end),
         ocr: hit.ocr,
+        case: hit.case.clone(),
+        also: hit.also.clone(),
     }
+}
+
+/// Where else a case was treated: "Økonomiudvalget: møde 24. januar 2022, punkt 14; ...".
+pub fn elsewhere(also: &[byraad_core::Treatment]) -> String {
+    also.iter().map(|t| format!("{}{}", t.title, t.item.as_deref().map(item_label).unwrap_or_default())).collect::<Vec<_>>().join("; ")
 }
 
 /// "Punkt 5" for an agenda item number, "§ 8, stk. 4" or "B1.4" as they are.

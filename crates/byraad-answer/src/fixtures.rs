@@ -24,5 +24,6 @@ pub(crate) fn passage(doc: &str, text: &str, start: usize) -> Hit {
         retrievers: Vec::new(),
         merged: Vec::new(),
         ocr: false,
+        also: Vec::new(),
     }
 }

@@ -487,6 +487,8 @@ mod tests {
             quote: quote.into(),
             span: byraad_core::Span::new(0, quote.len()),
             ocr: false,
+            case: None,
+            also: Vec::new(),
         };
         let mut f = Figures::default();
         let answered = ChatResponse { answer: String::new(), abstained: false, mode: byraad_core::AnswerMode::Extractive, citations: vec![cite("Noget andet står her."), cite("Skolen får plads\ntil 700 elever.")], related: Vec::new(), warning: None };

@@ -126,6 +126,12 @@ pub struct Citation {
     /// The quote was read by OCR from a scan (its words may be misread).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub ocr: bool,
+    /// The cited item's case number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub case: Option<String>,
+    /// Other meetings that treated the same case with the same text.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub also: Vec<crate::Treatment>,
 }
 
 /// A cited answer, or an abstention with the nearest documents.

@@ -409,6 +409,15 @@ pub struct FusionConfig {
     /// Chunks of one section among the results are joined into one passage hit (spanning them
     /// and the text between) of at most this many bytes (0: never).
     pub merge_max_bytes: usize,
+    /// A candidate whose meeting's year the question names scores `1 + year_boost` times more.
+    #[serde(default)]
+    pub year_boost: f32,
+    /// The same for the meeting's month named in the question.
+    #[serde(default)]
+    pub month_boost: f32,
+    /// The same for its body (committee, council) named in the question, by name or initials.
+    #[serde(default)]
+    pub body_boost: f32,
 }
 
 /// How lexical and dense rankings are combined.

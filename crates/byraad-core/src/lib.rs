@@ -14,17 +14,19 @@
 #![warn(missing_docs)]
 
 mod access;
+pub mod case;
 mod chat;
 pub mod config;
 mod document;
 mod error;
 mod search;
 
+pub use case::{CaseHistory, CaseTreatment};
 pub use access::{ANONYMOUS, Clearance, Principal};
 pub use chat::{MAX_MESSAGE_CHARS, AnswerMode, ChatRequest, ChatResponse, ChatRole, Citation, Message};
 pub use document::{Access, Chunk, Document, DocumentMeta, Kind, Section, Span};
 pub use error::{Error, Result};
-pub use search::{DEFAULT_LIMIT, MAX_QUERY_CHARS, within, Filters, Hit, Mode, SearchRequest, SearchResponse, has_control};
+pub use search::{DEFAULT_LIMIT, MAX_QUERY_CHARS, within, Filters, Hit, Mode, SearchRequest, SearchResponse, Treatment, has_control};
 
 /// Years a date in a request may name: a council's archive and its deadlines lie well inside;
 /// beyond them date arithmetic overflows.

@@ -209,6 +209,25 @@ pub struct Hit {
     /// The passage was read by OCR from a scan (its words may be misread).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub ocr: bool,
+    /// The same case's same text treated at other meetings (committee, Økonomiudvalget, Byråd),
+    /// collapsed into this hit: where else it was treated, in date order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub also: Vec<Treatment>,
+}
+
+/// Where else a passage's case and text were treated.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Treatment {
+    /// The meeting's document id.
+    pub doc_id: String,
+    /// The meeting's title.
+    pub title: String,
+    /// The committee or council.
+    pub body: String,
+    /// The meeting's date (YYYY-MM-DD).
+    pub date: Option<String>,
+    /// The agenda item there.
+    pub item: Option<String>,
 }
 
 /// The hits of one search.

@@ -13,6 +13,7 @@
 #![warn(missing_docs)]
 
 pub mod analysis;
+pub mod context;
 mod dense;
 mod error;
 mod ingest;
@@ -162,6 +163,28 @@ impl LexicalIndex {
         }
         ids.sort();
         Ok(ids)
+    }
+
+    /// Every meeting `clearance` may read that treated `case`, in date order (then by body).
+    pub fn case_history(&self, case: &str, clearance: &byraad_core::Clearance) -> Result<byraad_core::CaseHistory> {
+        let searcher = self.reader.searcher();
+        let mut clauses = vec![(Occur::Must, term_query(self.fields.rec, schema::REC_CHUNK)), (Occur::Must, term_query(self.fields.case, case))];
+        clauses.extend(self.readable(clearance).map(|q| (Occur::Must, q)));
+        let mut ids = std::collections::BTreeSet::new();
+        for address in searcher.search(&BooleanQuery::new(clauses), &tantivy::collector::DocSetCollector)? {
+            let stored: TantivyDocument = searcher.doc(address)?;
+            if let Some(id) = stored.get_first(self.fields.doc_id).and_then(|v| v.as_str()) {
+                ids.insert(id.to_string());
+            }
+        }
+        let mut treatments = Vec::new();
+        for id in ids {
+            if let Some(doc) = self.document(&id, clearance)? {
+                treatments.extend(byraad_core::case::treatments(&doc, case));
+            }
+        }
+        treatments.sort_by(|a, b| (&a.date, &a.body, &a.doc_id).cmp(&(&b.date, &b.body, &b.doc_id)));
+        Ok(byraad_core::CaseHistory { case: case.to_string(), treatments })
     }
 
     /// The bodies (councils, committees) of the documents `clearance` may read, sorted, each once.

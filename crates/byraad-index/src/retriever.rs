@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::time::Instant;
 
 use byraad_core::config::{FusionConfig, FusionMethod};
-use byraad_core::{Hit, Mode, SearchRequest, SearchResponse, Span};
+use byraad_core::{Hit, Mode, SearchRequest, SearchResponse, Span, Treatment};
 
 use crate::dense::Dense;
 use crate::search::elapsed_ms;
@@ -94,6 +94,7 @@ impl Retriever {
                 }
             }
         };
+        let ranked = crate::context::rerank(&self.fusion, &req.query, ranked);
         let hits = self.passages(ranked, limit)?;
         Ok(SearchResponse { hits, took_ms: elapsed_ms(started), mode, warning })
     }
@@ -111,6 +112,10 @@ impl Retriever {
         let max_bytes = self.fusion.merge_max_bytes;
         let mut out: Vec<Hit> = Vec::with_capacity(limit);
         for hit in ranked {
+            let hit = match self.same_text_elsewhere(&mut out, hit)? {
+                Some(hit) => hit,
+                None => continue,
+            };
             let mut target = None;
             for (i, p) in out.iter().enumerate() {
                 let span = Span::new(p.span.start.min(hit.span.start), p.span.end.max(hit.span.end));
@@ -145,6 +150,33 @@ impl Retriever {
             kept.extend(kept.iter().filter(|p| p.doc_id == doc_id).try_fold(hit, |h, p| clip(h, &p.span)));
         }
         Ok(kept)
+    }
+
+    /// A case passes several meetings (committee, Økonomiudvalget, Byråd) with the same text.
+    /// When `hit`'s text stands word for word in the same case's item of a meeting already among
+    /// `out`, it becomes that passage's text there (joining it by the usual rules) and its own
+    /// meeting is recorded in the passage's `also`; a hit whose meeting is already recorded is
+    /// dropped (`None`).
+    fn same_text_elsewhere(&self, out: &mut [Hit], hit: Hit) -> Result<Option<Hit>> {
+        let Some(case) = hit.case.as_deref() else { return Ok(Some(hit)) };
+        for p in out.iter_mut() {
+            if p.case.as_deref() != Some(case) || p.doc_id == hit.doc_id {
+                continue;
+            }
+            if p.also.iter().any(|t| t.doc_id == hit.doc_id) {
+                return Ok(None);
+            }
+            let Some(doc) = self.lexical.shared_document(&p.doc_id)? else { continue };
+            let Some(section) = doc.sections.iter().find(|s| s.span.contains(&p.span)) else { continue };
+            let Some(at) = doc.text[section.span.start..section.span.end].find(hit.text.as_str()) else { continue };
+            let start = section.span.start + at;
+            p.also.push(Treatment { doc_id: hit.doc_id.clone(), title: hit.title.clone(), body: hit.body.clone(), date: hit.date.clone(), item: hit.item.clone() });
+            p.also.sort_by(|a, b| a.date.cmp(&b.date));
+            let span = Span::new(start, start + hit.text.len());
+            let moved = Hit { doc_id: p.doc_id.clone(), title: p.title.clone(), body: p.body.clone(), date: p.date.clone(), item: p.item.clone(), heading: p.heading.clone(), source: p.source.clone(), page: doc.page_at(start), span, ..hit };
+            return Ok(Some(moved));
+        }
+        Ok(Some(hit))
     }
 
     fn dense_hits(&self, dense: &Dense, req: &SearchRequest, limit: usize) -> Result<Vec<Hit>> {

@@ -241,6 +241,7 @@ impl LexicalIndex {
             retrievers: vec![retriever.to_string()],
             merged: Vec::new(),
             ocr: meta["ocr"].as_bool().unwrap_or(false),
+            also: Vec::new(),
         })
     }
 }

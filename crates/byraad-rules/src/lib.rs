@@ -386,6 +386,7 @@ impl Rules {
                     span: p.span,
                     retrievers: vec!["reference".to_string()],
                     merged: Vec::new(),
+                    also: Vec::new(),
                 })
             })
             .collect())

@@ -18,6 +18,7 @@
 mod audit;
 mod auth;
 mod body;
+mod cases;
 mod connections;
 mod drafts;
 mod error;
@@ -71,6 +72,8 @@ pub trait SearchService: Send + Sync + 'static {
     /// The bodies (councils, committees) of the documents readable with `clearance`: the values
     /// a body filter may take.
     fn bodies(&self, clearance: &Clearance) -> byraad_index::Result<Vec<String>>;
+    /// Every meeting readable with `clearance` that treated `case`, in date order.
+    fn case_history(&self, case: &str, clearance: &Clearance) -> byraad_index::Result<byraad_core::CaseHistory>;
 }
 
 impl SearchService for byraad_index::Retriever {
@@ -80,6 +83,10 @@ impl SearchService for byraad_index::Retriever {
 
     fn document(&self, doc_id: &str, clearance: &Clearance) -> byraad_index::Result<Option<Document>> {
         self.lexical().document(doc_id, clearance)
+    }
+
+    fn case_history(&self, case: &str, clearance: &Clearance) -> byraad_index::Result<byraad_core::CaseHistory> {
+        self.lexical().case_history(case, clearance)
     }
 
     fn stats(&self, clearance: &Clearance) -> byraad_index::Result<byraad_index::Stats> {

@@ -3,7 +3,8 @@
 //! connectors.
 //!
 //! Tools: `search`, `fetch` (the pair ChatGPT's connectors and deep research expect), `ask`,
-//! `lookup_rule`, `search_inquiries`, `draft_inquiry`, `get_draft` (a stored draft, as the caller
+//! `lookup_rule`, `search_inquiries`, `draft_inquiry`, `get_case` (a case's treatments in date order),
+//! `get_meeting` (a meeting's items, cases and decisions), `get_draft` (a stored draft, as the caller
 //! may read it). Names, descriptions and argument schemas
 //! are in Danish where a model reads them. Bad arguments (an unknown kind or body, a bad date, a
 //! missing question) are tool results with `isError: true` naming what is wrong and what is
@@ -95,6 +96,13 @@ struct SearchArgs {
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+struct CaseArgs {
+    /// Sagsnummeret, fx »22-011409« (search giver det som case).
+    case: String,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 struct FetchArgs {
     /// Dokumentets id, som søgningen gav det.
     id: String,
@@ -174,6 +182,8 @@ fn tools() -> Vec<Tool> {
         tool::<RuleArgs>("lookup_rule", "Slå en regel op", "Finder bestemmelsen i kommunestyrelsesloven eller byrådets egne regler, ud fra en henvisning eller et spørgsmål med egne ord, med henvisning, ordlyd og de stykker, der fuldender den."),
         tool::<InquiryArgs>("search_inquiries", "Søg i tidligere forespørgsler", "Søger i tidligere 10-dages forespørgsler og deres svar."),
         tool::<DraftArgs>("draft_inquiry", "Udkast til forespørgsel", "Skriver et udkast til en 10-dages forespørgsel ud fra medlemmets egne ord: modtager, svarfrist, nummererede spørgsmål, hvad arkivet allerede siger, advarsler, og en URL til Word-dokumentet."),
+        tool::<CaseArgs>("get_case", "Sagsforløb", "Viser en sags forløb: hvert møde, der har behandlet sagen (fagudvalg, Økonomiudvalget, Byrådet), i datoorden med indstilling og beslutning. Følg sagsnumre: en sags seneste behandling rummer sjældent hele historien."),
+        tool::<FetchArgs>("get_meeting", "Hent møde", "Henter et møde (dagsorden eller referat) ud fra dets id: udvalg, dato og hvert punkt med nummer, titel, sagsnummer og beslutning."),
         tool::<GetDraftArgs>("get_draft", "Hent udkast", "Henter et gemt udkast til en forespørgsel (eget eller partiets) ud fra dets id, uden det fra arkivet, som du ikke har adgang til."),
     ]
 }
@@ -328,7 +338,40 @@ impl Tools {
                 let info = AuditInfo::query(id.clone()).cited(draft.related.iter().map(|r| r.doc_id.as_str())).returned(draft.sources());
                 Ok((draft_result(&base, &id, &draft), info))
             }
-            other => Err(format!("Intet værktøj hedder »{other}«; værktøjerne er search, fetch, ask, lookup_rule, search_inquiries, draft_inquiry og get_draft.")),
+            "get_case" => {
+                let a: CaseArgs = parse(name, args)?;
+                let case = nonempty("case", &a.case)?;
+                let history = crate::cases::history(&state, &case, &principal).await.map_err(|e| e.to_string())?.ok_or_else(|| format!("Intet møde har behandlet sag »{case}«."))?;
+                let treatments: Vec<Value> = history.treatments.iter().map(|t| json!({"title": t.title, "body": t.body, "date": t.date, "kind": t.kind.as_str(), "item": t.item, "heading": t.heading, "recommendation": t.recommendation, "decision": t.decision, "doc_id": t.doc_id, "url": passage_url(&base, &t.doc_id, Some(t.span))})).collect();
+                let mut content = vec![ContentBlock::text(format!("Sag {case} er behandlet på {} møder.", treatments.len()))];
+                content.extend(history.treatments.iter().map(|t| ContentBlock::text(format!("{} ({}){}{}\n{}", t.title, t.heading, t.recommendation.as_deref().map(|r| format!("\nIndstilling: {r}")).unwrap_or_default(), t.decision.as_deref().map(|d| format!("\nBeslutning: {d}")).unwrap_or_default(), passage_url(&base, &t.doc_id, Some(t.span))))));
+                let info = AuditInfo::query(case.clone()).returned(history.treatments.iter().map(|t| t.doc_id.as_str()));
+                Ok((structured(content, json!({"case": case, "treatments": treatments})), info))
+            }
+            "get_meeting" => {
+                let a: FetchArgs = parse(name, args)?;
+                let id = nonempty("id", &a.id)?;
+                let search = state.search.clone();
+                let doc_id = id.clone();
+                let doc = blocking(move || search.document(&doc_id, &clearance)).await?;
+                let doc = doc.ok_or_else(|| format!("Intet møde med id »{id}«."))?;
+                let m = &doc.meta;
+                let items: Vec<Value> = doc
+                    .sections
+                    .iter()
+                    .filter(|s| s.item.is_some())
+                    .map(|s| {
+                        let text = &doc.text[s.span.start..s.span.end];
+                        let decision = if s.closed { None } else { byraad_core::case::sub_section(text, "Beslutning") };
+                        json!({"item": s.item, "title": s.heading.join(" › "), "case": s.case, "closed": s.closed, "decision": decision, "url": passage_url(&base, &m.doc_id, Some(s.span))})
+                    })
+                    .collect();
+                let mut content = vec![ContentBlock::text(format!("{} ({}{}), {} punkter\n{}", m.title, m.kind.as_str(), m.date.map(|d| format!(", {d}")).unwrap_or_default(), items.len(), passage_url(&base, &m.doc_id, None)))];
+                content.extend(items.iter().map(|i| ContentBlock::text(format!("{}{}{}", i["title"].as_str().unwrap_or_default(), i["case"].as_str().map(|c| format!(" (sag {c})")).unwrap_or_default(), i["decision"].as_str().map(|d| format!("\nBeslutning: {d}")).unwrap_or_default()))));
+                let value = json!({"id": m.doc_id, "title": m.title, "body": m.body, "date": m.date.map(|d| d.to_string()), "kind": m.kind.as_str(), "items": items, "url": passage_url(&base, &m.doc_id, None)});
+                Ok((structured(content, value), AuditInfo::query(id.clone()).returned([id.as_str()])))
+            }
+            other => Err(format!("Intet værktøj hedder »{other}«; værktøjerne er search, fetch, ask, lookup_rule, search_inquiries, draft_inquiry, get_case, get_meeting og get_draft.")),
         }
     }
 
@@ -371,7 +414,7 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> byraad_index::Result<T>
 fn hit_json(base: &str, h: &byraad_core::Hit) -> Value {
     json!({
         "id": h.doc_id, "chunk_id": h.chunk_id, "title": h.title, "kind": h.kind.as_str(), "date": h.date, "body": h.body, "item": h.item, "page": h.page,
-        "text": h.text, "url": passage_url(base, &h.doc_id, Some(h.span)), "original": original_url(base, &h.doc_id, h.page),
+        "case": h.case, "heading": h.heading, "text": h.text, "url": passage_url(base, &h.doc_id, Some(h.span)), "original": original_url(base, &h.doc_id, h.page), "also": h.also,
     })
 }
 
@@ -420,7 +463,7 @@ mod tests {
     fn every_tool_has_a_danish_description_and_an_object_schema() {
         let tools = tools();
         let names: Vec<&str> = tools.iter().map(|t| t.name.as_ref()).collect();
-        assert_eq!(names, ["search", "fetch", "ask", "lookup_rule", "search_inquiries", "draft_inquiry", "get_draft"]);
+        assert_eq!(names, ["search", "fetch", "ask", "lookup_rule", "search_inquiries", "draft_inquiry", "get_case", "get_meeting", "get_draft"]);
         for t in &tools {
             assert_eq!(t.input_schema.get("type").and_then(Value::as_str), Some("object"), "{}", t.name);
             assert!(t.input_schema.get("properties").is_some(), "{}", t.name);

@@ -26,8 +26,8 @@ use crate::{ApiError, AppState, AuditInfo, ChatService, Event, Sink};
     info(title = "byråds-GPT", description = "Search the archive of Aarhus Byråd"),
     modifiers(&BearerAuth, &McpEndpoint),
     security(("bearer" = [])),
-    paths(healthz, readyz, crate::feedback::feedback, search, chat, rules_lookup, draft_inquiry, stored_draft, document, crate::pages::original, crate::pages::page, crate::openai::models, crate::openai::completions),
-    components(schemas(crate::feedback::FeedbackRequest, crate::feedback::FeedbackReply, SearchRequest, SearchResponse, Hit, Span, DocumentMeta, DocumentResponse, Health, ErrorBody, ErrorDetail,
+    paths(healthz, readyz, crate::feedback::feedback, search, chat, rules_lookup, draft_inquiry, stored_draft, document, crate::cases::case, crate::pages::original, crate::pages::page, crate::openai::models, crate::openai::completions),
+    components(schemas(crate::feedback::FeedbackRequest, crate::feedback::FeedbackReply, SearchRequest, SearchResponse, Hit, byraad_core::Treatment, byraad_core::CaseHistory, byraad_core::CaseTreatment, byraad_core::Kind, Span, DocumentMeta, DocumentResponse, Health, ErrorBody, ErrorDetail,
         ChatRequest, ChatResponse, Message, ChatRole, Citation, AnswerMode, RulesResponse, byraad_rules::Provision,
         byraad_inquiry::DraftRequest, DraftReply, byraad_inquiry::Draft, byraad_inquiry::Addressee, byraad_inquiry::Related, byraad_inquiry::Warning))
 )]
@@ -89,6 +89,8 @@ pub fn api_router() -> Router<AppState> {
         .route("/v1/inquiries/drafts/{file}", get(stored_draft))
         .route("/v1/feedback", post(crate::feedback::feedback))
         .route("/v1/documents/{doc_id}", get(document))
+        .route("/v1/cases/{case}", get(crate::cases::case))
+        .route("/sager/{case}", get(crate::cases::case_page))
         .route("/v1/documents/{doc_id}/original", get(crate::pages::original))
         .route("/documents/{doc_id}", get(crate::pages::page))
         .route("/v1/models", get(crate::openai::models))
@@ -616,6 +618,9 @@ pub(crate) mod tests {
         }
         fn bodies(&self, _: &byraad_core::Clearance) -> byraad_index::Result<Vec<String>> {
             Ok(Vec::new())
+        }
+        fn case_history(&self, case: &str, _: &byraad_core::Clearance) -> byraad_index::Result<byraad_core::CaseHistory> {
+            Ok(byraad_core::CaseHistory { case: case.to_string(), treatments: Vec::new() })
         }
     }
 
