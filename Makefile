@@ -12,7 +12,7 @@ E5_DIR := models/multilingual-e5-small
 EVAL ?= ../shared/eval
 LLM_GGUF := models/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf
 
-.PHONY: setup model llm-model e5-fixture build run ingest serve test test-qdrant test-qdrant-real test-llm test-llm-local train-answerer train-rules score-drafts bench bench-tools bench-search bench-answer bench-rules bench-load score score-llm clean
+.PHONY: setup model llm-model e5-fixture build run ingest serve test test-qdrant test-qdrant-real test-llm test-llm-local train-answerer train-rules score-drafts bench bench-tools bench-search bench-answer bench-rules bench-load score score-llm bench-archive score-archive learn-context clean
 
 ## Install what the build, the ingesters, the embedder and the LLM-mode tests need (idempotent).
 setup: model $(VENV)/.llm $(VENV)/.clients $(VENV)/.browser
@@ -182,6 +182,23 @@ bench-search:
 ## Score a running service on the dev questions ($(EVAL)).
 score:
 	python3 $(EVAL)/score --base http://$(ADDR) --mode both
+
+## A real archive (Greve's 369 meetings, the agenda system's own JSON): ingest lexically and with
+## embeddings (time, chunks, size on disk, RSS), then search p50/p95 per mode. Work in $(ARCHIVE_WORK).
+ARCHIVE ?= ../shared/archives/greve
+ARCHIVE_WORK ?= /tmp/byraad-archive
+bench-archive: build
+	python3 scripts/archive.py bench --bin $(BIN) --archive $(ARCHIVE) --work $(ARCHIVE_WORK) --eval $(EVAL)
+
+## Serve the archive and score its training questions (search and answers); then the bundled
+## corpus with the archive beside it, scored on the Aarhus dev questions, against the corpus alone.
+score-archive: build
+	python3 scripts/archive.py score --bin $(BIN) --archive $(ARCHIVE) --work $(ARCHIVE_WORK) --eval $(EVAL) --corpus $(CORPUS)
+
+## Choose [fusion] year_boost, month_boost, body_boost by cross-validation (folds by case) on the
+## archive's training questions; needs `make score-archive` (or bench-archive) to have ingested it.
+learn-context: build
+	python3 scripts/learn_context.py --bin $(BIN) --data $(ARCHIVE_WORK)/archive --questions $(EVAL)/train/greve-*.jsonl
 
 clean:
 	rm -rf target $(DATA) $(VENV) models

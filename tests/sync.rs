@@ -282,5 +282,110 @@ fn sync_without_sources_says_so() {
     assert!(stderr(&out).contains("plain subfolder"), "{}", stderr(&out));
     std::fs::write(corpus.path().join("sources.toml"), "[sync]\nfolder = \"hentet\"\n").unwrap();
     let out = byraad(data.path(), &["sync", "--corpus", corpus.path().to_str().unwrap()]);
-    assert!(stderr(&out).contains("lists no [[source]] or [[index]]"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("lists no [[source]], [[index]] or [[firstagenda]]"), "{}", stderr(&out));
+}
+
+/// The agenda system's own API (`[[firstagenda]]`), served under its own paths from the three
+/// recorded meetings in `tests/fixtures/greve` (the committee list built from them in the API's
+/// shape; every attachment a generated PDF naming itself). The first sync fetches the list, the
+/// three meetings and their attachments; the second, after one meeting became minutes with a
+/// changed decision and one attachment was added to it, asks for that meeting and its new
+/// attachment again and for nothing else; the changed meeting is re-ingested, and nothing else.
+#[test]
+fn sync_follows_the_agenda_systems_own_api_and_asks_again_only_for_what_changed() {
+    use common::pdf::{Page, pdf};
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/greve/api/agenda/dagsorden");
+    let mut meetings: Vec<(String, Value)> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| {
+            let path = e.unwrap().path();
+            (path.file_stem().unwrap().to_string_lossy().into_owned(), serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap())
+        })
+        .collect();
+    meetings.sort_by(|a, b| a.0.cmp(&b.0));
+    let listing = |meetings: &[(String, Value)]| {
+        let committees: Vec<Value> = meetings
+            .iter()
+            .map(|(id, m)| serde_json::json!({"Navn": m["Udvalg"]["Navn"], "Id": m["Udvalg"]["Id"], "Moeder": [{"Id": id, "Dato": m["Moede"]["Dato"], "Navn": m["Moede"]["Navn"], "Afsluttet": m["Moede"]["Afsluttet"]}]}))
+            .collect();
+        serde_json::to_vec(&serde_json::json!({"Udvalg": {"Aktuelle politiske udvalg": committees}})).unwrap()
+    };
+    let json_resource = |body: Vec<u8>| {
+        let etag = format!("\"{:x}\"", body.iter().fold(0u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(*b))));
+        Resource { etag: Some(etag), ..Resource::ok(body, "application/json") }
+    };
+    let attachment = |id: &str, name: &str| Resource { etag: Some(format!("\"{id}\"")), ..Resource::ok(pdf(&[Page::Text(vec![format!("Bilag {name}"), format!("Dokument {id}")])]), "application/pdf") };
+    let site: Shared = Arc::new(Mutex::new(Site::default()));
+    let mut attachments = 0;
+    {
+        let mut s = site.lock().unwrap();
+        s.resources.insert("/robots.txt".into(), Resource::ok(b"User-agent: *\nDisallow: /intern/\n".to_vec(), "text/plain"));
+        s.resources.insert("/api/agenda/udvalgsliste".into(), json_resource(listing(&meetings)));
+        for (id, m) in &meetings {
+            s.resources.insert(format!("/api/agenda/dagsorden/{id}"), json_resource(serde_json::to_vec(m).unwrap()));
+            for item in m["Dagsordenpunkter"].as_array().unwrap() {
+                for a in item["Bilag"].as_array().into_iter().flatten() {
+                    let aid = a["Id"].as_str().unwrap();
+                    s.resources.insert(format!("/vis/pdf/bilag/{aid}"), attachment(aid, a["Navn"].as_str().unwrap()));
+                    attachments += 1;
+                }
+            }
+        }
+    }
+    let base = start(site.clone());
+    let corpus = tempfile::tempdir().unwrap();
+    std::fs::write(corpus.path().join("sources.toml"), format!("[sync]\nfolder = \"hentet\"\ndelay_ms = 0\n\n[[firstagenda]]\nurl = \"{base}\"\n")).unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let reports = tempfile::tempdir().unwrap();
+    let first_report = reports.path().join("first.json");
+    let out = byraad(data.path(), &["sync", "--corpus", corpus.path().to_str().unwrap(), "--report", first_report.to_str().unwrap()]);
+    assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
+    let first = report(&first_report);
+    assert_eq!(urls(&first, "new").len(), 1 + meetings.len() + attachments, "{first}");
+    assert!(urls(&first, "failed").is_empty(), "{first}");
+    // The listing, the meetings, the attachments and robots.txt: one request each.
+    assert_eq!(first["requests"].as_u64().unwrap() as usize, 2 + meetings.len() + attachments, "{first}");
+    assert!(first["bytes"].as_u64().unwrap() > 100_000, "{first}");
+    assert!(stdout(&out).contains(&format!("{} documents", meetings.len() + attachments)), "{}", stdout(&out));
+    // The meetings are searchable as items, the attachments as their own documents with the item's case.
+    let hits = search_sources(data.path(), "Puljemidler til IPS og Flere unge skal med");
+    assert!(hits.iter().any(|d| d.contains("api.agenda.dagsorden")), "{hits:?}");
+
+    // The Byråd's meeting becomes minutes with a changed decision and a new attachment.
+    let (byraad_id, byraad_meeting) = meetings.iter_mut().find(|(_, m)| m["Udvalg"]["Navn"] == "Byråd 2022-2025").unwrap();
+    let byraad_id = byraad_id.clone();
+    let item = byraad_meeting["Dagsordenpunkter"].as_array_mut().unwrap().iter_mut().find(|i| i["SagsNummer"] == "25-007892").unwrap();
+    let html = item["Felter"][0]["Html"].as_str().unwrap().to_string();
+    let changed = html.replacen("<h3>Beslutning</h3>", "<h3>Beslutning</h3><p>Godkendt med en tilføjelse om Kvasirparken.</p>", 1);
+    assert_ne!(changed, html);
+    item["Felter"][0]["Html"] = Value::String(changed);
+    item["Bilag"].as_array_mut().unwrap().push(serde_json::json!({"Id": "0e7a1d00-0000-4000-8000-000000000001", "Navn": "Bilag 9. Tilføjelse", "HarPdfVersion": "true", "Order": 0}));
+    byraad_meeting["Moede"]["Navn"] = Value::String("Referat".into());
+    {
+        let mut s = site.lock().unwrap();
+        s.log.clear();
+        s.resources.insert("/api/agenda/udvalgsliste".into(), json_resource(listing(&meetings)));
+        let m = &meetings.iter().find(|(id, _)| *id == byraad_id).unwrap().1;
+        s.resources.insert(format!("/api/agenda/dagsorden/{byraad_id}"), json_resource(serde_json::to_vec(m).unwrap()));
+        s.resources.insert("/vis/pdf/bilag/0e7a1d00-0000-4000-8000-000000000001".into(), attachment("0e7a1d00-0000-4000-8000-000000000001", "Bilag 9. Tilføjelse"));
+    }
+    let second_report = reports.path().join("second.json");
+    let out = byraad(data.path(), &["sync", "--corpus", corpus.path().to_str().unwrap(), "--report", second_report.to_str().unwrap()]);
+    assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
+    let second = report(&second_report);
+    let asked: Vec<String> = site.lock().unwrap().log.iter().map(|l| l.path.clone()).collect();
+    let mut asked_sorted = asked.clone();
+    asked_sorted.sort();
+    assert_eq!(
+        asked_sorted,
+        ["/api/agenda/dagsorden/".to_string() + &byraad_id, "/api/agenda/udvalgsliste".into(), "/robots.txt".into(), "/vis/pdf/bilag/0e7a1d00-0000-4000-8000-000000000001".into()],
+        "only what changed is asked for: {asked:?}"
+    );
+    assert_eq!(urls(&second, "changed"), [format!("{base}/api/agenda/dagsorden/{byraad_id}"), format!("{base}/api/agenda/udvalgsliste")], "{second}");
+    assert_eq!(urls(&second, "new"), [format!("{base}/vis/pdf/bilag/0e7a1d00-0000-4000-8000-000000000001")], "{second}");
+    assert!(urls(&second, "removed").is_empty() && urls(&second, "failed").is_empty(), "{second}");
+    // The changed meeting and the new attachment are ingested again, nothing else.
+    assert!(stdout(&out).contains("(2 changed, "), "{}", stdout(&out));
+    let hits = search_sources(data.path(), "Kvasirparken");
+    assert!(hits.iter().any(|d| d.ends_with(&byraad_id.to_lowercase())), "{hits:?}");
 }

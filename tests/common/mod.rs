@@ -6,6 +6,7 @@ pub mod clients;
 pub mod idp;
 pub mod llm;
 pub mod model;
+pub mod pdf;
 pub mod postgres;
 pub mod raw;
 pub mod restricted;

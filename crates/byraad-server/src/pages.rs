@@ -118,7 +118,7 @@ fn render(doc: &Document, span: Option<Span>, base: &str) -> String {
         cuts.push((s.end, Cut::Close));
     }
     cuts.sort();
-    let markdown = m.source.ends_with(".md");
+    let markdown = m.source.ends_with(".md") || m.source.ends_with(".json");
     let piece = |from: usize, to: usize| if markdown { without_heading_marks(&doc.text, from, to) } else { escape(&doc.text[from..to]) };
     let mut at = 0;
     let mut page_no = 1;
@@ -148,15 +148,22 @@ fn render(doc: &Document, span: Option<Span>, base: &str) -> String {
     html
 }
 
-/// `text[from..to]` escaped, without the Markdown heading marks ("## ") that begin its lines: a
-/// Markdown source's headings are indexed with them, a reader sees the heading alone.
+/// `text[from..to]` escaped, its Markdown headings ("## § 1", "### Beslutning") shown as headings
+/// without their marks: a Markdown source (and a meeting of the agenda system, rendered as
+/// Markdown) is indexed with the marks, a reader sees a heading of that level.
 fn without_heading_marks(text: &str, from: usize, to: usize) -> String {
     let mut out = String::with_capacity(to - from);
     let mut line_start = from == 0 || text.as_bytes().get(from - 1) == Some(&b'\n');
     for line in text[from..to].split_inclusive('\n') {
         let marks = line.bytes().take_while(|&b| b == b'#').count();
-        let shown = if line_start && (1..=6).contains(&marks) && line[marks..].starts_with(' ') { &line[marks + 1..] } else { line };
-        out.push_str(&escape(shown));
+        if line_start && (1..=6).contains(&marks) && line[marks..].starts_with(' ') {
+            let (heading, end) = line[marks + 1..].split_at(line[marks + 1..].trim_end_matches('\n').len());
+            // Inline, so that the text's own line breaks stay as they are; a heading to assistive
+            // technology, one level below the page's title.
+            let _ = write!(out, "<strong class=\"h h{marks}\" role=\"heading\" aria-level=\"{}\">{}</strong>{end}", (marks + 1).min(6), escape(heading));
+        } else {
+            out.push_str(&escape(line));
+        }
         line_start = line.ends_with('\n');
     }
     out
@@ -243,13 +250,16 @@ mod tests {
     }
 
     #[test]
-    fn markdown_heading_marks_are_not_shown() {
+    fn markdown_headings_are_shown_as_headings_without_their_marks() {
         let text = "# Lov om kommunernes styrelse\n\n## § 8 a\n\nStk. 1. Et #1 mærke & mere.\n### Kapitel 2\n";
-        assert_eq!(without_heading_marks(text, 0, text.len()), "Lov om kommunernes styrelse\n\n§ 8 a\n\nStk. 1. Et #1 mærke &amp; mere.\nKapitel 2\n");
+        assert_eq!(
+            without_heading_marks(text, 0, text.len()),
+            "<strong class=\"h h1\" role=\"heading\" aria-level=\"2\">Lov om kommunernes styrelse</strong>\n\n<strong class=\"h h2\" role=\"heading\" aria-level=\"3\">§ 8 a</strong>\n\nStk. 1. Et #1 mærke &amp; mere.\n<strong class=\"h h3\" role=\"heading\" aria-level=\"4\">Kapitel 2</strong>\n"
+        );
         // A piece that starts inside a line keeps what it holds; one that starts a line loses the marks.
         let mid = text.find("§ 8 a").unwrap();
         assert_eq!(without_heading_marks(text, mid, mid + "§ 8 a".len()), "§ 8 a");
         let heading = text.find("## §").unwrap();
-        assert_eq!(without_heading_marks(text, heading, heading + "## § 8 a".len()), "§ 8 a");
+        assert_eq!(without_heading_marks(text, heading, heading + "## § 8 a".len()), "<strong class=\"h h2\" role=\"heading\" aria-level=\"3\">§ 8 a</strong>");
     }
 }

@@ -56,6 +56,8 @@ pub struct Fetcher {
     last: HashMap<String, Instant>,
     /// Requests sent this run, robots.txt included.
     pub requests: usize,
+    /// Bytes of the bodies received this run.
+    pub bytes: u64,
 }
 
 impl Fetcher {
@@ -76,6 +78,7 @@ impl Fetcher {
             robots: HashMap::new(),
             last: HashMap::new(),
             requests: 0,
+            bytes: 0,
         })
     }
 
@@ -112,7 +115,10 @@ impl Fetcher {
                 let mut bytes = Vec::new();
                 match response.take(self.max_bytes + 1).read_to_end(&mut bytes) {
                     Ok(_) if bytes.len() as u64 > self.max_bytes => Fetched::Failed(format!("larger than the limit of {} MiB", self.max_bytes >> 20)),
-                    Ok(_) => Fetched::Body { bytes, content_type, etag, last_modified },
+                    Ok(_) => {
+                        self.bytes += bytes.len() as u64;
+                        Fetched::Body { bytes, content_type, etag, last_modified }
+                    }
                     Err(e) => Fetched::Failed(format!("reading the body: {e}")),
                 }
             }

@@ -11,6 +11,7 @@
 
 mod error;
 mod fetch;
+pub mod firstagenda;
 pub mod page;
 pub mod sources;
 mod state;
@@ -50,6 +51,8 @@ pub struct Report {
     pub failed: Vec<Failure>,
     /// Requests sent, robots.txt included.
     pub requests: usize,
+    /// Bytes received.
+    pub bytes: u64,
 }
 
 /// An address that could not be fetched.
@@ -124,6 +127,9 @@ pub fn sync(corpus: &Path, sources: &Sources) -> Result<Report> {
             }
         }
     }
+    for system in &sources.agenda_systems {
+        run.agenda_system(system, recheck);
+    }
     run.finish()
 }
 
@@ -185,7 +191,7 @@ impl Run<'_> {
                 let html = content_type.as_deref().is_some_and(|c| c.contains("html")) || url.path().ends_with(".html") || url.path().ends_with(".htm");
                 let (page_title, links) = if html { page::read_html(&bytes, url) } else { (None, Vec::new()) };
                 let sha256 = hex::encode(Sha256::digest(&bytes));
-                let mut record = Record { etag, last_modified, sha256, links: links.clone(), entry: None, checked: now() };
+                let mut record = Record { etag, last_modified, sha256, links: links.clone(), entry: None, checked: now(), ..Record::default() };
                 let same_bytes = previous.as_ref().is_some_and(|p| p.sha256 == record.sha256);
                 if let Some(d) = describing {
                     let Some(path) = page::local_path(url, content_type.as_deref()) else {
@@ -260,6 +266,7 @@ impl Run<'_> {
         write_atomically(&self.folder.join(byraad_ingest::manifest::MANIFEST_FILE), Manifest::render(&entries).as_bytes())?;
         self.state.save(&self.folder)?;
         self.report.requests = self.fetcher.requests;
+        self.report.bytes = self.fetcher.bytes;
         Ok(self.report)
     }
 }

@@ -68,6 +68,7 @@ pub fn local_path(url: &url::Url, content_type: Option<&str>) -> Option<String> 
         let ext = match mime.as_str() {
             "text/html" | "application/xhtml+xml" => "html",
             "application/pdf" => "pdf",
+            "application/json" => "json",
             "application/vnd.openxmlformats-officedocument.wordprocessingml.document" => "docx",
             "text/plain" => "txt",
             "text/markdown" => "md",

@@ -18,6 +18,10 @@
 //! attachments = "/bilag/|\\.pdf$"   # same-host links from those pages to fetch
 //! kind = "dagsorden"                # a page titled "Referat …" is a referat
 //! body = "Aarhus Byråd"
+//!
+//! [[firstagenda]]            # the agenda system's own API: committees, meetings, attachments
+//! url = "https://dagsordener.example.dk"
+//! committees = []            # all; or their names as the system gives them
 //! ```
 
 use std::path::Path;
@@ -136,6 +140,8 @@ struct Raw {
     source: Vec<Source>,
     #[serde(default)]
     index: Vec<Index>,
+    #[serde(default)]
+    firstagenda: Vec<crate::firstagenda::FirstAgenda>,
 }
 
 /// The parsed file, with its patterns compiled.
@@ -147,6 +153,8 @@ pub struct Sources {
     pub sources: Vec<Source>,
     /// `[[index]]` entries with their compiled patterns (pages, attachments).
     pub indexes: Vec<(Index, Regex, Option<Regex>)>,
+    /// `[[firstagenda]]` entries: agenda systems followed through their own API.
+    pub agenda_systems: Vec<crate::firstagenda::FirstAgenda>,
 }
 
 impl Sources {
@@ -193,7 +201,13 @@ impl Sources {
             let attachments = i.attachments.as_deref().map(|p| compile("attachments", p)).transpose()?;
             indexes.push((i, pages, attachments));
         }
-        Ok(Self { settings: Settings { folder: folder.to_string(), ..raw.sync }, sources: raw.source, indexes })
+        for a in &raw.firstagenda {
+            check_url("firstagenda", &a.url)?;
+            if a.access == Access::Restricted && a.groups.is_empty() {
+                return Err(err(format!("firstagenda {}: a restricted source needs at least one group", a.url)));
+            }
+        }
+        Ok(Self { settings: Settings { folder: folder.to_string(), ..raw.sync }, sources: raw.source, indexes, agenda_systems: raw.firstagenda })
     }
 }
 
@@ -210,6 +224,10 @@ delay_ms = 10
 url = "https://example.org/a.pdf"
 kind = "referat"
 body = "Aarhus Byråd"
+
+[[firstagenda]]
+url = "https://dagsordener.example.org"
+committees = ["Økonomiudvalget"]
 
 [[index]]
 url = "https://example.org/byraadet"
@@ -229,6 +247,8 @@ body = "Aarhus Byråd"
         let (index, pages, attachments) = &s.indexes[0];
         assert_eq!(index.attachment_kind, Kind::Bilag);
         assert!(pages.is_match("/møde/12") && attachments.as_ref().unwrap().is_match("/b/1.pdf"));
+        assert_eq!(s.agenda_systems[0].url, "https://dagsordener.example.org");
+        assert!(s.agenda_systems[0].attachments && s.agenda_systems[0].committees == ["Økonomiudvalget"]);
     }
 
     #[test]
@@ -240,6 +260,7 @@ body = "Aarhus Byråd"
             (GOOD.replace("kind = \"referat\"", "kind = \"minutes\""), "minutes"),
             (GOOD.replace("delay_ms = 10", "delay_ms = 10\ncolour = 1"), "colour"),
             (GOOD.replace("kind = \"referat\"", "kind = \"referat\"\naccess = \"restricted\""), "group"),
+            (GOOD.replace("https://dagsordener.example.org", "file:///etc"), "only http"),
         ];
         for (text, want) in cases {
             let e = Sources::parse(&text, Path::new("sources.toml")).unwrap_err().to_string();

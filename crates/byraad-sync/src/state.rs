@@ -32,6 +32,12 @@ pub struct Record {
     /// When the source last answered (200 or 304), in seconds since the epoch.
     #[serde(default)]
     pub checked: i64,
+    /// What the agenda system's committee list said of a meeting when it was last fetched.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub listed: Option<String>,
+    /// A meeting's attachments' addresses, as last fetched.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<String>,
 }
 
 /// Every address fetched, by address.

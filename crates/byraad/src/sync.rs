@@ -14,8 +14,8 @@ pub fn run(config: &Config, sources: Option<&Path>, fetch_only: bool, report_fil
     let corpus = &config.corpus.dir;
     let path = sources.map_or_else(|| corpus.join(SOURCES_FILE), Path::to_path_buf);
     let sources = Sources::load(&path)?;
-    if sources.sources.is_empty() && sources.indexes.is_empty() {
-        anyhow::bail!("{} lists no [[source]] or [[index]]: nothing to fetch", path.display());
+    if sources.sources.is_empty() && sources.indexes.is_empty() && sources.agenda_systems.is_empty() {
+        anyhow::bail!("{} lists no [[source]], [[index]] or [[firstagenda]]: nothing to fetch", path.display());
     }
     let report = byraad_sync::sync(corpus, &sources).with_context(|| format!("sync into {}", corpus.display()))?;
     for f in &report.failed {
@@ -28,7 +28,7 @@ pub fn run(config: &Config, sources: Option<&Path>, fetch_only: bool, report_fil
         std::fs::write(file, serde_json::to_string_pretty(&report)?).with_context(|| format!("cannot write the report {}", file.display()))?;
     }
     println!(
-        "synced {} into {}: {} new, {} changed, {} unchanged, {} removed, {} not allowed by robots.txt, {} failed ({} requests)",
+        "synced {} into {}: {} new, {} changed, {} unchanged, {} removed, {} not allowed by robots.txt, {} failed ({} requests, {} bytes)",
         path.display(),
         corpus.join(&sources.settings.folder).display(),
         report.new.len(),
@@ -38,6 +38,7 @@ pub fn run(config: &Config, sources: Option<&Path>, fetch_only: bool, report_fil
         report.disallowed.len(),
         report.failed.len(),
         report.requests,
+        report.bytes,
     );
     let fetched = if report.failed.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) };
     if fetch_only {
