@@ -3,12 +3,13 @@
 //!
 //! `GET /api/agenda/udvalgsliste` lists the committees and their meetings (id, date, name,
 //! finished); `GET /api/agenda/dagsorden/<id>` is one meeting (ingested natively); its items'
-//! attachments are PDFs at `/vis/pdf/bilag/<id>`. A meeting whose listing is as it was in the last
-//! run (same date, name and finished), whose copy is held and which was checked within
-//! `recheck_attachments_days` is not asked for again, nor are its attachments: an agenda that
-//! became minutes, a meeting moved or renamed, or one due for its periodic check is asked for
-//! (conditionally), and of a changed one only the attachments not held (or due for their
-//! periodic check) are asked for.
+//! attachments are PDFs at `/vis/pdf/bilag/<id>`. A meeting is asked for (conditionally) when it
+//! is new, when its listing changed (an agenda that became minutes, a meeting moved or renamed),
+//! when it lies within [`RECENT_DAYS`] of today (material is added and minutes released around
+//! the meeting, which the listing does not show) and at its periodic check
+//! (`recheck_attachments_days`); an older meeting whose listing is as it was and whose copy is held
+//! is not asked for, nor are its attachments. Of a meeting asked for, only the attachments not
+//! held (or due for their periodic check) are asked for: an attachment's id names one version.
 
 use byraad_core::{Access, Kind};
 use byraad_ingest::agenda::{ATTACHMENT_PATH, Meeting};
@@ -41,6 +42,9 @@ pub struct FirstAgenda {
 fn yes() -> bool {
     true
 }
+
+/// A meeting this many days before or after today is asked for (conditionally) on every run.
+pub const RECENT_DAYS: i64 = 60;
 
 /// The committee list as the API answers it.
 #[derive(Debug, Deserialize)]
@@ -101,12 +105,13 @@ impl Run<'_> {
                 let key = url.to_string();
                 let fingerprint = listed.fingerprint();
                 let same_listing = self.state.records.get(&key).is_some_and(|r| r.listed.as_deref() == Some(fingerprint.as_str()));
-                if same_listing && self.held_since(&url, recheck_secs) {
+                let date = NaiveDate::parse_from_str(listed.dato.get(..10).unwrap_or_default(), "%Y-%m-%d").ok();
+                let recent = date.is_none_or(|d| (d - chrono::Utc::now().date_naive()).num_days().abs() <= RECENT_DAYS);
+                if same_listing && !recent && self.held_since(&url, recheck_secs) {
                     // Its attachments count as held too: nothing about the meeting changed.
                     self.keep_attachments(&key);
                     continue;
                 }
-                let date = NaiveDate::parse_from_str(listed.dato.get(..10).unwrap_or_default(), "%Y-%m-%d").ok();
                 let kind = if listed.afsluttet { Kind::Referat } else { Kind::Dagsorden };
                 let describe = Describe { kind, body: committee.navn.trim().to_string(), access: source.access, groups: source.groups.clone() };
                 let when = date.map_or_else(String::new, |d| format!(" {}", byraad_ingest::agenda::danish_date(d)));
