@@ -223,6 +223,14 @@ pub struct RulesConfig {
     /// The rules ranker's weights file (`byraad train-rules` writes one); empty:
     /// `config/rules.json`, built in.
     pub ranker: PathBuf,
+    /// The rules text a bare reference ("§ 8, stk. 4") means first when several texts have that
+    /// provision (its short name); answers quote that text's alone.
+    #[serde(default = "primary_law")]
+    pub primary: String,
+}
+
+fn primary_law() -> String {
+    "kommunestyrelsesloven".into()
 }
 
 /// `[answer]`: how answers are written.

@@ -26,7 +26,7 @@ fn items(doc: &Document) -> Vec<String> {
 #[test]
 fn every_file_parses_and_the_readme_is_excluded() {
     let corpus = corpus();
-    assert_eq!(corpus.files().len(), 11);
+    assert_eq!(corpus.files().len(), 15);
     assert!(corpus.files().iter().all(|f| f.rel != "README.md"));
     assert!(corpus.manifest().missing(corpus.root()).is_empty());
     for file in corpus.files() {

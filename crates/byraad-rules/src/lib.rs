@@ -197,6 +197,8 @@ pub struct Rules {
     index: Mutex<Option<(u64, Arc<Index>)>>,
     /// The provisions' e5 vectors, kept by text.
     vectors: ProvisionVectors,
+    /// The text a bare reference means first (short name).
+    primary: Option<String>,
 }
 
 /// A question made ready to rank: the provisions it may be answered from, measured.
@@ -216,13 +218,22 @@ impl Rules {
     /// short name; `thesaurus` bridges members' words to the law's; `ranker` weighs the features.
     pub fn new(retriever: Arc<Retriever>, aliases: HashMap<String, String>, thesaurus: Thesaurus, ranker: Ranker) -> Self {
         let aliases = aliases.into_iter().map(|(k, v)| (k.to_lowercase(), v.to_lowercase())).collect();
-        Self { retriever, aliases, thesaurus, ranker, index: Mutex::new(None), vectors: ProvisionVectors::in_memory() }
+        Self { retriever, aliases, thesaurus, ranker, index: Mutex::new(None), vectors: ProvisionVectors::in_memory(), primary: None }
     }
 
     /// The same, keeping the provisions' vectors in `vectors` (a file, so that a restart does
     /// not embed them again).
     pub fn with_vectors(mut self, vectors: ProvisionVectors) -> Self {
         self.vectors = vectors;
+        self
+    }
+
+    /// The same, a bare reference ("§ 8, stk. 4") meaning the provision of the text `primary` (a
+    /// short name or an alias) first, the other texts' of that number after it.
+    #[must_use]
+    pub fn with_primary(mut self, primary: &str) -> Self {
+        let name = primary.trim().to_lowercase();
+        self.primary = (!name.is_empty()).then(|| self.aliases.get(&name).cloned().unwrap_or(name));
         self
     }
 
@@ -339,7 +350,11 @@ impl Rules {
     /// answers quote when a member asks about "§ 20, stk. 6".
     pub fn named(&self, text: &str, clearance: &Clearance) -> byraad_index::Result<Vec<Hit>> {
         let docs = self.documents(clearance)?;
-        let (named, _) = self.named_in(text, &docs);
+        let (mut named, _) = self.named_in(text, &docs);
+        // An answer quotes the text the reference means (the first), not every text with that number.
+        if let Some(first) = named.first().map(|p| p.law.clone()) {
+            named.retain(|p| p.law == first);
+        }
         // Each provision, then the stk. that complete it.
         let mut provisions: Vec<Provision> = Vec::new();
         for p in named {
@@ -427,6 +442,11 @@ impl Rules {
                         None => found,
                     });
                 }
+                // A bare reference means the primary text's provision first; the other texts'
+                // provisions of that number follow.
+                if law.is_none() && let Some(primary) = &self.primary {
+                    out.sort_by_key(|p| p.law != *primary);
+                }
             }
             rest.replace_range(r.range.clone(), " ");
         }
@@ -441,12 +461,13 @@ impl Rules {
 
     /// The short name of the law `word` names: an alias, the name itself or its genitive.
     fn law_named(&self, word: &str, docs: &[Arc<Document>]) -> Option<String> {
-        if let Some(name) = self.aliases.get(word) {
+        // "forretningsordenens" names "Forretningsorden for Aarhus Byråd", "valglovens" the alias
+        // "valgloven".
+        let forms = [Some(word), word.strip_suffix('s'), word.strip_suffix("ens").map(|w| w.trim_end_matches('e')), word.strip_suffix("en"), word.strip_suffix("ens"), word.strip_suffix("ns"), word.strip_suffix('n')];
+        if let Some(name) = forms.iter().flatten().find_map(|w| self.aliases.get(*w)) {
             return Some(name.clone());
         }
         let names: Vec<String> = docs.iter().map(|d| short_name(&d.meta.title)).collect();
-        // "forretningsordenens" names "Forretningsorden for Aarhus Byråd".
-        let forms = [Some(word), word.strip_suffix('s'), word.strip_suffix("ens").map(|w| w.trim_end_matches('e')), word.strip_suffix("en"), word.strip_suffix("ens"), word.strip_suffix("ns"), word.strip_suffix('n')];
         names.into_iter().find(|n| forms.iter().flatten().any(|w| n == w || n.starts_with(&format!("{w} "))))
     }
 }

@@ -613,7 +613,7 @@ fn rules_ranked_by(config: &Config, retriever: Arc<byraad_index::Retriever>, ran
     let r = &config.rules;
     let thesaurus = if r.thesaurus.as_os_str().is_empty() { byraad_rules::Thesaurus::builtin() } else { byraad_rules::Thesaurus::load(&r.thesaurus) }.map_err(anyhow::Error::msg)?;
     let vectors = byraad_rules::ProvisionVectors::in_file(config.data.dir.join(byraad_rules::vectors::FILE));
-    Ok(byraad_rules::Rules::new(retriever, r.aliases.clone().into_iter().collect(), thesaurus, ranker).with_vectors(vectors))
+    Ok(byraad_rules::Rules::new(retriever, r.aliases.clone().into_iter().collect(), thesaurus, ranker).with_vectors(vectors).with_primary(&r.primary))
 }
 
 /// Prints an answer's text as it arrives.
