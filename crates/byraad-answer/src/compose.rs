@@ -198,6 +198,17 @@ mod tests {
     }
 
     #[test]
+    fn a_quote_of_a_case_treated_elsewhere_says_where() {
+        let text = "Byrådet godkendte puljen på 2,1 mio. kr.";
+        let also = vec![byraad_core::Treatment { doc_id: "b".into(), title: "Økonomiudvalget: møde 24. september 2025".into(), body: "Økonomiudvalget".into(), date: Some("2025-09-24".into()), item: Some("12".into()) }];
+        let hits = [Hit { case: Some("25-007892".into()), also: also.clone(), ..hit("a", text) }];
+        let cands = [candidate(0, 0..text.len(), &[1.0])];
+        let (answer, citations) = compose(&[&cands[0]], &hits);
+        assert_eq!(answer, "Ifølge Titel a, punkt 4: »Byrådet godkendte puljen på 2,1 mio. kr.« [1] (Sagen er også behandlet på Økonomiudvalget: møde 24. september 2025, punkt 12.)");
+        assert_eq!((citations[0].case.as_deref(), &citations[0].also), (Some("25-007892"), &also));
+    }
+
+    #[test]
     fn an_abstention_says_what_the_archive_holds_nearest() {
         let text = "Havnens Perle er blevet flyttet fem gange.";
         let hits = [hit("a", text)];
