@@ -69,11 +69,11 @@ impl QueryContext {
             if parts.len() == 1 {
                 initials = with_u.clone();
             }
-            if self.words.iter().any(|w| *w == with_u) {
+            if self.words.contains(&with_u) {
                 return true;
             }
         }
-        initials.chars().count() >= 2 && self.words.iter().any(|w| *w == initials)
+        initials.chars().count() >= 2 && self.words.contains(&initials)
     }
 }
 

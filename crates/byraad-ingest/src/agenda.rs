@@ -196,7 +196,9 @@ pub fn document(file: &SourceFile, bytes: &[u8]) -> Result<Document> {
     let mut sections = vec![Section { heading: vec![], item: None, case: None, span: Span::new(0, 0), closed: false }];
     for item in &meeting.dagsordenpunkter {
         let start = text.blank();
-        sections.last_mut().map(|s| s.span.end = start);
+        if let Some(s) = sections.last_mut() {
+            s.span.end = start;
+        }
         let number = item.punktnummer.as_deref().map(str::trim).filter(|n| !n.is_empty());
         let name = squash(&item.navn);
         let heading = match number {
@@ -228,7 +230,9 @@ pub fn document(file: &SourceFile, bytes: &[u8]) -> Result<Document> {
         sections.push(Section { heading: vec![heading], item: number.map(str::to_string), case, span: Span::new(start, start), closed });
     }
     let end = text.out.len();
-    sections.last_mut().map(|s| s.span.end = end);
+    if let Some(s) = sections.last_mut() {
+        s.span.end = end;
+    }
     let meta = DocumentMeta {
         doc_id: file.doc_id.clone(),
         source: file.rel.clone(),
