@@ -184,11 +184,12 @@ score:
 	python3 $(EVAL)/score --base http://$(ADDR) --mode both
 
 ## A real archive (Greve's 369 meetings, the agenda system's own JSON): ingest lexically and with
-## embeddings (time, chunks, size on disk, RSS), then search p50/p95 per mode. Work in $(ARCHIVE_WORK).
+## embeddings (time, chunks, size on disk, RSS), then search p50/p95 per mode. Work in $(ARCHIVE_WORK);
+## ARCHIVE_ARGS=--lexical-only skips the embedding run.
 ARCHIVE ?= ../shared/archives/greve
 ARCHIVE_WORK ?= /tmp/byraad-archive
 bench-archive: build
-	python3 scripts/archive.py bench --bin $(BIN) --archive $(ARCHIVE) --work $(ARCHIVE_WORK) --eval $(EVAL)
+	python3 scripts/archive.py bench --bin $(BIN) --archive $(ARCHIVE) --work $(ARCHIVE_WORK) --eval $(EVAL) $(ARCHIVE_ARGS)
 
 ## Serve the archive and score its training questions (search and answers); then the bundled
 ## corpus with the archive beside it, scored on the Aarhus dev questions, against the corpus alone.
