@@ -130,3 +130,17 @@ fn mcp_clients_follow_a_case_and_read_a_meeting() {
     assert!(items.iter().any(|i| i["closed"] == true && i["decision"].is_null()), "closed items are listed, their text not given");
     assert_eq!(r(2)["is_error"], true, "{}", r(2));
 }
+
+#[test]
+fn an_answer_citing_one_treatment_says_where_else_the_case_was_treated() {
+    let (status, body) = server().post("/v1/chat", &json!({"messages": [{"role": "user", "content": "Hvor stor en bevilling fik Greve Kommune fra STAR til Ungeløftets initiativ for unge med psykiske lidelser?"}]}));
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["abstained"], false, "{body}");
+    let cited: Vec<&Value> = body["citations"].as_array().unwrap().iter().filter(|c| c["case"] == CASE).collect();
+    assert!(!cited.is_empty(), "the case is cited: {body}");
+    let c = cited[0];
+    let elsewhere: Vec<&str> = c["also"].as_array().unwrap().iter().map(|t| t["doc_id"].as_str().unwrap()).collect();
+    assert_eq!(elsewhere.len(), 2, "the two other meetings: {c}");
+    assert!(!elsewhere.contains(&c["doc_id"].as_str().unwrap()), "{c}");
+    assert!(body["answer"].as_str().unwrap().contains("Sagen er også behandlet på"), "{body}");
+}

@@ -235,6 +235,22 @@ impl Answerer {
             found.hits = hits;
         }
         let lexical = self.retriever.lexical();
+        // A passage of a case treated at several meetings says where else (a collapsed duplicate
+        // already does): the answer citing it names them.
+        let mut histories: HashMap<String, Vec<byraad_core::CaseTreatment>> = HashMap::new();
+        for hit in found.hits.iter_mut().filter(|h| h.also.is_empty()) {
+            let Some(case) = hit.case.clone() else { continue };
+            if !histories.contains_key(&case) {
+                histories.insert(case.clone(), lexical.case_history(&case, &req.clearance)?.treatments);
+            }
+            let mut seen = vec![hit.doc_id.clone()];
+            for t in &histories[&case] {
+                if !seen.contains(&t.doc_id) {
+                    seen.push(t.doc_id.clone());
+                    hit.also.push(byraad_core::Treatment { doc_id: t.doc_id.clone(), title: t.title.clone(), body: t.body.clone(), date: t.date.clone(), item: t.item.clone() });
+                }
+            }
+        }
         let question = Question::new(query, |stems| lexical.idf(stems, &req.clearance))?;
         let mut documents: HashMap<String, Option<Arc<byraad_core::Document>>> = HashMap::new();
         for hit in &found.hits {

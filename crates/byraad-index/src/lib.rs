@@ -179,7 +179,8 @@ impl LexicalIndex {
         }
         let mut treatments = Vec::new();
         for id in ids {
-            if let Some(doc) = self.document(&id, clearance)? {
+            // The chunk query kept unreadable records out; the document is checked again.
+            if let Some(doc) = self.shared_document(&id)?.filter(|d| clearance.may_read(d.meta.access, &d.meta.groups)) {
                 treatments.extend(byraad_core::case::treatments(&doc, case));
             }
         }
