@@ -9,10 +9,7 @@
 
 use byraad_core::Hit;
 use byraad_core::config::FusionConfig;
-
-/// Danish month names, January first.
-const MONTHS: [&str; 12] =
-    ["januar", "februar", "marts", "april", "maj", "juni", "juli", "august", "september", "oktober", "november", "december"];
+use byraad_ingest::segment::MONTHS;
 
 /// What a question says about when and where.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -12,6 +12,8 @@ use ego_tree::NodeRef;
 use scraper::{Html, Node};
 use serde::Deserialize;
 
+use crate::extract::squash;
+use crate::segment::MONTHS;
 use crate::{Error, Result, SourceFile};
 
 /// The file in which the agenda system lists its committees and their meetings: not a document.
@@ -19,10 +21,6 @@ pub const LISTING_FILE: &str = "udvalgsliste.json";
 
 /// Where the system serves an attachment's PDF, below its base address.
 pub const ATTACHMENT_PATH: &str = "/vis/pdf/bilag/";
-
-/// Danish month names, January first.
-const MONTHS: [&str; 12] =
-    ["januar", "februar", "marts", "april", "maj", "juni", "juli", "august", "september", "oktober", "november", "december"];
 
 /// One meeting as the system answers it.
 #[derive(Debug, Clone, Deserialize)]
@@ -345,10 +343,6 @@ fn walk(root: NodeRef<'_, Node>, lines: &mut Vec<(bool, String)>) {
         }
     }
     flush(&mut current, lines);
-}
-
-fn squash(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 #[cfg(test)]

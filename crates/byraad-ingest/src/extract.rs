@@ -364,7 +364,8 @@ fn html_text(html: &str) -> String {
     out
 }
 
-fn squash(s: &str) -> String {
+/// Whitespace runs as single spaces, trimmed.
+pub(crate) fn squash(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 

@@ -58,7 +58,8 @@ re!(
     r"(?i)\b(\d{1,2})\. ?(januar|februar|marts|april|maj|juni|juli|august|september|oktober|november|december) (\d{4})\b"
 );
 
-const MONTHS: [&str; 12] =
+/// Danish month names, January first.
+pub const MONTHS: [&str; 12] =
     ["januar", "februar", "marts", "april", "maj", "juni", "juli", "august", "september", "oktober", "november", "december"];
 
 /// The first Danish date in `s`: "15. november 2023", "27-08-2025" or "2025-08-27".

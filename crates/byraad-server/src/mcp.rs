@@ -253,11 +253,7 @@ impl Tools {
             "fetch" => {
                 let a: FetchArgs = parse(name, args)?;
                 let id = nonempty("id", &a.id)?;
-                let search = state.search.clone();
-                let doc_id = id.clone();
-                let doc = blocking(move || search.document(&doc_id, &clearance)).await?;
-                // A document the caller may not read is answered exactly like an unknown one.
-                let doc = doc.ok_or_else(|| format!("Intet dokument med id »{id}«."))?;
+                let doc = readable_document(&state, &id, clearance).await?.ok_or_else(|| format!("Intet dokument med id »{id}«."))?;
                 let m = &doc.meta;
                 let value = json!({
                     "id": m.doc_id, "title": m.title, "text": doc.text, "url": passage_url(&base, &m.doc_id, None),
@@ -351,10 +347,7 @@ impl Tools {
             "get_meeting" => {
                 let a: FetchArgs = parse(name, args)?;
                 let id = nonempty("id", &a.id)?;
-                let search = state.search.clone();
-                let doc_id = id.clone();
-                let doc = blocking(move || search.document(&doc_id, &clearance)).await?;
-                let doc = doc.ok_or_else(|| format!("Intet møde med id »{id}«."))?;
+                let doc = readable_document(&state, &id, clearance).await?.ok_or_else(|| format!("Intet møde med id »{id}«."))?;
                 let m = &doc.meta;
                 let items: Vec<Value> = doc
                     .sections
@@ -398,6 +391,13 @@ impl Tools {
         filters.date_from().and_then(|_| filters.date_to()).map_err(|e| e.to_string())?;
         Ok(filters)
     }
+}
+
+/// The document `id` as `clearance` may read it: one it may not read is answered exactly like an
+/// unknown one (`None`).
+async fn readable_document(state: &AppState, id: &str, clearance: Clearance) -> Result<Option<byraad_core::Document>, String> {
+    let (search, id) = (state.search.clone(), id.to_string());
+    blocking(move || search.document(&id, &clearance)).await
 }
 
 fn nonempty(field: &str, value: &str) -> Result<String, String> {
