@@ -19,7 +19,7 @@ use tantivy::collector::DocSetCollector;
 use tantivy::schema::Value;
 use tantivy::{DateTime, TantivyDocument, Term, doc};
 
-use crate::dense::Dense;
+use crate::dense::{Dense, PassageVectors};
 use crate::schema::{REC_CHUNK, REC_DOC};
 use crate::{LexicalIndex, Result, term_query};
 
@@ -110,6 +110,10 @@ pub struct IngestReport {
     pub chunks: usize,
     /// Bytes of the files parsed.
     pub bytes: u64,
+    /// Passages embedded (with vectors on).
+    pub passages_embedded: usize,
+    /// Passages whose vector was reused: the same text met earlier in the same ingest.
+    pub passages_reused: usize,
     /// Wall time.
     #[serde(with = "millis")]
     pub elapsed: Duration,
@@ -207,6 +211,7 @@ impl LexicalIndex {
         progress(IngestEvent::Start { files: corpus.files().len() });
 
         let mut seen = BTreeSet::new();
+        let mut held = PassageVectors::default();
         for file in corpus.files() {
             seen.insert(file.rel.clone());
             let bytes = match corpus.read(file) {
@@ -257,7 +262,7 @@ impl LexicalIndex {
             // Vectors first: they are invisible to search until the tantivy commit below makes
             // their chunks exist.
             if let Some(dense) = dense {
-                dense.write(&file.rel, &fingerprint, &docs)?;
+                dense.write(&file.rel, &fingerprint, &docs, &mut held)?;
             }
             writer.delete_term(Term::from_field_text(f.source, &file.rel));
             let mut chunks_of_file = 0;
@@ -299,6 +304,8 @@ impl LexicalIndex {
             // Points replaced or removed leave space behind until the store is compacted.
             dense.store.compact()?;
         }
+        report.passages_embedded = held.embedded;
+        report.passages_reused = held.reused;
         report.elapsed = started.elapsed();
         Ok(report)
     }

@@ -33,7 +33,7 @@ use tantivy::{Index, IndexReader, ReloadPolicy, TantivyDocument, Term};
 use tantivy::query::{BooleanQuery, Occur, Query};
 
 pub use error::{Error, Result};
-pub use dense::{Dense, passage_text};
+pub use dense::{Dense, PASSAGE_VERSION, PassageVectors, passage_text};
 pub use ingest::{FileFailure, FileReport, IngestEvent, IngestOptions, IngestReport};
 pub use retriever::{DenseStatus, Retriever};
 pub use schema::Fields;

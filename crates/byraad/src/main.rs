@@ -414,7 +414,7 @@ pub(crate) fn ingest_setup(config: &Config, dense: Option<&Dense>) -> anyhow::Re
     let corpus = corpus.with_limits(limits);
     let sizes = ChunkSizes { min_chars: i.chunk_min_chars, max_chars: i.chunk_max_chars, overlap_chars: i.chunk_overlap_chars };
     let chunker = Chunker::new(sizes)?;
-    let model = dense.map_or_else(|| "none".to_string(), |d| format!("{}/{}", d.embedder.model(), d.embedder.dim()));
+    let model = dense.map_or_else(|| "none".to_string(), |d| format!("{}/{} passage v{}", d.embedder.model(), d.embedder.dim(), byraad_index::PASSAGE_VERSION));
     let salt = format!("{sizes:?} index v{} dense {model}", byraad_index::INDEX_VERSION);
     let options = byraad_index::IngestOptions { salt, writer_memory_mib: i.writer_memory_mib, commit_files: i.commit_every_files, commit_secs: i.commit_every_secs };
     Ok((corpus, chunker, options))
@@ -499,6 +499,9 @@ fn ingest(config: &Config, report_file: Option<&Path>) -> anyhow::Result<ExitCod
         secs,
         report.bytes as f64 / 1e6 / secs.max(1e-6),
     );
+    if report.passages_embedded + report.passages_reused > 0 {
+        println!("embedded {} passages; {} more were the same text as one already embedded", report.passages_embedded, report.passages_reused);
+    }
     // The provisions' vectors are made now, while embedding is expected, rather than when the
     // server first starts.
     if dense.is_some() {
