@@ -12,7 +12,7 @@ E5_DIR := models/multilingual-e5-small
 EVAL ?= ../shared/eval
 LLM_GGUF := models/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf
 
-.PHONY: setup model llm-model e5-fixture build run ingest serve test test-qdrant test-qdrant-real test-llm test-llm-local train-answerer train-rules score-drafts bench bench-tools bench-search bench-answer bench-rules bench-load score score-llm bench-archive score-archive learn-context clean
+.PHONY: setup model llm-model e5-fixture build run ingest serve test test-qdrant test-qdrant-real test-llm test-llm-local train-answerer train-rules train-reader score-drafts bench bench-tools bench-search bench-answer bench-rules bench-load score score-llm bench-archive score-archive learn-context clean
 
 ## Install what the build, the ingesters, the embedder and the LLM-mode tests need (idempotent).
 setup: model $(VENV)/.llm $(VENV)/.clients $(VENV)/.browser
@@ -133,11 +133,34 @@ test-llm-local: setup $(LLM_GGUF)
 train-answerer: ingest
 	$(BIN) train-answerer --data $(DATA) --questions $(EVAL)/dev.jsonl --out config/answerer.json $(if $(ABLATE),--ablate)
 
-## Fit the rules ranker on the dev rules questions ($(EVAL)/rules-dev.jsonl), print its
-## cross-validated top-1/top-3 (ABLATE=1: also with each feature left out), and write
-## config/rules.json (built into the next build).
+## Fit the rules ranker on the rules training questions ($(EVAL)/train/rules-*.jsonl, five texts;
+## never the dev questions) with the reader's held-out closeness (config/rules-reader-oof.jsonl,
+## from `make train-reader`), print its cross-validated top-1/top-3 (ABLATE=1: also with each
+## feature left out), and write config/rules.json (built into the next build).
+RULES_TRAIN = $(sort $(wildcard $(EVAL)/train/rules-*.jsonl))
 train-rules: ingest
-	$(BIN) train-rules --data $(DATA) --questions $(EVAL)/rules-dev.jsonl --out config/rules.json $(if $(ABLATE),--ablate)
+	$(BIN) train-rules --data $(DATA) --questions $(RULES_TRAIN) --closeness config/rules-reader-oof.jsonl --out config/rules.json $(if $(ABLATE),--ablate)
+
+## PyTorch and transformers for training the reader (several GB with torch's CUDA libraries:
+## kept out of `make setup` and CI).
+TRAIN_VENV := .venv-train
+$(TRAIN_VENV)/.done:
+	python3 -m venv $(TRAIN_VENV)
+	$(TRAIN_VENV)/bin/pip install -q --disable-pip-version-check torch==2.15.0 transformers==5.25.0 safetensors==0.8.0
+	touch $@
+
+## The rules reader: e5's upper layers trained on the rules training questions, seeded, on the
+## CPU. 5-fold cross-validation by question first (its held-out closeness is what train-rules fits
+## the ranker on), then fit on all and scored on the dev questions it never saw; writes
+## config/rules-reader.safetensors (built into the next build) and the vectors its test checks the
+## product's reading against, then refits the ranker on it.
+train-reader: $(TRAIN_VENV)/.done ingest
+	$(BIN) train-rules --data $(DATA) --questions $(RULES_TRAIN) --provisions $(DATA)/provisions.jsonl --folds 2 >/dev/null
+	$(TRAIN_VENV)/bin/python scripts/train_reader.py --base $(E5_DIR) --provisions $(DATA)/provisions.jsonl \
+	  --questions $(RULES_TRAIN) --dev $(EVAL)/rules-dev.jsonl --folds 5 \
+	  --oof config/rules-reader-oof.jsonl --out config/rules-reader.safetensors \
+	  --reference tests/fixtures/reader_reference.json
+	$(MAKE) train-rules
 
 ## Ten dev questions answered in LLM mode by Qwen2.5-Coder-1.5B-Instruct (three unanswerable):
 ## what the verifier kept, cut or turned into an abstention.

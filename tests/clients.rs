@@ -328,6 +328,11 @@ fn the_openai_facade_never_reveals_a_restricted_document() {
     for who in PRINCIPALS_WITHOUT_THE_GROUP {
         let out = clients::openai(&server.url("/v1"), Some(token(who)), "byraad", &PROBES);
         for a in out["answers"].as_array().unwrap() {
+            // The client's own timing ("seconds") is no part of what the server returned.
+            let mut a = a.clone();
+            if let Some(c) = a["completion"].as_object_mut() {
+                c.remove("seconds");
+            }
             let text = a.to_string().replace(&Value::String(a["question"].as_str().unwrap().into()).to_string().trim_matches('"').to_string(), "");
             for s in MAGISTRATEN_SECRETS.iter().chain(if who == "anden" { &BYRAADET_SECRETS[..2] } else { &[][..] }) {
                 assert!(!text.contains(s), "{who} asking {} reveals {s:?}: {text}", a["question"]);

@@ -227,6 +227,11 @@ pub struct RulesConfig {
     /// provision (its short name); answers quote that text's alone.
     #[serde(default = "primary_law")]
     pub primary: String,
+    /// The rules reader: e5's changed layers, trained on members' questions
+    /// (`make train-reader`), whose closeness of question and provision the ranker reads. Empty:
+    /// `config/rules-reader.safetensors`, built in; `none`: e5's own closeness.
+    #[serde(default)]
+    pub reader: PathBuf,
 }
 
 fn primary_law() -> String {

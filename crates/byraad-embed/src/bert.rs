@@ -54,17 +54,29 @@ pub enum Precision {
     Int8,
 }
 
-/// Where tensors come from: a GGUF file (quantised or not) or f32 safetensors.
-enum Source {
+/// Where tensors come from: a GGUF file (quantised or not) or f32 safetensors, with the
+/// tensors of an overlay (a fine-tuned model's changed layers) in place of their namesakes.
+struct Source {
+    stored: Stored,
+    overlay: std::collections::HashMap<String, Tensor>,
+    /// The overlay's tensors read so far.
+    used: std::collections::HashSet<String>,
+}
+
+enum Stored {
     Gguf { content: gguf_file::Content, file: std::fs::File },
     Safetensors(std::collections::HashMap<String, Tensor>),
 }
 
 impl Source {
     fn qtensor(&mut self, name: &str) -> candle_core::Result<QTensor> {
-        match self {
-            Source::Gguf { content, file } => content.tensor(file, name, &Device::Cpu),
-            Source::Safetensors(map) => {
+        if let Some(t) = self.overlay.get(name) {
+            self.used.insert(name.to_string());
+            return QTensor::quantize(t, GgmlDType::F32);
+        }
+        match &mut self.stored {
+            Stored::Gguf { content, file } => content.tensor(file, name, &Device::Cpu),
+            Stored::Safetensors(map) => {
                 let t = map.get(name).ok_or_else(|| candle_core::Error::Msg(format!("no tensor {name}")))?;
                 QTensor::quantize(t, GgmlDType::F32)
             }
@@ -72,9 +84,13 @@ impl Source {
     }
 
     fn tensor(&mut self, name: &str) -> candle_core::Result<Tensor> {
-        match self {
-            Source::Safetensors(map) => map.get(name).cloned().ok_or_else(|| candle_core::Error::Msg(format!("no tensor {name}"))),
-            Source::Gguf { .. } => self.qtensor(name)?.dequantize(&Device::Cpu),
+        if let Some(t) = self.overlay.get(name) {
+            self.used.insert(name.to_string());
+            return Ok(t.clone());
+        }
+        match &self.stored {
+            Stored::Safetensors(map) => map.get(name).cloned().ok_or_else(|| candle_core::Error::Msg(format!("no tensor {name}"))),
+            Stored::Gguf { .. } => self.qtensor(name)?.dequantize(&Device::Cpu),
         }
     }
 
@@ -184,20 +200,37 @@ pub struct Bert {
 }
 
 impl Bert {
-    /// Loads `weights` (`.gguf`, or f32 `.safetensors` with HuggingFace BERT names).
-    pub fn load(weights: &Path, config: &BertConfig, precision: Precision) -> Result<Self> {
+    /// Loads `weights` (`.gguf`, or f32 `.safetensors` with HuggingFace BERT names); the tensors
+    /// of `overlay` (a safetensors file's bytes and its name, f16 or f32, the same names), when
+    /// given, replace theirs.
+    pub fn load(weights: &Path, overlay: Option<(&Path, &[u8])>, config: &BertConfig, precision: Precision) -> Result<Self> {
         let err = |e: candle_core::Error| Error::ModelFile { path: weights.to_path_buf(), message: e.to_string() };
         if config.hidden_act != "gelu" {
             return Err(Error::ModelFile { path: weights.to_path_buf(), message: format!("unsupported hidden_act {:?}", config.hidden_act) });
         }
-        let mut src = if weights.extension().is_some_and(|e| e == "gguf") {
+        let stored = if weights.extension().is_some_and(|e| e == "gguf") {
             let mut file = std::fs::File::open(weights).map_err(|e| Error::ModelFile { path: weights.to_path_buf(), message: e.to_string() })?;
             let content = gguf_file::Content::read(&mut file).map_err(err)?;
-            Source::Gguf { content, file }
+            Stored::Gguf { content, file }
         } else {
-            Source::Safetensors(candle_core::safetensors::load(weights, &Device::Cpu).map_err(err)?)
+            Stored::Safetensors(candle_core::safetensors::load(weights, &Device::Cpu).map_err(err)?)
         };
-        Self::from_source(&mut src, config, precision).map_err(err)
+        let over = match overlay {
+            None => std::collections::HashMap::new(),
+            Some((path, bytes)) => {
+                let err = |e: candle_core::Error| Error::ModelFile { path: path.to_path_buf(), message: e.to_string() };
+                let tensors = candle_core::safetensors::load_buffer(bytes, &Device::Cpu).map_err(err)?;
+                tensors.into_iter().map(|(name, t)| Ok((name, t.to_dtype(DType::F32)?))).collect::<candle_core::Result<_>>().map_err(err)?
+            }
+        };
+        let mut src = Source { stored, overlay: over, used: std::collections::HashSet::new() };
+        let bert = Self::from_source(&mut src, config, precision).map_err(err)?;
+        let mut unused: Vec<&String> = src.overlay.keys().filter(|k| !src.used.contains(*k)).collect();
+        unused.sort();
+        if let (Some((path, _)), Some(name)) = (overlay, unused.first()) {
+            return Err(Error::ModelFile { path: path.to_path_buf(), message: format!("{} tensors are not the model's, e.g. {name}", unused.len()) });
+        }
+        Ok(bert)
     }
 
     fn from_source(src: &mut Source, config: &BertConfig, precision: Precision) -> candle_core::Result<Self> {

@@ -43,6 +43,12 @@ impl LocalE5 {
     /// [`Precision`] says how the matrices are held: Q4_0 blocks are dequantised for f32, f32
     /// weights quantised for Q4_0.
     pub fn load(dir: &Path, name: &str, precision: Precision) -> Result<Self> {
+        Self::load_with(dir, name, precision, None)
+    }
+
+    /// The same, with the tensors of `overlay` (a safetensors file's name and bytes: a
+    /// fine-tuned model's changed layers, f16 or f32) in place of the model's own.
+    pub fn load_with(dir: &Path, name: &str, precision: Precision, overlay: Option<(&Path, &[u8])>) -> Result<Self> {
         let file = |f: &str| -> Result<PathBuf> {
             let p = dir.join(f);
             if p.is_file() {
@@ -70,7 +76,7 @@ impl LocalE5 {
         if precision == Precision::Int8 && !crate::int8::supported() {
             tracing::warn!("int8 precision asked for, but this CPU has no AVX-512 VNNI: the matrices stay f32");
         }
-        let model = Bert::load(&weights, &config, precision)?;
+        let model = Bert::load(&weights, overlay, &config, precision)?;
         let id = |t: &str| tokenizer.token_to_id(t).ok_or_else(|| Error::Tokenizer(format!("the vocabulary has no {t}")));
         Ok(Self {
             bos: id("<s>")?,

@@ -141,3 +141,26 @@ fn loads_huggingface_style_f32_files_without_gguf() {
     let err = LocalE5::load(dir.path(), "e5", Precision::F32).err().expect("no weights").to_string();
     assert!(err.contains("model.q4_0.gguf") && err.contains("model.safetensors") && err.contains("make setup"), "{err}");
 }
+
+/// An overlay (a fine-tuned model's changed layers) replaces the model's tensors of its names,
+/// and one holding a tensor the model does not have is refused by name.
+#[test]
+fn an_overlay_replaces_layers_and_foreign_tensors_are_refused() {
+    use candle_core::{Device, Tensor};
+    let dir = std::env::var_os("BYRAAD_E5_DIR").map_or_else(|| root().join("models/multilingual-e5-small"), PathBuf::from);
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("overlay.safetensors");
+    // The last layer's output bias moved: the vectors change.
+    let bias = Tensor::full(0.5f32, 384, &Device::Cpu).unwrap().to_dtype(candle_core::DType::F16).unwrap();
+    candle_core::safetensors::save(&std::collections::HashMap::from([("encoder.layer.11.output.dense.bias".to_string(), bias.clone())]), &file).unwrap();
+    let bytes = std::fs::read(&file).unwrap();
+    let moved = LocalE5::load_with(&dir, "moved", Precision::F32, Some((&file, &bytes))).unwrap();
+    let text = ["Kommunalbestyrelsen træffer beslutning i møde."];
+    let a = moved.embed(&text, Role::Passage).unwrap().remove(0);
+    let b = model().embed(&text, Role::Passage).unwrap().remove(0);
+    assert!(cosine(&a, &b) < 0.999, "the overlay's bias changed nothing");
+    candle_core::safetensors::save(&std::collections::HashMap::from([("encoder.layer.99.output.dense.bias".to_string(), bias)]), &file).unwrap();
+    let bytes = std::fs::read(&file).unwrap();
+    let err = LocalE5::load_with(&dir, "foreign", Precision::F32, Some((&file, &bytes))).err().expect("refused").to_string();
+    assert!(err.contains("encoder.layer.99.output.dense.bias") && err.contains("overlay.safetensors"), "{err}");
+}

@@ -14,6 +14,7 @@
 pub mod features;
 pub mod provisions;
 pub mod ranker;
+pub mod reader;
 pub mod terms;
 pub mod thesaurus;
 pub mod train;
@@ -199,6 +200,9 @@ pub struct Rules {
     vectors: ProvisionVectors,
     /// The text a bare reference means first (short name).
     primary: Option<String>,
+    /// The reader: e5 trained on members' questions and their governing provisions, whose
+    /// closeness of question and provision replaces e5's own (`rules.reader`).
+    reader: Option<Arc<dyn byraad_embed::Embedder>>,
 }
 
 /// A question made ready to rank: the provisions it may be answered from, measured.
@@ -218,7 +222,7 @@ impl Rules {
     /// short name; `thesaurus` bridges members' words to the law's; `ranker` weighs the features.
     pub fn new(retriever: Arc<Retriever>, aliases: HashMap<String, String>, thesaurus: Thesaurus, ranker: Ranker) -> Self {
         let aliases = aliases.into_iter().map(|(k, v)| (k.to_lowercase(), v.to_lowercase())).collect();
-        Self { retriever, aliases, thesaurus, ranker, index: Mutex::new(None), vectors: ProvisionVectors::in_memory(), primary: None }
+        Self { retriever, aliases, thesaurus, ranker, index: Mutex::new(None), vectors: ProvisionVectors::in_memory(), primary: None, reader: None }
     }
 
     /// The same, keeping the provisions' vectors in `vectors` (a file, so that a restart does
@@ -226,6 +230,22 @@ impl Rules {
     pub fn with_vectors(mut self, vectors: ProvisionVectors) -> Self {
         self.vectors = vectors;
         self
+    }
+
+    /// The same, measuring closeness of question and provision with `reader` (the provision
+    /// read as [`Index::passage`]) rather than with the retriever's embedder.
+    #[must_use]
+    pub fn with_reader(mut self, reader: Arc<dyn byraad_embed::Embedder>) -> Self {
+        self.reader = Some(reader);
+        self
+    }
+
+    /// The embedder closeness is measured with, and whether it is the reader.
+    fn closeness_model(&self) -> Option<(&dyn byraad_embed::Embedder, bool)> {
+        match &self.reader {
+            Some(reader) => Some((reader.as_ref(), true)),
+            None => self.retriever.dense().map(|d| (d.embedder.as_ref(), false)),
+        }
     }
 
     /// The same, a bare reference ("§ 8, stk. 4") meaning the provision of the text `primary` (a
@@ -287,6 +307,13 @@ impl Rules {
     /// `query` (a question in a member's words) made ready to rank against the provisions
     /// `clearance` may read (of the rules text named `source` only, when given).
     pub fn prepare(&self, query: &str, source: Option<&str>, clearance: &Clearance) -> byraad_index::Result<Prepared> {
+        self.prepare_with(query, source, clearance, None)
+    }
+
+    /// The same, with the closeness of `query` to every provision (in the order of
+    /// `Index::entries`) given rather than measured: a reader's held out, for training the
+    /// ranker on closeness the reader was not fit on.
+    pub fn prepare_with(&self, query: &str, source: Option<&str>, clearance: &Clearance, closeness: Option<&[f32]>) -> byraad_index::Result<Prepared> {
         let index = self.index()?;
         let mut readable_docs: HashSet<String> = self.retriever.lexical().documents_of_kind(&RULE_KINDS, clearance)?.into_iter().collect();
         if let Some(name) = source {
@@ -295,7 +322,11 @@ impl Rules {
         let readable: Vec<usize> = (0..index.entries.len()).filter(|&i| readable_docs.contains(&index.docs[index.entries[i].doc].meta.doc_id)).collect();
         let terms = Terms::of(query, &index.vocabulary);
         let expanded = self.thesaurus.expand(&terms);
-        let cosines = self.closeness(&index, &readable, query);
+        let cosines = match closeness {
+            Some(all) if all.len() == index.entries.len() => readable.iter().map(|&i| all[i]).collect(),
+            Some(all) => return Err(byraad_index::Error::Corrupt(format!("closeness to {} provisions given where there are {}", all.len(), index.entries.len()))),
+            None => self.closeness(&index, &readable, query),
+        };
         let features = features::features(&index, &readable, &terms, &expanded, &cosines);
         Ok(Prepared { index, readable, features, dense: !cosines.is_empty() })
     }
@@ -304,11 +335,11 @@ impl Rules {
     /// in that order. Empty without dense retrieval, or when embedding fails (the ranker then
     /// reads the words alone).
     fn closeness(&self, index: &Index, readable: &[usize], query: &str) -> Vec<f32> {
-        let Some(dense) = self.retriever.dense() else { return Vec::new() };
+        let Some((embedder, _)) = self.closeness_model() else { return Vec::new() };
         if index.vectors.is_empty() {
             return Vec::new();
         }
-        match dense.query_vector(query) {
+        match embedder.embed(&[query], byraad_embed::Role::Query).map(|v| v.into_iter().next().unwrap_or_default()) {
             Ok(vector) => readable.iter().map(|&i| byraad_embed::cosine(&vector, &index.vectors[i])).collect(),
             Err(e) => {
                 tracing::warn!(error = %e, "cannot embed the question; ranking the provisions by words alone");
@@ -334,9 +365,10 @@ impl Rules {
         }
         let docs = self.all_documents()?;
         let mut index = Index::build(docs);
-        if let Some(dense) = self.retriever.dense() {
-            let texts: Vec<&str> = index.entries.iter().map(|e| e.written.as_str()).collect();
-            match self.vectors.vectors(dense.embedder.as_ref(), &texts) {
+        if let Some((embedder, reader)) = self.closeness_model() {
+            let texts: Vec<String> = (0..index.entries.len()).map(|i| if reader { index.passage(i) } else { index.entries[i].written.clone() }).collect();
+            let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
+            match self.vectors.vectors(embedder, &texts) {
                 Ok(vectors) => index.vectors = vectors,
                 Err(e) => tracing::warn!(error = %e, "cannot embed the provisions; ranking them without their own vectors"),
             }

@@ -34,6 +34,8 @@ pub struct Entry {
     pub written: String,
     /// See `written`.
     pub headings: String,
+    /// Its paragraph's opening (the first stk.), for a later stk.; empty for the first.
+    pub opening: String,
     /// How often each term occurs, per field the ranker matches ([`Field`]).
     pub counts: [Counts; 4],
 }
@@ -91,7 +93,30 @@ static POINTS_AT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?:§\s*(\d+(?:\s[a-z]\b)?)\s*,\s*)?\bstk\.\s*(\d+)").expect("valid regex")
 });
 
+/// Characters of a paragraph's opening kept in front of a later stk. in [`Index::passage`].
+const OPENING_CHARS: usize = 400;
+
 impl Index {
+    /// What the reader reads of provision `i`: its text's name and place, its headings, for a
+    /// later stk. the start of its paragraph's opening, then its own words.
+    pub fn passage(&self, i: usize) -> String {
+        let e = &self.entries[i];
+        let law = crate::short_name(&self.docs[e.doc].meta.title);
+        let mut out = format!("{law} {}", e.item);
+        if !e.headings.is_empty() {
+            out.push_str(": ");
+            out.push_str(&e.headings);
+        }
+        out.push('\n');
+        if !e.opening.is_empty() {
+            let cut = e.opening.char_indices().nth(OPENING_CHARS).map_or(e.opening.len(), |(b, _)| b);
+            out.push_str(&e.opening[..cut]);
+            out.push_str(if cut < e.opening.len() { " … " } else { " " });
+        }
+        out.push_str(&e.written);
+        out
+    }
+
     /// The provisions of `docs`.
     pub fn build(docs: Vec<Arc<Document>>) -> Self {
         let vocabulary = Vocabulary::of(docs.iter().map(|d| d.text.as_str()));
@@ -110,11 +135,10 @@ impl Index {
                 let stk = p.stk.unwrap_or(1);
                 let headings = section.heading.join(" ");
                 let mut context = headings.clone();
-                if stk > 1
-                    && let Some(opening) = texts.get(paragraph.as_str())
-                {
+                let opening = if stk > 1 { texts.get(paragraph.as_str()).cloned().unwrap_or_default() } else { String::new() };
+                if !opening.is_empty() {
                     context.push(' ');
-                    context.push_str(opening);
+                    context.push_str(&opening);
                 }
                 for caps in POINTS_AT.captures_iter(&p.text) {
                     let target = match caps.get(1) {
@@ -132,7 +156,7 @@ impl Index {
                 let text = Terms::of(&p.text, &vocabulary);
                 let context = Terms::of(&context, &vocabulary);
                 let counts = [Counts::of(text.stems.iter()), Counts::of(text.all()), Counts::of(context.all()), Counts::of(text.all().chain(context.all()))];
-                entries.push(Entry { doc: d, item: item.to_string(), paragraph, stk, start: p.span.start, words: p.text.split_whitespace().count(), text, context, counts, written: p.text.clone(), headings });
+                entries.push(Entry { doc: d, item: item.to_string(), paragraph, stk, start: p.span.start, words: p.text.split_whitespace().count(), text, context, counts, written: p.text.clone(), headings, opening });
             }
         }
         Self { docs, entries, vocabulary, vectors: Vec::new() }

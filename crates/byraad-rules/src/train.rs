@@ -18,6 +18,14 @@ pub struct Labelled {
     pub question: String,
     /// The governing provisions: "§ 8, stk. 4", "§ 23" (any of its stk.).
     pub expected: Vec<String>,
+    /// The rules text they are of, by its short name ("forvaltningsloven"); kommunestyrelsesloven
+    /// when absent, as `../shared/eval/score` reads it.
+    #[serde(default = "primary_law")]
+    pub law: String,
+}
+
+fn primary_law() -> String {
+    "kommunestyrelsesloven".to_string()
 }
 
 /// A question made ready: its provisions' features and which govern it.
@@ -39,7 +47,9 @@ impl Example {
             .iter()
             .map(|&i| {
                 let e = &prepared.index.entries[i];
-                wanted.iter().any(|(p, s)| squash(&e.paragraph) == *p && s.is_none_or(|s| s == e.stk))
+                let title = prepared.index.docs[e.doc].meta.title.to_lowercase();
+                let law = labelled.law.to_lowercase();
+                (crate::short_name(&title) == law || title.contains(&law)) && wanted.iter().any(|(p, s)| squash(&e.paragraph) == *p && s.is_none_or(|s| s == e.stk))
             })
             .collect();
         Self { labelled, features: prepared.features.clone(), right }

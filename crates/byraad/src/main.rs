@@ -149,9 +149,19 @@ enum Command {
     /// print its cross-validated top-1/top-3; with --out, write its weights (what
     /// `rules.ranker` reads; config/rules.json is built in).
     TrainRules {
-        /// Questions, JSON lines: {"id", "question", "expected": ["§ 8, stk. 4", ...]}.
+        /// Questions, JSON lines: {"id", "question", "law", "expected": ["§ 8, stk. 4", ...]}
+        /// (law: the rules text's short name; kommunestyrelsesloven when absent). Repeatable.
+        #[arg(long, value_name = "FILE", required = true, num_args = 1..)]
+        questions: Vec<PathBuf>,
+        /// Write every provision of the rules texts here (JSON lines: law, item, paragraph, stk,
+        /// passage: what the reader reads), what `scripts/train_reader.py` trains the reader on.
         #[arg(long, value_name = "FILE")]
-        questions: PathBuf,
+        provisions: Option<PathBuf>,
+        /// Each question's closeness to every provision, held out (JSON lines: id, closeness, in
+        /// the order of --provisions), as `scripts/train_reader.py --oof` writes it: the ranker
+        /// is then fit and cross-validated on closeness the reader was not trained on.
+        #[arg(long, value_name = "FILE")]
+        closeness: Option<PathBuf>,
         #[command(flatten)]
         fit: training::Fit,
     },
@@ -272,9 +282,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             config.validate()?;
             training::train_answerer(&config, &questions, &fit, answers.as_deref())
         }
-        Command::TrainRules { questions, fit } => {
+        Command::TrainRules { questions, provisions, closeness, fit } => {
             config.validate()?;
-            training::train_rules(&config, &questions, &fit)
+            training::train_rules(&config, &questions, provisions.as_deref(), closeness.as_deref(), &fit)
         }
         Command::Audit { action: Some(AuditAction::Verify), .. } => {
             config.validate()?;
@@ -331,11 +341,7 @@ fn open_dense(config: &Config, vectors_required: bool) -> anyhow::Result<(Option
     let d = &config.dense;
     let embedder: Arc<dyn Embedder> = match d.backend {
         DenseBackend::None => return Ok((None, None)),
-        DenseBackend::Local => match LocalE5::load(&d.model_dir, &d.model, match d.precision {
-            byraad_core::config::Precision::F32 => Precision::F32,
-            byraad_core::config::Precision::Q4_0 => Precision::Q4_0,
-            byraad_core::config::Precision::Int8 => Precision::Int8,
-        }) {
+        DenseBackend::Local => match LocalE5::load(&d.model_dir, &d.model, precision(d.precision)) {
             Ok(e) => Arc::new(e),
             Err(e) => return Ok((None, Some(e.to_string()))),
         },
@@ -616,7 +622,34 @@ fn rules_ranked_by(config: &Config, retriever: Arc<byraad_index::Retriever>, ran
     let r = &config.rules;
     let thesaurus = if r.thesaurus.as_os_str().is_empty() { byraad_rules::Thesaurus::builtin() } else { byraad_rules::Thesaurus::load(&r.thesaurus) }.map_err(anyhow::Error::msg)?;
     let vectors = byraad_rules::ProvisionVectors::in_file(config.data.dir.join(byraad_rules::vectors::FILE));
-    Ok(byraad_rules::Rules::new(retriever, r.aliases.clone().into_iter().collect(), thesaurus, ranker).with_vectors(vectors).with_primary(&r.primary))
+    let reader = rules_reader(config, retriever.dense().is_some())?;
+    let rules = byraad_rules::Rules::new(retriever, r.aliases.clone().into_iter().collect(), thesaurus, ranker).with_vectors(vectors).with_primary(&r.primary);
+    Ok(match reader {
+        Some(reader) => rules.with_reader(reader),
+        None => rules,
+    })
+}
+
+/// The rules reader, where the rules are ranked with closeness (`dense`) by the in-process e5
+/// and `rules.reader` is not "none".
+fn rules_reader(config: &Config, dense: bool) -> anyhow::Result<Option<Arc<dyn Embedder>>> {
+    let d = &config.dense;
+    if !dense || d.backend != DenseBackend::Local || config.rules.reader.as_os_str() == "none" {
+        return Ok(None);
+    }
+    // f32 whatever `dense.precision` says: 8-bit activations cost the trained layers more than
+    // e5's own (cosine 0.97-0.98 to the reader as trained), and the reader embeds one short
+    // question per look-up.
+    let reader = byraad_rules::reader::load(&d.model_dir, Precision::F32, &config.rules.reader).map_err(anyhow::Error::msg)?;
+    Ok(Some(Arc::new(reader)))
+}
+
+fn precision(p: byraad_core::config::Precision) -> Precision {
+    match p {
+        byraad_core::config::Precision::F32 => Precision::F32,
+        byraad_core::config::Precision::Q4_0 => Precision::Q4_0,
+        byraad_core::config::Precision::Int8 => Precision::Int8,
+    }
 }
 
 /// Prints an answer's text as it arrives.

@@ -92,19 +92,45 @@ pub fn train_answerer(config: &Config, questions: &Path, fit: &Fit, answers: Opt
 
 /// Fits the rules ranker on the questions in `questions`, prints what cross-validation
 /// measured (and, with `--ablate`, with each feature left out), and writes what `fit` asks for.
-pub fn train_rules(config: &Config, questions: &Path, fit: &Fit) -> anyhow::Result<ExitCode> {
+pub fn train_rules(config: &Config, questions: &[PathBuf], provisions: Option<&Path>, closeness: Option<&Path>, fit: &Fit) -> anyhow::Result<ExitCode> {
     let options = &byraad_rules::train::Options { folds: fit.folds, seed: fit.seed, without: fit.without.clone(), ..Default::default() };
     let (ablate, out, dump) = (fit.ablate, fit.out.as_deref(), fit.candidates.as_deref());
     use byraad_rules::train::{self, Example, Labelled};
-    let labelled: Vec<Labelled> = read_lines(questions, "a rules question")?;
+    let mut labelled: Vec<Labelled> = Vec::new();
+    for file in questions {
+        labelled.extend(read_lines::<Labelled>(file, "a rules question")?);
+    }
     let retriever = open_hybrid(config, out.is_some(), "the ranker with e5's closeness cannot be fit without it", "the ranker is fit without e5's closeness")?;
     // Questions are prepared (matched, measured) without ranking them.
     let rules = crate::rules_ranked_by(config, retriever, byraad_rules::Ranker::untrained())?;
+    if let Some(path) = provisions {
+        let index = rules.prepare("", None, &Clearance::public())?.index;
+        let rows = (0..index.entries.len()).map(|i| {
+            let e = &index.entries[i];
+            let law = byraad_rules::short_name(&index.docs[e.doc].meta.title);
+            serde_json::json!({"law": law, "item": e.item, "paragraph": e.paragraph, "stk": e.stk, "passage": index.passage(i)})
+        });
+        write_lines(path, rows)?;
+        eprintln!("byraad: wrote {} provisions to {}", index.entries.len(), path.display());
+    }
+    #[derive(serde::Deserialize)]
+    struct HeldOut {
+        id: String,
+        closeness: Vec<f32>,
+    }
+    let held_out: std::collections::HashMap<String, Vec<f32>> = match closeness {
+        Some(path) => read_lines::<HeldOut>(path, "a question's closeness")?.into_iter().map(|h| (h.id, h.closeness)).collect(),
+        None => std::collections::HashMap::new(),
+    };
+    if let Some(path) = closeness {
+        let missing = labelled.iter().filter(|l| !held_out.contains_key(&l.id)).count();
+        anyhow::ensure!(missing == 0, "{}: {missing} of the questions have no closeness", path.display());
+    }
     let mut rows = Vec::new();
     let examples: Vec<Example> = labelled
         .into_iter()
         .map(|l| {
-            let prepared = rules.prepare(&l.question, None, &Clearance::public())?;
+            let prepared = rules.prepare_with(&l.question, None, &Clearance::public(), held_out.get(&l.id).map(Vec::as_slice))?;
             let example = Example::new(l, &prepared);
             if dump.is_some() {
                 for (k, &i) in prepared.readable.iter().enumerate() {
