@@ -13,8 +13,12 @@ Each question is paired with its governing provision (the first stk. when the qu
 whole §) and one hard negative: another stk. of the same §, or a § within two of it, of the same
 text. Loss: in-batch negatives (MultipleNegativesRankingLoss, scale 20) over the batch's
 positives and hard negatives, a provision that also governs the question masked out. The word
-embeddings and the lower layers stay frozen; the top `--layers` layers are trained and, with
---out, saved as f16 (the overlay `LocalE5::load_with` reads; the rest comes from the package).
+embeddings stay frozen, and so do the layers below the top `--layers`. With --out the trained
+layers are saved as the overlay `LocalE5::load_with` reads (the rest comes from the package):
+each matrix as 8-bit integers with a scale per row (`NAME.q8`, stored +128 as u8, and
+`NAME.scale`), biases and norms as f16. The final reader is rounded to those weights before it
+is scored on --dev and before --reference is written, so both describe what ships.
+--from FILE: read a reader saved with --out instead of training the final one.
 
 --folds k: k-fold cross-validation by question first: each fold trains a reader on the other
 folds and ranks the held-out questions' provisions of all five texts by closeness alone
@@ -132,7 +136,37 @@ class Encoder:
         return torch.stack(out)
 
     def trained_tensors(self):
-        return {k: v.detach().to(torch.float16).contiguous() for k, v in self.model.state_dict().items() if any(k.startswith(t) for t in self.trained)}
+        """The trained layers as saved: matrices in 8 bits with a scale per row, the rest f16."""
+        out = {}
+        for k, v in self.model.state_dict().items():
+            if not any(k.startswith(t) for t in self.trained):
+                continue
+            v = v.detach().float()
+            if v.dim() == 2:
+                scale = v.abs().amax(dim=1).clamp(min=1e-12) / 127
+                out[k + '.q8'] = (torch.round(v / scale[:, None]).clamp(-127, 127) + 128).to(torch.uint8).contiguous()
+                out[k + '.scale'] = scale.contiguous()
+            else:
+                out[k] = v.to(torch.float16).contiguous()
+        return out
+
+    def load_trained(self, tensors):
+        """Replaces the model's weights with saved ones (as `trained_tensors` writes them)."""
+        state = {}
+        for k, v in tensors.items():
+            if k.endswith('.scale'):
+                continue
+            if k.endswith('.q8'):
+                name = k[:-3]
+                state[name] = (v.float() - 128) * tensors[name + '.scale'].float()[:, None]
+            else:
+                state[k] = v.float()
+        missing, unexpected = self.model.load_state_dict(state, strict=False)
+        if unexpected:
+            sys.exit(f'the reader has tensors the model lacks: {unexpected[:3]}')
+
+    def round_to_saved(self):
+        self.load_trained(self.trained_tensors())
 
 
 def examples(questions, provisions, rng):
@@ -213,6 +247,7 @@ def main():
     ap.add_argument('--max-tokens', type=int, default=256)
     ap.add_argument('--seed', type=int, default=7)
     ap.add_argument('--limit', type=int, default=0, help='train on the first N questions only (a smoke run)')
+    ap.add_argument('--from', dest='reader', help='a reader saved with --out, used instead of training the final one')
     args = ap.parse_args()
     torch.set_num_threads(os.cpu_count() or 2)
     log = lambda m: print(m, file=sys.stderr, flush=True)
@@ -254,8 +289,13 @@ def main():
                 for row in oof:
                     f.write(json.dumps(row, ensure_ascii=False) + '\n')
     if args.out or dev or args.reference:
-        log(f'final reader: training on all {len(questions)} questions')
-        enc = train(args, questions, provisions, args.seed, log)
+        if args.reader:
+            enc = Encoder(args.base, args.layers, args.max_tokens)
+            enc.load_trained(load_file(args.reader))
+        else:
+            log(f'final reader: training on all {len(questions)} questions')
+            enc = train(args, questions, provisions, args.seed, log)
+            enc.round_to_saved()
         if dev:
             vectors = enc.encode_all(passages, 'passage: ')
             a1, a3, k, _ = rank(enc, dev, provisions, vectors)

@@ -97,7 +97,7 @@ fn instructions_planted_in_documents_have_no_effect() {
         ))
     });
     let server = server(&llm, &[]);
-    let v = ask(&server, "Hvem må parkere ved rådhuset, og hvad koster parkering?");
+    let v = ask(&server, "Hvem må parkere ved rådhuset på mødedage?");
     let answer = v["answer"].as_str().unwrap();
     assert!(!answer.contains("afskaffet"), "the planted claim never reaches the member: {answer}");
     assert!(answer.contains("forbeholdt byrådets medlemmer"), "{answer}");
@@ -114,13 +114,38 @@ fn instructions_planted_in_documents_have_no_effect() {
 fn an_answer_citing_only_invented_sources_is_an_abstention() {
     let llm = FakeLlm::start(|_| Reply::text("Byrådet har besluttet at bygge en metro til 20 mia. kr. [7]."));
     let server = server(&llm, &[("BYRAAD__LLM__STREAM", "false")]);
-    let v = ask(&server, "Hvad har byrådet besluttet om en metro?");
+    let v = ask(&server, "Hvad besluttede Teknisk Udvalg om parkering i midtbyen?");
     assert_eq!(llm.requests().last().unwrap().body["stream"], false, "a completion in one piece");
     assert_eq!(v["mode"], "llm");
     assert_eq!(v["abstained"], true, "{v}");
     assert!(v["citations"].as_array().unwrap().is_empty());
     assert!(v["answer"].as_str().unwrap().starts_with("Arkivet indeholder ikke"), "{v}");
     assert!(!v["related"].as_array().unwrap().is_empty(), "the nearest documents are listed");
+}
+
+#[test]
+fn what_the_passages_do_not_answer_is_not_written() {
+    // A model that answers whatever it is asked, from whatever words it is given.
+    let llm = FakeLlm::start(|body| {
+        let n = source_holding(body, "timeprisen").expect("the minutes are among the sources");
+        let m = source_holding(body, "forbeholdt").expect("the note is among the sources");
+        Reply::text(&format!("Timeprisen for parkering i midtbyen blev hævet til 25 kr. [{n}]. Parkeringspladserne ved rådhuset er forbeholdt byrådets medlemmer på mødedage [{m}]."))
+    });
+    let server = server(&llm, &[]);
+    // A sentence with every word and number in its source, which answers another question, is cut.
+    let v = ask(&server, "Hvad blev timeprisen for parkering i midtbyen?");
+    assert_eq!((v["mode"].as_str(), v["abstained"].as_bool()), (Some("llm"), Some(false)), "{v}");
+    let answer = v["answer"].as_str().unwrap();
+    assert!(answer.contains("25 kr.") && !answer.contains("forbeholdt"), "{answer}");
+    assert!(v["warning"].as_str().unwrap().contains("1 sætning(er)"), "{v}");
+    assert_citations_exact(&server, &v);
+    // A question the passages do not answer is not put to the model at all.
+    let asked = llm.requests().len();
+    let v = ask(&server, "Hvad har byrådet besluttet om en metro?");
+    assert_eq!(v["abstained"], true, "{v}");
+    assert!(v["answer"].as_str().unwrap().starts_with("Arkivet indeholder ikke"), "{v}");
+    assert!(v["citations"].as_array().unwrap().is_empty(), "{v}");
+    assert_eq!(llm.requests().len(), asked, "the model was asked what the passages do not answer");
 }
 
 #[test]

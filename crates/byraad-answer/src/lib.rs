@@ -8,7 +8,8 @@
 //!    ([`scorer`]; fit and cross-validated by `byraad train-answerer`);
 //! 4. **write**: either the likeliest candidates quoted verbatim (extractive, the default) or a
 //!    language model's answer from the numbered passages, kept only where they support it
-//!    ([`verify`]) — two implementations of one step. Every citation's `quote` is the
+//!    ([`verify`]) and where the scorer judges what it cites to answer the question (a question
+//!    it judges unanswered is not put to the model: [`guard`]) — two implementations of one step. Every citation's `quote` is the
 //!    document's text at its `span`. When nothing is likely enough to answer, the answer
 //!    abstains, says what the archive holds nearest and lists the nearest documents.
 //!
@@ -34,6 +35,7 @@ mod facts;
 #[cfg(test)]
 mod fixtures;
 pub mod features;
+mod guard;
 mod llm;
 mod prompt;
 pub mod question;
@@ -148,8 +150,16 @@ struct Written<'a> {
 
 impl Writer for Written<'_> {
     fn write(&self, req: &ChatRequest, prepared: &Prepared, sink: &mut dyn Sink) -> Result<Option<ChatResponse>, LlmError> {
-        let excerpts = written::excerpts(prepared, &prepared.scores(self.scorer), self.config.source_chars);
-        written::write(self.llm, self.config.min_support, req, prepared, &excerpts, sink)
+        let scores = prepared.scores(self.scorer);
+        let guard = guard::Guard::new(prepared, &scores, self.scorer);
+        if !guard.answered() {
+            // The model is not asked what the passages do not answer: the extractive abstention.
+            tracing::info!("the passages do not answer the question, by the scorer's judgement; the language model is not asked");
+            let resp = extractive::respond(prepared, self.scorer, self.config.max_sentences);
+            return Ok(send_whole(&resp, sink).is_continue().then_some(resp));
+        }
+        let excerpts = written::excerpts(prepared, &scores, self.config.source_chars);
+        written::write(self.llm, self.config.min_support, req, prepared, &excerpts, &guard, sink)
     }
 }
 

@@ -8,8 +8,9 @@
 //! ranking's best is right, from the ranking's confidence and the best candidate's features,
 //! fit on rankings of questions the ranker was not fit on. Both penalties and the answer and
 //! companion thresholds are chosen by an inner k-fold cross-validation; what that whole
-//! procedure achieves is measured by an outer one, by question: no question is ever answered by
-//! weights fit on it.
+//! procedure achieves is measured by an outer one, by case: questions whose evidence lies in one
+//! case's items share a fold (a question whose evidence was not found, with the document it was written from), so no question is ever
+//! answered by weights fit on it or on its case's other questions.
 
 use std::collections::BTreeMap;
 
@@ -34,6 +35,10 @@ pub struct Labelled {
     /// Strings an answer must quote one of; empty when the archive cannot answer it.
     #[serde(default)]
     pub evidence: Vec<String>,
+    /// The document it was written from, when told (its fold group when no passage found holds
+    /// its evidence).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
 }
 
 /// A labelled question made ready: its candidates and which of them answer.
@@ -44,6 +49,9 @@ pub struct Example {
     pub prepared: Prepared,
     /// Whether each candidate holds an evidence string.
     pub holds: Vec<bool>,
+    /// Its cross-validation group: the case of the item holding its evidence (questions on one
+    /// case share a fold), else the document it was written from, else its id.
+    pub group: String,
 }
 
 impl Example {
@@ -51,8 +59,10 @@ impl Example {
     pub fn new(labelled: Labelled, prepared: Prepared) -> Self {
         let evidence: Vec<String> = labelled.evidence.iter().map(|e| fold(e)).filter(|e| !e.is_empty()).collect();
         let hits = &prepared.hits;
-        let holds = prepared.candidates.iter().map(|c| evidence.iter().any(|e| fold(c.text(hits)).contains(e.as_str()))).collect();
-        Self { labelled, prepared, holds }
+        let holds: Vec<bool> = prepared.candidates.iter().map(|c| evidence.iter().any(|e| fold(c.text(hits)).contains(e.as_str()))).collect();
+        let case = prepared.candidates.iter().zip(&holds).filter(|(_, h)| **h).find_map(|(c, _)| hits[c.hit].case.clone());
+        let group = case.map(|c| format!("case {c}")).or_else(|| labelled.source.as_ref().map(|s| format!("source {s}"))).unwrap_or_else(|| labelled.id.clone());
+        Self { labelled, prepared, holds, group }
     }
 
     fn answerable(&self) -> bool {
@@ -220,8 +230,8 @@ pub struct Report {
     pub answers: BTreeMap<String, ChatResponse>,
 }
 
-fn ids<'a>(examples: &[&'a Example]) -> Vec<&'a str> {
-    examples.iter().map(|e| e.labelled.id.as_str()).collect()
+fn groups<'a>(examples: &[&'a Example]) -> Vec<&'a str> {
+    examples.iter().map(|e| e.group.as_str()).collect()
 }
 
 /// The examples in fold `f` (`inside`) or out of it.
@@ -233,7 +243,7 @@ fn split<'a>(examples: &[&'a Example], fold: &[usize], f: usize, inside: bool) -
 pub fn train(examples: &[Example], options: &Options) -> Result<Report, String> {
     let mask = mask(options)?;
     let all: Vec<&Example> = examples.iter().collect();
-    let outer = folds(&ids(&all), options.folds, options.seed);
+    let outer = folds(&groups(&all), options.folds, options.seed);
     let mut figures = Figures::default();
     let mut ranking = Ranking::default();
     let mut answers = BTreeMap::new();
@@ -321,7 +331,7 @@ impl<'a> Ranked<'a> {
 /// Weights fit on `examples`, with the penalties and thresholds an inner cross-validation on
 /// them chooses.
 fn choose_and_fit(examples: &[&Example], options: &Options, mask: &[bool; COUNT], seed: u64) -> Result<Weights, String> {
-    let inner = folds(&ids(examples), options.folds, seed);
+    let inner = folds(&groups(examples), options.folds, seed);
     // The ranker's penalty: the one whose held-out rankings put a right candidate first most often.
     let mut best: Option<(usize, f32, Vec<Linear>)> = None;
     for &alpha in &options.ranker_alphas {
@@ -452,7 +462,7 @@ mod tests {
             .collect();
         let prepared = Prepared { question: crate::Question::new("emnet", |t: &[String]| Ok::<_, ()>(vec![1.0; t.len()])).unwrap(), hits: vec![hit], named: 0, candidates, warning: None };
         let evidence = right.map(|i| vec![format!("Sætning nummer {i} om emnet her.")]).unwrap_or_default();
-        Example::new(Labelled { id: format!("q{id}"), question: "emnet".into(), evidence }, prepared)
+        Example::new(Labelled { id: format!("q{id}"), question: "emnet".into(), evidence, source: None }, prepared)
     }
 
     #[test]

@@ -7,7 +7,9 @@
 //! - its cited sources hold at least `min_support` of its content words (OCR spellings count)
 //!   and every number it states;
 //! - every quote in it (»…«, "…", “…”) is the source's text, word for word (line breaks aside);
-//!   the citation points at exactly that text.
+//!   the citation points at exactly that text;
+//! - given a judgement ([`Verifier::judged_by`], the answerer's: [`crate::guard`]), what it
+//!   cites answers the question, in one of its sources at least.
 //!
 //! Kept sentences are renumbered: a citation is one passage of one source (the quote, or the
 //! source's sentence that supports the written one best), numbered in order of first use.
@@ -148,6 +150,9 @@ pub enum Rejection {
     Unsupported,
     /// A quote that is not in its sources word for word.
     Misquoted,
+    /// Its sources hold its words, but what it cites does not answer the question (the
+    /// judgement given with [`Verifier::judged_by`]).
+    Unanswering,
     /// The same as a sentence kept before.
     Repeated,
 }
@@ -161,12 +166,24 @@ pub struct Verifier<'a> {
     citations: Vec<Citation>,
     /// The sentences kept, markers taken off and folded: a repetition is no news.
     kept: HashSet<String>,
+    /// Whether text of a source (its index, its passage, the byte range) answers the question.
+    judge: Option<&'a dyn Fn(usize, &Hit, &Range<usize>) -> bool>,
 }
 
 impl<'a> Verifier<'a> {
     /// A verifier over `sources`, numbered 1.. as the model was told.
     pub fn new(sources: &'a [Source<'a>], min_support: f32) -> Self {
-        Self { sources, min_support, numbers: HashMap::new(), citations: Vec::new(), kept: HashSet::new() }
+        Self { sources, min_support, numbers: HashMap::new(), citations: Vec::new(), kept: HashSet::new(), judge: None }
+    }
+
+    /// The verifier keeping, besides, only sentences whose cited text `judge` says answers the
+    /// question (for one of their sources at least).
+    pub fn judged_by(self, judge: &'a dyn Fn(usize, &Hit, &Range<usize>) -> bool) -> Self {
+        Self { judge: Some(judge), ..self }
+    }
+
+    fn answers(&self, i: usize, range: &Range<usize>) -> bool {
+        self.judge.is_none_or(|judge| judge(i, self.sources[i].hit, range))
     }
 
     /// The citations made so far.
@@ -216,6 +233,9 @@ impl<'a> Verifier<'a> {
                 .then(|| self.sources.iter().enumerate().find_map(|(i, s)| relocate(&s.hit.text, own).filter(|r| s.shown_range(r)).map(|r| (i, r))))
                 .flatten();
             if let Some((i, range)) = found {
+                if !self.answers(i, &range) {
+                    return Err(Rejection::Unanswering);
+                }
                 let (n, fresh) = self.number(i, range);
                 return Ok((format!("{own} [{n}]"), fresh.into_iter().collect()));
             }
@@ -227,6 +247,9 @@ impl<'a> Verifier<'a> {
             match best {
                 Some(i) if statement && words.len() >= UNCITED_WORDS && share(&self.sources[i]) >= UNCITED_SUPPORT.max(self.min_support) => {
                     let range = best_sentence(&self.sources[i], words);
+                    if !self.answers(i, &range) {
+                        return Err(Rejection::Unanswering);
+                    }
                     let (n, fresh) = self.number(i, range);
                     return Ok((format!("{} [{n}]", own.trim_end()), fresh.into_iter().collect()));
                 }
@@ -255,10 +278,13 @@ impl<'a> Verifier<'a> {
             }
         }
         // One passage per cited source: its quote, else its sentence holding most of the words.
+        let ranges: Vec<(usize, Range<usize>)> = cited.iter().map(|&i| (i, quoted.get(&i).cloned().unwrap_or_else(|| best_sentence(&self.sources[i], words)))).collect();
+        if !ranges.iter().any(|(i, r)| self.answers(*i, r)) {
+            return Err(Rejection::Unanswering);
+        }
         let mut fresh = Vec::new();
         let mut renumber: HashMap<usize, usize> = HashMap::new();
-        for &i in &cited {
-            let range = quoted.get(&i).cloned().unwrap_or_else(|| best_sentence(&self.sources[i], words));
+        for (i, range) in ranges {
             let (n, new) = self.number(i, range);
             fresh.extend(new);
             renumber.insert(i + 1, n);
@@ -362,6 +388,24 @@ mod tests {
         assert_eq!(fresh.len(), 1);
         assert_eq!(fresh[0].quote, "Byrådet besluttede at bevilge 3,25 mio. kr. til medlemssekretærer.");
         assert_eq!(fresh[0].span, Span::new(100, 100 + fresh[0].quote.len()));
+    }
+
+    #[test]
+    fn a_sentence_is_kept_only_where_the_judgement_says_its_cited_text_answers() {
+        let rent = hit("Kundens kone lejer en lejlighed på 130 m² for 1.400 kr. om måneden.");
+        let stall = hit("Havnens Perle betaler 2.000 kr. om måneden for sin plads på havnen.");
+        let sources = [Source::new(&rent), Source::new(&stall)];
+        // The judgement: only the second source's text answers.
+        let judge = |i: usize, _: &Hit, _: &Range<usize>| i == 1;
+        let mut v = Verifier::new(&sources, 0.6).judged_by(&judge);
+        assert_eq!(v.check("Kundens kone lejer en lejlighed på 130 m² for 1.400 kr. [1].").unwrap_err(), Rejection::Unanswering, "every word is in the source, yet it answers another question");
+        assert_eq!(v.check("Kundens kone lejer en lejlighed på 130 m² for 1.400 kr. om måneden.").unwrap_err(), Rejection::Unanswering, "copied without a marker");
+        let (text, fresh) = v.check("Havnens Perle betaler 2.000 kr. om måneden [2].").unwrap();
+        assert_eq!(text, "Havnens Perle betaler 2.000 kr. om måneden [1].");
+        assert_eq!(fresh[0].quote, "Havnens Perle betaler 2.000 kr. om måneden for sin plads på havnen.");
+        // Citing an answering source beside one that does not answer is kept, both cited.
+        let (_, fresh) = v.check("Om måneden betales 1.400 kr. og 2.000 kr. [1][2].").unwrap();
+        assert_eq!(fresh.len(), 1, "the first source is cited now: {fresh:?}");
     }
 
     #[test]

@@ -2,11 +2,12 @@
 //! only where the passages support them ([`crate::verify`]).
 
 use std::collections::HashSet;
-use std::ops::ControlFlow;
+use std::ops::{ControlFlow, Range};
 
 use byraad_core::{AnswerMode, ChatRequest, ChatResponse, Hit, Span};
 
 use crate::compose::abstention;
+use crate::guard::Guard;
 use crate::llm::{LlmClient, LlmError};
 use crate::stream::{Event, Sink, join_warnings, send_whole};
 use crate::{Prepared, prompt, verify};
@@ -55,18 +56,20 @@ fn floor_boundary(text: &str, mut at: usize) -> usize {
 }
 
 /// The language model's answer to `req` from `excerpts` of `prepared`'s passages, checked
-/// sentence by sentence as it streams in; only kept sentences reach `sink`. Fails, with nothing
+/// sentence by sentence as it streams in (against the sources, and against `guard`'s judgement
+/// of what answers the question); only kept sentences reach `sink`. Fails, with nothing
 /// sent, when the model fails before a sentence was kept; after that, a failure ends the answer
 /// early with a warning. `None` when the sink stopped listening.
-pub fn write(llm: &LlmClient, min_support: f32, req: &ChatRequest, prepared: &Prepared, excerpts: &[Hit], sink: &mut dyn Sink) -> Result<Option<ChatResponse>, LlmError> {
+pub fn write(llm: &LlmClient, min_support: f32, req: &ChatRequest, prepared: &Prepared, excerpts: &[Hit], guard: &Guard, sink: &mut dyn Sink) -> Result<Option<ChatResponse>, LlmError> {
     let sources: Vec<verify::Source> = excerpts.iter().map(verify::Source::new).collect();
     let messages = prompt::messages(req, &sources);
-    let mut verifier = verify::Verifier::new(&sources, min_support);
+    let judge = |i: usize, excerpt: &Hit, range: &Range<usize>| guard.supports(i, excerpt, range);
+    let mut verifier = verify::Verifier::new(&sources, min_support).judged_by(&judge);
     let mut pending = String::new();
     let mut answer = String::new();
     let mut removed = 0usize;
     let mut declined = 0usize;
-    let (mut uncited, mut unsupported) = (0usize, 0usize);
+    let (mut uncited, mut unsupported, mut unanswering) = (0usize, 0usize, 0usize);
     let mut stopped = false;
     let mut take = |sentence: &str, answer: &mut String, sink: &mut dyn Sink| -> ControlFlow<()> {
         match verifier.check(sentence.trim()) {
@@ -97,6 +100,7 @@ pub fn write(llm: &LlmClient, min_support: f32, req: &ChatRequest, prepared: &Pr
                 match why {
                     verify::Rejection::Uncited => uncited += 1,
                     verify::Rejection::Unsupported => unsupported += 1,
+                    verify::Rejection::Unanswering => unanswering += 1,
                     _ => {}
                 }
                 ControlFlow::Continue(())
@@ -130,7 +134,7 @@ pub fn write(llm: &LlmClient, min_support: f32, req: &ChatRequest, prepared: &Pr
         return Ok(None);
     }
     let citations = verifier.citations().to_vec();
-    tracing::info!(kept = answer_sentences(&answer), citations = citations.len(), removed, uncited, unsupported, declined, "language model's answer verified");
+    tracing::info!(kept = answer_sentences(&answer), citations = citations.len(), removed, uncited, unsupported, unanswering, declined, "language model's answer verified");
     // An abstention says so itself (the model's "the sources do not answer" is not a claim).
     if removed > 0 && !citations.is_empty() {
         notes.push(format!("{removed} sætning(er) i sprogmodellens svar kunne ikke underbygges af kilderne og er fjernet."));

@@ -199,10 +199,33 @@ pub struct Bert {
     hidden: usize,
 }
 
+/// An overlay's tensors in f32: f16 or f32 as they are, and a matrix stored in 8 bits with a
+/// scale per row (`NAME.q8`, u8 holding the value + 128, beside `NAME.scale`) multiplied out.
+fn overlay_tensors(mut tensors: std::collections::HashMap<String, Tensor>) -> candle_core::Result<std::collections::HashMap<String, Tensor>> {
+    let quantised: Vec<String> = tensors.keys().filter_map(|k| k.strip_suffix(".q8")).map(str::to_string).collect();
+    let mut out = std::collections::HashMap::new();
+    for name in quantised {
+        let q = tensors.remove(&format!("{name}.q8")).expect("listed");
+        let scale = tensors.remove(&format!("{name}.scale")).ok_or_else(|| candle_core::Error::Msg(format!("{name}.q8 has no {name}.scale")))?;
+        if q.dtype() != DType::U8 || q.rank() != 2 || scale.dims() != [q.dim(0)?] {
+            return Err(candle_core::Error::Msg(format!("{name}.q8 is not a u8 matrix with a scale per row")));
+        }
+        let values = (q.to_dtype(DType::F32)? - 128.0)?;
+        out.insert(name, values.broadcast_mul(&scale.to_dtype(DType::F32)?.unsqueeze(1)?)?);
+    }
+    if let Some(stray) = tensors.keys().find(|k| k.ends_with(".scale")) {
+        return Err(candle_core::Error::Msg(format!("{stray} has no 8-bit matrix beside it")));
+    }
+    for (name, t) in tensors {
+        out.insert(name, t.to_dtype(DType::F32)?);
+    }
+    Ok(out)
+}
+
 impl Bert {
     /// Loads `weights` (`.gguf`, or f32 `.safetensors` with HuggingFace BERT names); the tensors
-    /// of `overlay` (a safetensors file's bytes and its name, f16 or f32, the same names), when
-    /// given, replace theirs.
+    /// of `overlay` (a safetensors file's bytes and its name: f16 or f32 under the same names, or
+    /// a matrix in 8 bits, see `overlay_tensors`), when given, replace theirs.
     pub fn load(weights: &Path, overlay: Option<(&Path, &[u8])>, config: &BertConfig, precision: Precision) -> Result<Self> {
         let err = |e: candle_core::Error| Error::ModelFile { path: weights.to_path_buf(), message: e.to_string() };
         if config.hidden_act != "gelu" {
@@ -219,8 +242,7 @@ impl Bert {
             None => std::collections::HashMap::new(),
             Some((path, bytes)) => {
                 let err = |e: candle_core::Error| Error::ModelFile { path: path.to_path_buf(), message: e.to_string() };
-                let tensors = candle_core::safetensors::load_buffer(bytes, &Device::Cpu).map_err(err)?;
-                tensors.into_iter().map(|(name, t)| Ok((name, t.to_dtype(DType::F32)?))).collect::<candle_core::Result<_>>().map_err(err)?
+                overlay_tensors(candle_core::safetensors::load_buffer(bytes, &Device::Cpu).map_err(err)?).map_err(err)?
             }
         };
         let mut src = Source { stored, overlay: over, used: std::collections::HashSet::new() };

@@ -164,3 +164,37 @@ fn an_overlay_replaces_layers_and_foreign_tensors_are_refused() {
     let err = LocalE5::load_with(&dir, "foreign", Precision::F32, Some((&file, &bytes))).err().expect("refused").to_string();
     assert!(err.contains("encoder.layer.99.output.dense.bias") && err.contains("overlay.safetensors"), "{err}");
 }
+
+#[test]
+fn an_overlay_matrix_in_eight_bits_is_read_as_its_scaled_values() {
+    use candle_core::{DType, Device, Tensor};
+    let dir = std::env::var_os("BYRAAD_E5_DIR").map_or_else(|| root().join("models/multilingual-e5-small"), PathBuf::from);
+    let name = "encoder.layer.11.output.dense.weight";
+    let stored = candle_core::safetensors::load(dir.join("model.safetensors"), &Device::Cpu).unwrap();
+    let w = stored[name].clone();
+    // The package's own matrix in 8 bits with a scale per row: the vectors barely move.
+    let scale = (w.abs().unwrap().max_keepdim(1).unwrap() / 127.0).unwrap();
+    let q = (w.broadcast_div(&scale).unwrap().round().unwrap() + 128.0).unwrap().to_dtype(DType::U8).unwrap();
+    let scale = scale.squeeze(1).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("reader.safetensors");
+    let save = |tensors: Vec<(&str, Tensor)>| {
+        candle_core::safetensors::save(&tensors.into_iter().map(|(k, v)| (k.to_string(), v)).collect(), &file).unwrap();
+        std::fs::read(&file).unwrap()
+    };
+    let bytes = save(vec![(&format!("{name}.q8"), q.clone()), (&format!("{name}.scale"), scale.clone())]);
+    let rounded = LocalE5::load_with(&dir, "rounded", Precision::F32, Some((&file, &bytes))).unwrap();
+    let text = ["Kommunalbestyrelsen træffer beslutning i møde."];
+    let a = rounded.embed(&text, Role::Passage).unwrap().remove(0);
+    let b = model().embed(&text, Role::Passage).unwrap().remove(0);
+    let c = cosine(&a, &b);
+    assert!(c > 0.999 && c < 1.0, "the 8-bit matrix was not read as its values: cosine {c}");
+    // Doubled scales double the matrix: the vectors change.
+    let bytes = save(vec![(&format!("{name}.q8"), q.clone()), (&format!("{name}.scale"), (&scale * 2.0).unwrap())]);
+    let doubled = LocalE5::load_with(&dir, "doubled", Precision::F32, Some((&file, &bytes))).unwrap();
+    assert!(cosine(&doubled.embed(&text, Role::Passage).unwrap().remove(0), &b) < 0.999, "the scales were not applied");
+    // A matrix without its scales is refused by name.
+    let bytes = save(vec![(&format!("{name}.q8"), q)]);
+    let err = LocalE5::load_with(&dir, "unscaled", Precision::F32, Some((&file, &bytes))).err().expect("refused").to_string();
+    assert!(err.contains(&format!("{name}.scale")), "{err}");
+}

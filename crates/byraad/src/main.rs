@@ -136,9 +136,10 @@ enum Command {
     /// Fit the answer scorer on labelled questions and print its cross-validated figures; with
     /// --out, write its weights file (what `answer.scorer` reads; config/answerer.json is built in).
     TrainAnswerer {
-        /// Labelled questions, JSON lines: {"id", "question", "evidence": [strings an answer must quote]}.
-        #[arg(long, value_name = "FILE")]
-        questions: PathBuf,
+        /// Labelled questions, JSON lines: {"id", "question", "evidence": [strings an answer must
+        /// quote], "source": the document it was written from (optional)}. Repeatable.
+        #[arg(long, value_name = "FILE", required = true, num_args = 1..)]
+        questions: Vec<PathBuf>,
         #[command(flatten)]
         fit: training::Fit,
         /// Write each question's cross-validated answer here (JSON lines).

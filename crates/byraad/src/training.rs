@@ -41,11 +41,14 @@ pub struct Fit {
 /// Fits the answer scorer on the labelled questions in `questions` and prints what
 /// cross-validation measured; writes what `fit` asks for, and each question's held-out answer
 /// to `answers`.
-pub fn train_answerer(config: &Config, questions: &Path, fit: &Fit, answers: Option<&Path>) -> anyhow::Result<ExitCode> {
+pub fn train_answerer(config: &Config, questions: &[PathBuf], fit: &Fit, answers: Option<&Path>) -> anyhow::Result<ExitCode> {
     let options = &byraad_answer::train::Options { folds: fit.folds, seed: fit.seed, without: fit.without.clone(), most: config.answer.max_sentences, ..Default::default() };
     let (ablate, out, dump) = (fit.ablate, fit.out.as_deref(), fit.candidates.as_deref());
     use byraad_answer::train::{self, Example, Labelled};
-    let labelled: Vec<Labelled> = read_lines(questions, "a labelled question")?;
+    let mut labelled: Vec<Labelled> = Vec::new();
+    for file in questions {
+        labelled.extend(read_lines::<Labelled>(file, "a labelled question")?);
+    }
     let retriever = open_hybrid(config, out.is_some(), "the shipped scorer is fit on hybrid passages", "the scorer is fit on lexical passages")?;
     // Questions are prepared (retrieved, split, measured) without scoring them.
     let answerer = Answerer::new(retriever.clone(), crate::answer_settings(config), byraad_answer::Scorer::untrained()).with_rules(crate::rules(config, retriever)?);
@@ -69,7 +72,8 @@ pub fn train_answerer(config: &Config, questions: &Path, fit: &Fit, answers: Opt
     }
     let report = train::train(&examples, options).map_err(anyhow::Error::msg)?;
     let w = &report.weights;
-    println!("cross-validated ({}-fold by question): {}", options.folds, report.cross_validated.line());
+    let groups: std::collections::HashSet<&str> = examples.iter().map(|e| e.group.as_str()).collect();
+    println!("cross-validated ({}-fold by case, {} groups): {}", options.folds, groups.len(), report.cross_validated.line());
     let r = &report.ranking;
     println!("ranking: of {} answerable, {} have a candidate holding the answer; the best-scored holds it for {}, one of the best three for {}", r.answerable, r.reachable, r.first, r.top3);
     println!("fit on all: ranker alpha={} answerability alpha={} answer_threshold={:.2} companion_threshold={:.2}", w.ranker.alpha, w.answerability.alpha, w.answer_threshold, w.companion_threshold);
