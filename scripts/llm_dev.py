@@ -6,7 +6,8 @@ file), against the language model that BYRAAD_TEST_LLM_URL and BYRAAD_TEST_LLM_M
   llm_dev.py --bin target/release/byraad --data data --questions ../shared/eval/dev.jsonl [--json]
 
 Starts `byraad serve` in LLM mode on a free port and prints, per question: how many of the
-model's sentences the verifier kept and how many it cut, whether the model itself said the
+model's sentences the verifier kept and how many it cut (uncited, unsupported, or not answering
+by the answerer's judgement), whether the question was put to the model at all, whether the model itself said the
 sources do not answer, whether the answer became an abstention, whether it cites the evidence, and every number the answer states that no cited
 document holds (an unsupported claim that got through; there must be none). Then the totals.
 """
@@ -42,9 +43,10 @@ def main():
     server = subprocess.Popen([a.bin, 'serve', '--data', a.data, '--addr', '127.0.0.1:0'], stdout=subprocess.PIPE, stderr=log, env=env, text=True)
     try:
         base = server.stdout.readline().strip().removeprefix('listening on ')
-        for _ in range(600):
+        # Ready, not only alive: the index and the models are loaded.
+        for _ in range(3000):
             try:
-                call(base, 'GET', '/healthz', timeout=5)
+                call(base, 'GET', '/readyz', timeout=5)
                 break
             except OSError:
                 time.sleep(0.2)
@@ -56,29 +58,31 @@ def main():
             secs = time.time() - t0
             added = open(log.name).read()[seen:]
             line = [l for l in re.sub(r'\x1b\[[0-9;]*m', '', added).splitlines() if 'answer verified' in l]
-            counts = dict(re.findall(r'(kept|removed|uncited|unsupported|declined)=(\d+)', line[-1])) if line else {}
-            kept, removed, uncited, unbacked, declined = (int(counts[k]) if k in counts else None for k in ('kept', 'removed', 'uncited', 'unsupported', 'declined'))
+            counts = dict(re.findall(r'(kept|removed|uncited|unsupported|unanswering|declined)=(\d+)', line[-1])) if line else {}
+            kept, removed, uncited, unbacked, unanswering, declined = (int(counts[k]) if k in counts else None for k in ('kept', 'removed', 'uncited', 'unsupported', 'unanswering', 'declined'))
+            asked = bool(line)
             cites = out.get('citations', [])
             docs = ' '.join(call(base, 'GET', '/v1/documents/' + urllib.parse.quote(c['doc_id'], safe=''))['text'] for c in {c['doc_id']: c for c in cites}.values())
             text = re.sub(r'\[\d+\]', '', out['answer'])
             unsupported = [] if out['abstained'] else sorted({n for n in re.findall(r'\d+', text) if n not in re.findall(r'\d+', docs)})
             ev = [fold(e) for e in q['evidence']]
             cited = any(e in fold(' '.join(c['quote'] for c in cites)) for e in ev) if ev else None
-            rows.append({'id': q['id'], 'answerable': bool(ev), 'mode': out['mode'], 'abstained': out['abstained'], 'kept': kept, 'removed': removed, 'uncited': uncited, 'unbacked': unbacked, 'declined': declined,
-                         'cited': cited, 'unsupported_numbers': unsupported, 'seconds': round(secs, 1), 'answer': out['answer']})
+            rows.append({'id': q['id'], 'answerable': bool(ev), 'mode': out['mode'], 'abstained': out['abstained'], 'asked': asked, 'kept': kept, 'removed': removed, 'uncited': uncited, 'unbacked': unbacked, 'unanswering': unanswering, 'declined': declined,
+                         'cited': cited, 'fallback': 'Sprogmodellen kunne ikke svare' in (out.get('warning') or ''), 'unsupported_numbers': unsupported, 'seconds': round(secs, 1), 'answer': out['answer']})
             if not a.json:
                 r = rows[-1]
-                print(f"{r['id']} {'answerable' if r['answerable'] else 'unanswerable'}: mode={r['mode']} abstained={r['abstained']} kept={kept} removed={removed} (uncited {uncited}, unsupported {unbacked}) declined={declined} cited={cited} unsupported_numbers={unsupported} {secs:.0f}s")
+                print(f"{r['id']} {'answerable' if r['answerable'] else 'unanswerable'}: mode={r['mode']} asked={asked} abstained={r['abstained']} kept={kept} removed={removed} (uncited {uncited}, unsupported {unbacked}, not answering {unanswering}) declined={declined} cited={cited} unsupported_numbers={unsupported} {secs:.0f}s")
                 print('    ' + out['answer'].replace('\n', ' ')[:400])
         total = {'questions': len(rows), 'answered': sum(not r['abstained'] for r in rows), 'abstained': sum(r['abstained'] for r in rows),
                  'abstained_unanswerable': sum(r['abstained'] and not r['answerable'] for r in rows),
                  'kept_sentences': sum(r['kept'] or 0 for r in rows), 'removed_sentences': sum(r['removed'] or 0 for r in rows),
                  'removed_uncited': sum(r['uncited'] or 0 for r in rows), 'removed_unsupported': sum(r['unbacked'] or 0 for r in rows),
+                 'removed_not_answering': sum(r['unanswering'] or 0 for r in rows), 'not_asked': sum(not r['asked'] for r in rows),
                  'declined_by_model': sum(bool(r['declined']) for r in rows),
                  'answers_cut': sum(bool(r['removed']) and not r['abstained'] for r in rows),
                  'turned_into_abstentions': sum(bool(r['removed']) and r['abstained'] for r in rows),
                  'cited': sum(bool(r['cited']) for r in rows), 'unsupported_numbers': sum(len(r['unsupported_numbers']) for r in rows),
-                 'fallbacks': sum(r['mode'] != 'llm' for r in rows)}
+                 'fallbacks': sum(r['fallback'] for r in rows)}
         print(json.dumps({'rows': rows, 'total': total}, ensure_ascii=False) if a.json else 'total: ' + ' '.join(f'{k}={v}' for k, v in total.items()))
     finally:
         server.terminate()

@@ -295,7 +295,7 @@ def main():
         else:
             log(f'final reader: training on all {len(questions)} questions')
             enc = train(args, questions, provisions, args.seed, log)
-            enc.round_to_saved()
+        enc.round_to_saved()
         if dev:
             vectors = enc.encode_all(passages, 'passage: ')
             a1, a3, k, _ = rank(enc, dev, provisions, vectors)

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::deadline::{Calendar, Deadline};
-use crate::warnings;
+use crate::warnings::{self, Warning};
 
 /// Longest text of a member accepted, in characters.
 const MAX_TEXT_CHARS: usize = 5_000;
@@ -226,19 +226,6 @@ pub struct Related {
     /// The question (1, 2, ...) it may already answer; none for an earlier forespørgsel.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub answers: Option<usize>,
-}
-
-/// Something the member should look at before sending.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub struct Warning {
-    /// `already_answered`, `duplicate`, `personal_data`, `health_data`, `individual_case`,
-    /// `outside_remit`, `too_broad`, `no_addressee`.
-    pub code: String,
-    /// What to do, in Danish.
-    pub message: String,
-    /// The document the message quotes (an earlier forespørgsel), if any.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub doc_id: Option<String>,
 }
 
 /// A draft and what surrounds it.

@@ -14,4 +14,5 @@ mod view;
 pub mod warnings;
 
 pub use deadline::{Calendar, DayCount, Deadline};
-pub use draft::{Addressee, DEPARTMENTS, Department, Draft, DraftConfig, DraftRequest, DraftResponse, Drafter, Invalid, Related, Warning};
+pub use draft::{Addressee, DEPARTMENTS, Department, Draft, DraftConfig, DraftRequest, DraftResponse, Drafter, Invalid, Related};
+pub use warnings::Warning;

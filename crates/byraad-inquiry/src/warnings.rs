@@ -5,8 +5,21 @@
 use std::sync::LazyLock;
 
 use regex::Regex;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
-use crate::draft::Warning;
+/// Something the member should look at before sending.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Warning {
+    /// `already_answered`, `duplicate`, `personal_data`, `health_data`, `individual_case`,
+    /// `outside_remit`, `too_broad`, `no_addressee`.
+    pub code: String,
+    /// What to do, in Danish.
+    pub message: String,
+    /// The document the message quotes (an earlier forespørgsel), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub doc_id: Option<String>,
+}
 
 /// Most questions one forespørgsel can have answered in 10 days.
 const MAX_QUESTIONS: usize = 6;

@@ -8,7 +8,7 @@ use axum::response::Response;
 use byraad_core::{CaseHistory, Principal};
 
 use crate::pages::passage_url;
-use crate::routes::{audited, blocking};
+use crate::handler::{audited, blocking};
 use crate::session::Visitor;
 use crate::web::escape;
 use crate::{ApiError, AppState, AuditInfo};
@@ -35,7 +35,7 @@ pub(crate) async fn history(state: &AppState, case: &str, principal: &Principal)
 
 /// Every meeting that treated a case, in date order, with its recommendation and decision.
 #[utoipa::path(get, path = "/v1/cases/{case}", params(("case" = String, Path, description = "case number, e.g. 22-011409")),
-    responses((status = 200, body = CaseHistory), (status = 400, body = crate::routes::ErrorBody), (status = 404, body = crate::routes::ErrorBody)))]
+    responses((status = 200, body = CaseHistory), (status = 400, body = crate::handler::ErrorBody), (status = 404, body = crate::handler::ErrorBody)))]
 pub(crate) async fn case(State(state): State<AppState>, Extension(principal): Extension<Principal>, Path(case): Path<String>) -> Result<Response, ApiError> {
     // A case only closed documents treat is answered exactly like an unknown one.
     let history = history(&state, &case, &principal).await?.ok_or_else(|| ApiError::NotFound(format!("no meeting treated case {case:?}")))?;

@@ -47,7 +47,7 @@ impl DraftStore {
         let Some(d) = stored.filter(|d| d.author == reader.name || reader.groups.contains(&d.party_group)) else { return Ok(None) };
         let draft: DraftResponse = serde_json::from_str(&d.body).map_err(|e| ApiError::Internal(format!("draft {id}: {e}")))?;
         let clearance = reader.clearance();
-        let draft = crate::routes::blocking(move || {
+        let draft = crate::handler::blocking(move || {
             let sources: Vec<String> = draft.sources().into_iter().map(str::to_string).collect();
             let mut readable = std::collections::BTreeSet::new();
             for source in sources {

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::body::JsonObject;
-use crate::routes::audited;
+use crate::handler::audited;
 use crate::{ApiError, AppState, AuditInfo};
 
 const MAX_QUESTION_CHARS: usize = 4_000;
@@ -69,7 +69,7 @@ impl FeedbackRequest {
 
 /// Stores a member's feedback on an answer.
 #[utoipa::path(post, path = "/v1/feedback", request_body = FeedbackRequest,
-    responses((status = 201, body = FeedbackReply), (status = 400, body = crate::routes::ErrorBody), (status = 503, body = crate::routes::ErrorBody)))]
+    responses((status = 201, body = FeedbackReply), (status = 400, body = crate::handler::ErrorBody), (status = 503, body = crate::handler::ErrorBody)))]
 pub async fn feedback(State(state): State<AppState>, Extension(principal): Extension<Principal>, JsonObject(req): JsonObject<FeedbackRequest>) -> Result<Response, ApiError> {
     req.validate()?;
     let Some(store) = state.store.clone() else {

@@ -23,6 +23,8 @@ mod connections;
 mod drafts;
 mod error;
 mod feedback;
+mod gate;
+mod handler;
 mod jsonrpc;
 mod limits;
 mod mcp;
@@ -275,7 +277,7 @@ pub fn app(state: AppState) -> Router {
         .fallback(|| async { ApiError::NotFound("no such endpoint".into()) })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(axum::middleware::from_fn_with_state(state.clone(), limits::receive))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), routes::guard))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), gate::guard))
         .layer(DefaultBodyLimit::max(limit))
         .layer(axum::middleware::from_fn_with_state(state.clone(), limits::bounds))
         .layer(axum::middleware::from_fn(web::security_headers))

@@ -268,7 +268,7 @@ impl Tools {
                 let filters = self.filters(a.filters, &clearance).await?;
                 let service = state.chat.clone().ok_or("Svar er ikke sat op på denne server.")?;
                 let req = ChatRequest { messages: vec![Message { role: ChatRole::User, content: question.clone() }], filters, clearance, ..ChatRequest::default() };
-                let resp = blocking(move || service.chat(&req, &mut crate::routes::Discard)).await?.ok_or("Svaret blev afbrudt.")?;
+                let resp = blocking(move || service.chat(&req, &mut crate::handler::Discard)).await?.ok_or("Svaret blev afbrudt.")?;
                 let citations: Vec<Value> = resp
                     .citations
                     .iter()
@@ -277,7 +277,7 @@ impl Tools {
                 let mut content = vec![ContentBlock::text(resp.answer.clone())];
                 content.extend(citations.iter().map(|c| ContentBlock::text(format!("[{}] {}{}: »{}«\n{}", c["n"], c["title"].as_str().unwrap_or_default(), c["page"].as_u64().map(|p| format!(", s. {p}")).unwrap_or_default(), c["quote"].as_str().unwrap_or_default(), c["url"].as_str().unwrap_or_default()))));
                 let value = json!({"answer": resp.answer, "abstained": resp.abstained, "mode": resp.mode, "citations": citations, "warning": resp.warning});
-                Ok((structured(content, value), crate::routes::chat_audit(question, &resp)))
+                Ok((structured(content, value), crate::handler::chat_audit(question, &resp)))
             }
             "lookup_rule" => {
                 let a: RuleArgs = parse(name, args)?;

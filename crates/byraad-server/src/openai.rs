@@ -23,7 +23,7 @@ use serde_json::{Value, json};
 
 use crate::pages::{original_url, passage_url};
 use crate::body::JsonObject;
-use crate::routes::{audited, blocking, chat_audit};
+use crate::handler::{audited, blocking, chat_audit};
 use crate::streaming::{self, Producer, StreamAudit};
 use crate::{ApiError, AppState, ChatService, Event, Sink};
 

@@ -9,7 +9,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use byraad_core::{Document, Principal, Span};
 
-use crate::routes::{audited, blocking};
+use crate::handler::{audited, blocking};
 use crate::session::Visitor;
 use crate::web::escape;
 use crate::{ApiError, AppState, AuditInfo};
@@ -47,7 +47,7 @@ pub(crate) fn encode(s: &str) -> String {
 /// A document as a page: its title and metadata, its text with page numbers, the passage
 /// highlighted (`<mark id="passage">`) and a link to the original file at the passage's page.
 #[utoipa::path(get, path = "/documents/{doc_id}", tag = "pages", params(("doc_id" = String, Path, description = "document id"), ("span" = Option<String>, Query, description = "the passage to highlight: START-END (byte offsets)")),
-    responses((status = 200, description = "the document as an HTML page", content_type = "text/html"), (status = 400, body = crate::routes::ErrorBody), (status = 404, body = crate::routes::ErrorBody)))]
+    responses((status = 200, description = "the document as an HTML page", content_type = "text/html"), (status = 400, body = crate::handler::ErrorBody), (status = 404, body = crate::handler::ErrorBody)))]
 pub(crate) async fn page(State(state): State<AppState>, Extension(visitor): Extension<Visitor>, Path(doc_id): Path<String>, query: Result<Query<PageQuery>, axum::extract::rejection::QueryRejection>) -> Result<Response, ApiError> {
     let Query(q) = query.map_err(|r| ApiError::BadRequest(r.body_text()))?;
     let span = q.span.as_deref().map(parse_span).transpose()?;
@@ -194,7 +194,7 @@ fn outline(doc: &Document) -> Vec<(usize, usize, String)> {
 /// The document's original file, as ingested: a PDF inline (a viewer opens `#page=N`), other
 /// formats as they are, HTML sandboxed.
 #[utoipa::path(get, path = "/v1/documents/{doc_id}/original", params(("doc_id" = String, Path, description = "document id")),
-    responses((status = 200, description = "the original file (a PDF opens at `#page=N`)"), (status = 404, body = crate::routes::ErrorBody)))]
+    responses((status = 200, description = "the original file (a PDF opens at `#page=N`)"), (status = 404, body = crate::handler::ErrorBody)))]
 pub async fn original(State(state): State<AppState>, Extension(principal): Extension<Principal>, Path(doc_id): Path<String>) -> Result<Response, ApiError> {
     let id = doc_id.clone();
     let clearance = principal.clearance();

@@ -121,7 +121,7 @@ impl Tracker {
             }
             Out::Commit { resp, then, refused } => {
                 self.ended = true;
-                let info = crate::routes::chat_audit(self.audit.question.clone(), &resp);
+                let info = crate::handler::chat_audit(self.audit.question.clone(), &resp);
                 let (log, entry) = (self.audit.log.clone(), self.entry(info, "done"));
                 let written = tokio::task::spawn_blocking(move || log.write(&entry)).await.unwrap_or_else(|e| Err(e.to_string()));
                 match written {

@@ -18,7 +18,7 @@ use byraad_core::Principal;
 use serde::Deserialize;
 
 use super::{escape, layout};
-use crate::routes::SignedIn;
+use crate::gate::SignedIn;
 use crate::session::{self, Cookies, Visitor};
 use crate::{AppState, SignInEndpoints};
 
