@@ -12,7 +12,7 @@ E5_DIR := models/multilingual-e5-small
 EVAL ?= ../shared/eval
 LLM_GGUF := models/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf
 
-.PHONY: setup model llm-model e5-fixture build run ingest serve test test-qdrant test-qdrant-real test-llm test-llm-local train-answerer train-rules train-reader score-drafts bench bench-tools bench-search bench-answer bench-rules bench-load score score-llm bench-archive score-archive learn-context clean
+.PHONY: setup model llm-model e5-fixture build run ingest serve test test-qdrant test-qdrant-real test-llm test-llm-local train-answerer train-rules train-reader score-drafts bench bench-tools bench-search bench-answer bench-rules bench-load score score-llm bench-archive score-archive learn-context dist clean
 
 ## Install what the build, the ingesters, the embedder and the LLM-mode tests need (idempotent).
 setup: model $(VENV)/.llm $(VENV)/.clients $(VENV)/.browser
@@ -126,6 +126,19 @@ test-llm: setup
 test-llm-local: setup $(LLM_GGUF)
 	BYRAAD_TEST_LLM_GGUF=$(LLM_GGUF) $(CARGO) test $(PROFILE) --locked -p byraad --test llm_model -- --nocapture
 	$(PY) scripts/with_llm.py $(LLM_GGUF) -- $(CARGO) test $(PROFILE) --locked -p byraad --test llm -- --include-ignored a_real_model
+
+## A deployable build in dist/byraad (and dist/byraad.tar.gz): the binary without its debug
+## sections (the test profile keeps line tables for backtraces), the e5 model as `make model`
+## imports it (GGUF, tokenizer, config), the configuration and the bundled corpus. Run it from
+## that folder: `./byraad serve --data data`. The Dockerfile ships the same.
+dist: model
+	$(CARGO) build $(PROFILE) --locked -p byraad
+	rm -rf dist && mkdir -p dist/byraad/$(E5_DIR)
+	objcopy --strip-debug $(BIN) dist/byraad/byraad
+	cp $(E5_DIR)/config.json $(E5_DIR)/tokenizer.json $(E5_DIR)/model.q4_0.gguf dist/byraad/$(E5_DIR)/
+	cp -r config corpus dist/byraad/
+	tar -C dist -czf dist/byraad.tar.gz byraad
+	@du -h dist/byraad/byraad dist/byraad.tar.gz
 
 ## Fit the answer scorer on the dev questions ($(EVAL)/dev.jsonl) against the ingested bundled
 ## corpus (hybrid), print its cross-validated figures, and write config/answerer.json (built into
