@@ -9,7 +9,7 @@
   GET /robots.txt                       -> allows everything
 
 Answers carry an ETag (the file's SHA-256) and honour If-None-Match, as the real system's caching
-does. Used to measure `byraad sync` against a real archive's size (see README, "Sync").
+does. Used to measure `byraad sync` against a real archive's size (see docs/archive.md, "Sync").
 """
 import argparse, hashlib, http.server, os, re
 

@@ -193,7 +193,7 @@ impl Retriever {
 /// how much better the first lexical hit is than the tenth, which rank fusion throws away: BM25
 /// with Danish analysis is the stronger retriever on council questions (names, numbers, case
 /// numbers, party letters), and e5's cosines mostly break near-ties among chunks of the right
-/// item. On the dev questions it beats RRF at any weight tried (README has the figures). `rrf`
+/// item. On the dev questions it beats RRF at any weight tried (docs/methods.md has the figures). `rrf`
 /// is the classic reciprocal rank fusion, for comparison.
 fn fuse(config: &FusionConfig, lexical: Vec<Hit>, dense: Vec<Hit>) -> Vec<Hit> {
     let mut fused: HashMap<String, (f32, Hit)> = HashMap::new();
