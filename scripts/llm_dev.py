@@ -38,7 +38,7 @@ def main():
     qs = [json.loads(l) for l in open(a.questions, encoding='utf-8') if l.strip()]
     chosen = [q for q in qs if q['evidence']][:7] + [q for q in qs if not q['evidence']][:3]
     env = dict(os.environ, BYRAAD__ANSWER__MODE='llm', BYRAAD__LLM__BASE_URL=url, BYRAAD__LLM__MODEL=model,
-               BYRAAD__LLM__READ_TIMEOUT_SECS='900', BYRAAD__LLM__TOTAL_TIMEOUT_SECS='1800', BYRAAD__LLM__MAX_TOKENS='300', BYRAAD_LOG='info')
+               BYRAAD__LLM__READ_TIMEOUT_SECS='900', BYRAAD__LLM__TOTAL_TIMEOUT_SECS='1800', BYRAAD__LLM__MAX_TOKENS='300', BYRAAD__SERVER__REQUEST_TIMEOUT_SECS='1800', BYRAAD_LOG='info')
     log = tempfile.NamedTemporaryFile('w+', suffix='.log')
     server = subprocess.Popen([a.bin, 'serve', '--data', a.data, '--addr', '127.0.0.1:0'], stdout=subprocess.PIPE, stderr=log, env=env, text=True)
     try:
