@@ -258,7 +258,7 @@ fn training_commands_cross_validate_dump_candidates_and_refuse_lexical_weights()
     assert!(stderr(&out).contains("too few questions to learn from"), "{}", stderr(&out));
     let out = byraad(data.path(), &["train-answerer", "--questions", &answers, "--folds", "2", "--seed", "1", "--candidates", &candidates, "--answers", &held_out]);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(stdout(&out).contains("cross-validated (2-fold by question): answerable=7 "), "{}", stdout(&out));
+    assert!(stdout(&out).contains("cross-validated (2-fold by case, 10 groups): answerable=7 "), "{}", stdout(&out));
     assert!(stderr(&out).contains("dense retrieval is off"), "{}", stderr(&out));
     let rows = json_lines(&candidates);
     assert!(rows.iter().any(|r| r["id"] == "a1" && r["holds"] == true), "a candidate of a1 holds its evidence");

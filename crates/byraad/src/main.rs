@@ -1,5 +1,6 @@
 //! `byraad`: ingest the archive, search it, serve the API.
 
+mod assembly;
 mod config;
 mod maintenance;
 mod output;
@@ -16,17 +17,15 @@ use std::sync::Arc;
 use anyhow::Context;
 use byraad_core::config::{Config, DenseBackend, VectorBackend};
 use byraad_core::{Clearance, Mode, SearchRequest};
-use byraad_embed::{Embedder, LocalE5, OpenAiEmbeddings, OpenAiSettings, Precision, Prefix};
-use byraad_answer::{AnswerConfig, Answerer};
-use byraad_index::{Dense, IngestEvent, LexicalIndex, Retriever};
+use byraad_index::{IngestEvent, Retriever};
 
 // The in-process encoder allocates large activations per layer; glibc's allocator hands them
 // back to the kernel and faults them in again on every call (a quarter of embedding time).
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-use byraad_vector::{EdgeStore, QdrantSettings, QdrantStore, VectorStore};
-use byraad_ingest::{ChunkSizes, Chunker, Corpus};
 use clap::{Parser, Subcommand};
+
+use assembly::{answerer, app_state, drafter, ingest_setup, open_dense, open_index, open_retriever, rules};
 
 #[derive(Debug, Parser)]
 #[command(name = "byraad", version, about = "byråds-GPT: search the archive of Aarhus Byråd")]
@@ -329,103 +328,9 @@ fn audit(config: &Config, principal: Option<&str>, since: Option<chrono::NaiveDa
     Ok(ExitCode::SUCCESS)
 }
 
-fn open_index(config: &Config) -> anyhow::Result<LexicalIndex> {
-    LexicalIndex::open(&config.data.dir, config.search.clone())
-        .with_context(|| format!("cannot open the index in {}", config.data.dir.display()))
-}
-
-/// Dense retrieval as configured; without a usable model, `None` and the reason. An embedded
-/// vector store that cannot be opened is fatal (the data directory is damaged or belongs to
-/// another model), as is an unreachable Qdrant server when `vectors_required` (ingest); a server
-/// can serve lexical results meanwhile.
-fn open_dense(config: &Config, vectors_required: bool) -> anyhow::Result<(Option<Dense>, Option<String>)> {
-    let d = &config.dense;
-    let embedder: Arc<dyn Embedder> = match d.backend {
-        DenseBackend::None => return Ok((None, None)),
-        DenseBackend::Local => match LocalE5::load(&d.model_dir, &d.model, precision(d.precision)) {
-            Ok(e) => Arc::new(e),
-            Err(e) => return Ok((None, Some(e.to_string()))),
-        },
-        DenseBackend::Openai => {
-            let o = &d.openai;
-            let settings = OpenAiSettings {
-                base_url: o.base_url.clone(),
-                model: d.model.clone(),
-                api_key: std::env::var(&o.api_key_env).ok().filter(|k| !k.is_empty()),
-                timeout: std::time::Duration::from_secs(o.timeout_secs),
-                max_batch: o.max_batch,
-                retries: o.retries,
-                prefix: if o.prefix == "input_type" { Prefix::InputType } else { Prefix::Text },
-            };
-            match OpenAiEmbeddings::connect(settings) {
-                Ok(e) => Arc::new(e),
-                Err(e) => return Ok((None, Some(e.to_string()))),
-            }
-        }
-    };
-    let store: Arc<dyn VectorStore> = match config.vectors.backend {
-        VectorBackend::Edge => {
-            // The embedded store is one process's: while another writes the data directory,
-            // read the lexical index and say why.
-            if let Some(holder) = writer_lock::WriterLock::holder(&config.data.dir).filter(|h| !h.is_me()) {
-                return Ok((None, Some(format!("the vector store is in use by {holder}"))));
-            }
-            let dir = config.data.dir.join("vectors");
-            Arc::new(EdgeStore::open(&dir, embedder.dim()).with_context(|| format!("cannot open the vector store in {}", dir.display()))?.exact(config.vectors.exact_search))
-        }
-        VectorBackend::Qdrant => {
-            let q = &config.vectors.qdrant;
-            let settings = QdrantSettings {
-                url: q.url.clone(),
-                api_key: std::env::var(&q.api_key_env).ok().filter(|k| !k.is_empty()),
-                collection: q.collection.clone(),
-                shards: q.shards,
-                replication_factor: q.replication_factor,
-                write_consistency_factor: q.write_consistency_factor,
-                timeout: std::time::Duration::from_secs(q.timeout_secs),
-            };
-            match QdrantStore::connect(settings, embedder.dim()) {
-                Ok(s) => Arc::new(s),
-                // Unreachable now, perhaps not later: serve lexical results and say why.
-                Err(e @ byraad_vector::Error::Server { .. }) if !vectors_required => return Ok((None, Some(e.to_string()))),
-                Err(e) => return Err(e).context("cannot use the Qdrant vector store"),
-            }
-        }
-    };
-    Ok((Some(Dense { embedder, store, batch_size: d.batch_size }), None))
-}
-
-fn open_retriever(config: &Config) -> anyhow::Result<Retriever> {
-    let index = open_index(config)?;
-    let (dense, warning) = open_dense(config, false)?;
-    if let Some(w) = &warning {
-        tracing::warn!(reason = %w, "dense retrieval is off, lexical search only");
-    }
-    Ok(Retriever::new(index, dense, config.fusion.clone(), config.search.default_mode, warning))
-}
-
 /// The environment variable that makes an ingest abort, as a kill would, after this many
 /// changed files (the crash tests' hook).
 const ABORT_AFTER: &str = "BYRAAD_TEST_ABORT_AFTER_FILES";
-
-/// The corpus as configured (with its limits), the chunker, and the ingest options for `dense`.
-pub(crate) fn ingest_setup(config: &Config, dense: Option<&Dense>) -> anyhow::Result<(Corpus, Chunker, byraad_index::IngestOptions)> {
-    let corpus = Corpus::open(&config.corpus.dir).with_context(|| format!("cannot read corpus {}", config.corpus.dir.display()))?;
-    let i = &config.ingest;
-    let limits = byraad_ingest::Limits {
-        max_file_bytes: i.max_file_mib << 20,
-        max_pages: i.max_pages,
-        max_unpacked_bytes: i.max_unpacked_mib << 20,
-        max_html_depth: i.max_html_depth,
-    };
-    let corpus = corpus.with_limits(limits);
-    let sizes = ChunkSizes { min_chars: i.chunk_min_chars, max_chars: i.chunk_max_chars, overlap_chars: i.chunk_overlap_chars };
-    let chunker = Chunker::new(sizes)?;
-    let model = dense.map_or_else(|| "none".to_string(), |d| format!("{}/{} passage v{}", d.embedder.model(), d.embedder.dim(), byraad_index::PASSAGE_VERSION));
-    let salt = format!("{sizes:?} index v{} dense {model}", byraad_index::INDEX_VERSION);
-    let options = byraad_index::IngestOptions { salt, writer_memory_mib: i.writer_memory_mib, commit_files: i.commit_every_files, commit_secs: i.commit_every_secs };
-    Ok((corpus, chunker, options))
-}
 
 fn ingest(config: &Config, report_file: Option<&Path>) -> anyhow::Result<ExitCode> {
     let _lock = writer_lock::WriterLock::acquire(&config.data.dir, "ingest", None)?;
@@ -547,43 +452,6 @@ fn search(config: &Config, query: String, limit: Option<usize>, json: bool, mode
     Ok(ExitCode::SUCCESS)
 }
 
-/// How answers are selected, from the configuration.
-fn answer_settings(config: &Config) -> AnswerConfig {
-    let a = &config.answer;
-    AnswerConfig { passages: a.passages, max_sentences: a.max_sentences, min_support: config.llm.min_support, source_chars: config.llm.source_chars }
-}
-
-/// The answer scorer the configuration names (the built-in one when it names none).
-fn scorer(config: &Config) -> anyhow::Result<byraad_answer::Scorer> {
-    let path = &config.answer.scorer;
-    if path.as_os_str().is_empty() {
-        return Ok(byraad_answer::Scorer::builtin()?);
-    }
-    Ok(byraad_answer::Scorer::load(path)?)
-}
-
-/// The answerer the configuration describes: extractive, or written by the configured language
-/// model.
-fn answerer(config: &Config, retriever: Arc<byraad_index::Retriever>) -> anyhow::Result<Answerer> {
-    let a = &config.answer;
-    let answerer = Answerer::new(retriever, answer_settings(config), scorer(config)?);
-    if a.mode == byraad_core::AnswerMode::Llm {
-        let llm = byraad_answer::LlmClient::new(&config.llm)?;
-        tracing::info!(url = llm.url(), model = %config.llm.model, "answers written by a language model");
-        return Ok(answerer.with_llm(llm));
-    }
-    Ok(answerer)
-}
-
-/// The drafter of forespørgsler the configuration describes.
-fn drafter(config: &Config, retriever: Arc<byraad_index::Retriever>, answerer: Arc<Answerer>) -> anyhow::Result<byraad_inquiry::Drafter> {
-    let q = &config.inquiry;
-    let count = if q.deadline_count == "working" { byraad_inquiry::DayCount::Working } else { byraad_inquiry::DayCount::Calendar };
-    let calendar = byraad_inquiry::Calendar::with_closed_days(&q.closed_days).map_err(|e| anyhow::anyhow!("inquiry.closed_days: {e}"))?;
-    let settings = byraad_inquiry::DraftConfig { deadline: byraad_inquiry::Deadline { days: q.deadline_days, count }, calendar };
-    Ok(byraad_inquiry::Drafter::new(retriever, answerer, settings))
-}
-
 fn draft_inquiry(config: &Config, req: &byraad_inquiry::DraftRequest, docx: Option<&Path>, json: bool) -> anyhow::Result<ExitCode> {
     let date = match req.validate(chrono::Local::now().date_naive()) {
         Ok(date) => date,
@@ -608,49 +476,6 @@ fn draft_inquiry(config: &Config, req: &byraad_inquiry::DraftRequest, docx: Opti
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// Rules look-up over the retriever's rules documents, with the configured thesaurus and ranker
-/// (the built-in ones when none is named).
-fn rules(config: &Config, retriever: Arc<byraad_index::Retriever>) -> anyhow::Result<Arc<byraad_rules::Rules>> {
-    let r = &config.rules;
-    let ranker = if r.ranker.as_os_str().is_empty() { byraad_rules::Ranker::builtin() } else { byraad_rules::Ranker::load(&r.ranker) }.map_err(anyhow::Error::msg)?;
-    Ok(Arc::new(rules_ranked_by(config, retriever, ranker)?))
-}
-
-/// The rules look-up as configured, its provisions ranked by `ranker`.
-fn rules_ranked_by(config: &Config, retriever: Arc<byraad_index::Retriever>, ranker: byraad_rules::Ranker) -> anyhow::Result<byraad_rules::Rules> {
-    let r = &config.rules;
-    let thesaurus = if r.thesaurus.as_os_str().is_empty() { byraad_rules::Thesaurus::builtin() } else { byraad_rules::Thesaurus::load(&r.thesaurus) }.map_err(anyhow::Error::msg)?;
-    let vectors = byraad_rules::ProvisionVectors::in_file(config.data.dir.join(byraad_rules::vectors::FILE));
-    let reader = rules_reader(config, retriever.dense().is_some())?;
-    let rules = byraad_rules::Rules::new(retriever, r.aliases.clone().into_iter().collect(), thesaurus, ranker).with_vectors(vectors).with_primary(&r.primary);
-    Ok(match reader {
-        Some(reader) => rules.with_reader(reader),
-        None => rules,
-    })
-}
-
-/// The rules reader, where the rules are ranked with closeness (`dense`) by the in-process e5
-/// and `rules.reader` is not "none".
-fn rules_reader(config: &Config, dense: bool) -> anyhow::Result<Option<Arc<dyn Embedder>>> {
-    let d = &config.dense;
-    if !dense || d.backend != DenseBackend::Local || config.rules.reader.as_os_str() == "none" {
-        return Ok(None);
-    }
-    // f32 whatever `dense.precision` says: 8-bit activations cost the trained layers more than
-    // e5's own (cosine 0.97-0.98 to the reader as trained), and the reader embeds one short
-    // question per look-up.
-    let reader = byraad_rules::reader::load(&d.model_dir, Precision::F32, &config.rules.reader).map_err(anyhow::Error::msg)?;
-    Ok(Some(Arc::new(reader)))
-}
-
-fn precision(p: byraad_core::config::Precision) -> Precision {
-    match p {
-        byraad_core::config::Precision::F32 => Precision::F32,
-        byraad_core::config::Precision::Q4_0 => Precision::Q4_0,
-        byraad_core::config::Precision::Int8 => Precision::Int8,
-    }
 }
 
 /// Prints an answer's text as it arrives.
@@ -761,10 +586,17 @@ fn serve(config: &Config, watch: bool) -> anyhow::Result<ExitCode> {
             let store = Arc::new(maintenance::open_store(&config).await.map_err(|e| format!("{e:#}"))?);
             let _ = slot.set(store.clone());
             tracing::info!(backend = store.backend(), url = store.url(), "database open");
-            let state = tokio::task::spawn_blocking(move || app_state(&config, auth, addr, watch))
-                .await
-                .map_err(|e| e.to_string())?
-                .map_err(|e| format!("{e:#}"))?;
+            let state = tokio::task::spawn_blocking(move || {
+                let (state, retriever) = app_state(&config, auth, addr)?;
+                if watch {
+                    watch::spawn(config.clone(), retriever).context("cannot start the corpus watcher")?;
+                    tracing::info!(corpus = %config.corpus.dir.display(), every_secs = config.ingest.watch_secs, "ingesting the corpus as it changes");
+                }
+                anyhow::Ok(state)
+            })
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| format!("{e:#}"))?;
             Ok(state.with_store(store, keep))
         };
         byraad_server::serve_loading(listener, limits, load).await?;
@@ -778,34 +610,3 @@ fn serve(config: &Config, watch: bool) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Everything the server answers with, opened from the configuration.
-fn app_state(config: &Config, auth: byraad_server::Authenticator, addr: std::net::SocketAddr, watch: bool) -> anyhow::Result<byraad_server::AppState> {
-    let retriever = open_retriever(config)?;
-    let stats = retriever.lexical().stats(&Clearance::everything())?;
-    let retriever = Arc::new(retriever);
-    if watch {
-        watch::spawn(config.clone(), retriever.clone()).context("cannot start the corpus watcher")?;
-        tracing::info!(corpus = %config.corpus.dir.display(), every_secs = config.ingest.watch_secs, "ingesting the corpus as it changes");
-    }
-    let rules = rules(config, retriever.clone())?;
-    let started = std::time::Instant::now();
-    let provisions = rules.warm()?;
-    tracing::info!(provisions, ms = started.elapsed().as_millis() as u64, "rules texts read");
-    let answerer = Arc::new(answerer(config, retriever.clone())?.with_rules(rules.clone()));
-    // Drafts look for answers extractively: they list what the archive says, quoted.
-    let extractive = Arc::new(Answerer::new(retriever.clone(), answer_settings(config), scorer(config)?).with_rules(rules.clone()));
-    let drafter = drafter(config, retriever.clone(), extractive.clone())?;
-    // The façade offers cited answers quoted from the sources, and written ones when a language
-    // model is configured.
-    let mut models = vec![byraad_server::ChatModel { id: "byraad".into(), service: extractive.clone() }];
-    if config.answer.mode == byraad_core::AnswerMode::Llm {
-        models.push(byraad_server::ChatModel { id: "byraad-llm".into(), service: answerer.clone() });
-    }
-    let mut state = byraad_server::AppState::new(retriever, config).with_auth(auth).with_chat(answerer).with_models(models).with_rules(rules).with_inquiries(Arc::new(drafter));
-    if config.server.public_url.trim().is_empty() {
-        state.public_url = format!("http://{addr}");
-    }
-    tracing::info!(auth_required = config.auth.required, tokens = config.auth.tokens.len(), oidc = config.auth.oidc.enabled(), audit = %state.audit.dir().display(), "access control");
-    tracing::info!(documents = stats.documents, chunks = stats.chunks, public_url = %state.public_url, "serving");
-    Ok(state)
-}

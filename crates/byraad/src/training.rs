@@ -51,7 +51,7 @@ pub fn train_answerer(config: &Config, questions: &[PathBuf], fit: &Fit, answers
     }
     let retriever = open_hybrid(config, out.is_some(), "the shipped scorer is fit on hybrid passages", "the scorer is fit on lexical passages")?;
     // Questions are prepared (retrieved, split, measured) without scoring them.
-    let answerer = Answerer::new(retriever.clone(), crate::answer_settings(config), byraad_answer::Scorer::untrained()).with_rules(crate::rules(config, retriever)?);
+    let answerer = Answerer::new(retriever.clone(), crate::assembly::answer_settings(config), byraad_answer::Scorer::untrained()).with_rules(crate::assembly::rules(config, retriever)?);
     let started = std::time::Instant::now();
     let examples: Vec<Example> = labelled
         .into_iter()
@@ -106,7 +106,7 @@ pub fn train_rules(config: &Config, questions: &[PathBuf], provisions: Option<&P
     }
     let retriever = open_hybrid(config, out.is_some(), "the ranker with e5's closeness cannot be fit without it", "the ranker is fit without e5's closeness")?;
     // Questions are prepared (matched, measured) without ranking them.
-    let rules = crate::rules_ranked_by(config, retriever, byraad_rules::Ranker::untrained())?;
+    let rules = crate::assembly::rules_ranked_by(config, retriever, byraad_rules::Ranker::untrained())?;
     if let Some(path) = provisions {
         let index = rules.prepare("", None, &Clearance::public())?.index;
         let rows = (0..index.entries.len()).map(|i| {
@@ -213,7 +213,7 @@ fn print_weights(models: &[&byraad_learn::Linear], width: usize) {
 /// The retriever, hybrid as configured: without dense retrieval, weights are not written
 /// (`writing`: `why_not` says why) and a study run goes on with a warning (`instead`).
 fn open_hybrid(config: &Config, writing: bool, why_not: &str, instead: &str) -> anyhow::Result<Arc<Retriever>> {
-    let retriever = Arc::new(crate::open_retriever(config)?);
+    let retriever = Arc::new(crate::assembly::open_retriever(config)?);
     if retriever.dense().is_none() {
         let w = retriever.dense_warning().unwrap_or("dense.backend is none");
         if writing {

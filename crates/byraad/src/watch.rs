@@ -31,7 +31,7 @@ pub fn spawn(config: Config, retriever: Arc<Retriever>) -> std::io::Result<std::
 
 /// One incremental ingest into the server's own index and vector store.
 fn ingest(config: &Config, retriever: &Retriever) -> anyhow::Result<()> {
-    let (corpus, chunker, options) = crate::ingest_setup(config, retriever.dense())?;
+    let (corpus, chunker, options) = crate::assembly::ingest_setup(config, retriever.dense())?;
     let report = retriever.lexical().ingest(&corpus, &chunker, &options, retriever.dense(), |event| match event {
         IngestEvent::Committed { changed } => tracing::info!(changed, "background ingest: batch committed"),
         IngestEvent::File { rel, error: Some(error), .. } => tracing::warn!(file = rel, %error, "background ingest: file failed"),
