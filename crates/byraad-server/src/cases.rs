@@ -7,7 +7,7 @@ use axum::extract::{Extension, Path, State};
 use axum::response::Response;
 use byraad_core::{CaseHistory, Principal};
 
-use crate::pages::passage_url;
+use crate::links::passage_url;
 use crate::handler::{audited, blocking};
 use crate::session::Visitor;
 use crate::web::escape;

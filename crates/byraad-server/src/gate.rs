@@ -148,7 +148,7 @@ async fn refuse(state: &AppState, principal: &str, peer: &str, endpoint: &str, s
 /// A page that needs a signed-in visitor: to the sign-in page, and back here after.
 fn sign_in_first(req: &Request) -> Response {
     let here = req.uri().path_and_query().map_or("/", |p| p.as_str());
-    let to = format!("/logind?next={}", crate::pages::encode(here));
+    let to = format!("/logind?next={}", crate::links::encode(here));
     (axum::http::StatusCode::SEE_OTHER, [(axum::http::header::LOCATION, to)]).into_response()
 }
 

@@ -27,7 +27,7 @@ use rmcp::{ErrorData, ServerHandler};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::pages::{original_url, passage_url};
+use crate::links::{original_url, passage_url};
 use crate::{AppState, AuditInfo};
 
 /// Most hits a search tool returns.

@@ -21,7 +21,7 @@ use axum::response::{IntoResponse, Response};
 use byraad_core::{ChatRequest, ChatResponse, ChatRole, Citation, Message, Principal};
 use serde_json::{Value, json};
 
-use crate::pages::{original_url, passage_url};
+use crate::links::{original_url, passage_url};
 use crate::body::JsonObject;
 use crate::handler::{audited, blocking, chat_audit};
 use crate::streaming::{self, Producer, StreamAudit};

@@ -44,6 +44,6 @@ pub fn run(config: &Config, sources: Option<&Path>, fetch_only: bool, report_fil
     if fetch_only {
         return Ok(fetched);
     }
-    let ingested = crate::ingest(config, None)?;
+    let ingested = crate::commands::ingest(config, None)?;
     Ok(if ingested == ExitCode::SUCCESS { fetched } else { ingested })
 }

@@ -7,7 +7,7 @@ use axum::response::Response;
 
 use super::{escape, layout};
 use crate::session::Visitor;
-use crate::pages::passage_url;
+use crate::links::passage_url;
 use crate::handler::{audited, blocking};
 use crate::{ApiError, AppState, AuditInfo};
 

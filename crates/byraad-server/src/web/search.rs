@@ -10,7 +10,7 @@ use byraad_core::{Filters, Kind, Mode, SearchRequest};
 
 use super::{escape, layout};
 use crate::session::Visitor;
-use crate::pages::{encode as enc, passage_url};
+use crate::links::{encode as enc, passage_url};
 use crate::handler::{audited, blocking};
 use crate::{ApiError, AppState, AuditInfo};
 

@@ -277,7 +277,7 @@ fn page(state: &AppState, visitor: &Visitor, next: &str, error: Option<&str>, st
     } else {
         main.push_str("<p>Logget ind ser du også de lukkede dokumenter, du har adgang til. Uden at logge ind ser du kun offentlige dokumenter.</p>\n");
     }
-    let next_q = crate::pages::encode(next);
+    let next_q = crate::links::encode(next);
     if state.auth.sign_in().is_some() {
         main.push_str(&format!("<p><a class=\"button\" href=\"/auth/login?next={next_q}\">Log ind med Aarhus Kommunes login</a></p>\n"));
     }
