@@ -162,8 +162,8 @@ $(TRAIN_VENV)/.done:
 	$(TRAIN_VENV)/bin/pip install -q --disable-pip-version-check torch==2.15.0 transformers==5.25.0 safetensors==0.8.0
 	touch $@
 
-## The rules reader: e5's upper layers trained on the rules training questions, seeded, on the
-## CPU. 5-fold cross-validation by question first (its held-out closeness is what train-rules fits
+## The rules reader: e5's twelve layers trained on the rules training questions, seeded, on the
+## CPU (about 65 min on two cores). 5-fold cross-validation by question first (its held-out closeness is what train-rules fits
 ## the ranker on), then fit on all and scored on the dev questions it never saw; writes
 ## config/rules-reader.safetensors (built into the next build) and the vectors its test checks the
 ## product's reading against, then refits the ranker on it.

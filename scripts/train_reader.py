@@ -239,7 +239,7 @@ def main():
     ap.add_argument('--oof')
     ap.add_argument('--out')
     ap.add_argument('--reference', help='write the final reader\'s vectors of a few texts here (a test fixture)')
-    ap.add_argument('--layers', type=int, default=6)
+    ap.add_argument('--layers', type=int, default=12)
     ap.add_argument('--epochs', type=int, default=3)
     ap.add_argument('--batch', type=int, default=32)
     ap.add_argument('--lr', type=float, default=3e-5)

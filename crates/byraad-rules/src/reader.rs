@@ -1,7 +1,8 @@
-//! The rules reader: multilingual-e5-small with its upper layers trained on members' questions
+//! The rules reader: multilingual-e5-small with its twelve layers trained on members' questions
 //! and the provisions that govern them (`scripts/train_reader.py`, `make train-reader`). Only
-//! the trained layers are shipped (f16, `config/rules-reader.safetensors`, built in); the rest
-//! of the model, word embeddings included, is the package's e5 the product already runs.
+//! the trained layers are shipped (`config/rules-reader.safetensors`, built in: matrices in 8
+//! bits with a scale per row, biases and norms in f16); the word embeddings are the package's
+//! e5 the product already runs.
 
 use std::borrow::Cow;
 use std::path::Path;
@@ -34,7 +35,7 @@ mod tests {
 
     /// The built-in reader in the product's own encoder reads as PyTorch read the same weights
     /// when training ended (`tests/fixtures/reader_reference.json`, written by `make
-    /// train-reader`): f32 to rounding (the layers are shipped as f16), and int8, as served,
+    /// train-reader`, from the weights as shipped): f32 to rounding, and int8 activations,
     /// within what 8-bit activations cost the trained layers (0.98–0.99 measured).
     #[test]
     fn the_built_in_reader_reads_as_it_was_trained() {
