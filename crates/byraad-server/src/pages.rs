@@ -218,6 +218,7 @@ pub async fn original(State(state): State<AppState>, Extension(principal): Exten
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::links::passage_url;
 
     #[test]
     fn urls_open_the_passage_and_the_original_at_its_page() {
