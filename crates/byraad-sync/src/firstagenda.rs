@@ -11,37 +11,13 @@
 //! is not asked for, nor are its attachments. Of a meeting asked for, only the attachments not
 //! held (or due for their periodic check) are asked for: an attachment's id names one version.
 
-use byraad_core::{Access, Kind};
+use byraad_core::Kind;
 use byraad_ingest::agenda::{ATTACHMENT_PATH, Meeting};
 use chrono::NaiveDate;
 use serde::Deserialize;
 
-use crate::sources::Describe;
+use crate::sources::{Describe, FirstAgenda};
 use crate::{Describing, Run};
-
-/// `[[firstagenda]]` in `sources.toml`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct FirstAgenda {
-    /// The system's base address ("https://dagsordener.greve.dk").
-    pub url: String,
-    /// Only these committees (their names as the system gives them); all when empty.
-    #[serde(default)]
-    pub committees: Vec<String>,
-    /// Fetch the attachments' PDFs too.
-    #[serde(default = "yes")]
-    pub attachments: bool,
-    /// Access level of what is fetched.
-    #[serde(default)]
-    pub access: Access,
-    /// Who may read it when restricted.
-    #[serde(default)]
-    pub groups: Vec<String>,
-}
-
-fn yes() -> bool {
-    true
-}
 
 /// A meeting this many days before or after today is asked for (conditionally) on every run.
 pub const RECENT_DAYS: i64 = 60;

@@ -141,7 +141,7 @@ struct Raw {
     #[serde(default)]
     index: Vec<Index>,
     #[serde(default)]
-    firstagenda: Vec<crate::firstagenda::FirstAgenda>,
+    firstagenda: Vec<FirstAgenda>,
 }
 
 /// The parsed file, with its patterns compiled.
@@ -154,7 +154,7 @@ pub struct Sources {
     /// `[[index]]` entries with their compiled patterns (pages, attachments).
     pub indexes: Vec<(Index, Regex, Option<Regex>)>,
     /// `[[firstagenda]]` entries: agenda systems followed through their own API.
-    pub agenda_systems: Vec<crate::firstagenda::FirstAgenda>,
+    pub agenda_systems: Vec<FirstAgenda>,
 }
 
 impl Sources {
@@ -209,6 +209,30 @@ impl Sources {
         }
         Ok(Self { settings: Settings { folder: folder.to_string(), ..raw.sync }, sources: raw.source, indexes, agenda_systems: raw.firstagenda })
     }
+}
+
+/// `[[firstagenda]]` in `sources.toml`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FirstAgenda {
+    /// The system's base address ("https://dagsordener.greve.dk").
+    pub url: String,
+    /// Only these committees (their names as the system gives them); all when empty.
+    #[serde(default)]
+    pub committees: Vec<String>,
+    /// Fetch the attachments' PDFs too.
+    #[serde(default = "yes")]
+    pub attachments: bool,
+    /// Access level of what is fetched.
+    #[serde(default)]
+    pub access: Access,
+    /// Who may read it when restricted.
+    #[serde(default)]
+    pub groups: Vec<String>,
+}
+
+fn yes() -> bool {
+    true
 }
 
 #[cfg(test)]

@@ -3,6 +3,8 @@
 mod assembly;
 mod commands;
 mod config;
+#[cfg(test)]
+mod layers;
 mod maintenance;
 mod output;
 mod sync;
