@@ -104,6 +104,8 @@ fn every_bad_file_is_reported_with_its_reason_and_the_rest_ingested_in_bounded_m
         let line = err.lines().find(|l| l.contains(file)).unwrap_or_else(|| panic!("{file} is not reported: {err}"));
         assert!(line.contains(reason), "{file} is reported without {reason:?}: {line}");
     }
+    // Log lines to a pipe (a file, a journal) are plain: no colour codes around the level.
+    assert!(err.contains(" WARN ") && !err.contains('\u{1b}'), "{err:?}");
     let summary = stdout(&out);
     assert!(summary.contains(&format!("{} failed", expect.len())), "{summary}");
     assert!(peak_mib < 400, "the ingest peaked at {peak_mib} MiB");

@@ -12,6 +12,7 @@ mod training;
 mod watch;
 mod writer_lock;
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -225,6 +226,8 @@ fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("BYRAAD_LOG").unwrap_or_else(|_| "info,tantivy=warn,qdrant_edge=error".into()))
         .with_writer(std::io::stderr)
+        // Colour codes only where a person reads them: a log file or journal gets plain lines.
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
     match run(Cli::parse()) {
         Ok(code) => code,
