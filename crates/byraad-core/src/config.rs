@@ -232,6 +232,14 @@ pub struct RulesConfig {
     /// `config/rules-reader.safetensors`, built in; `none`: e5's own closeness.
     #[serde(default)]
     pub reader: PathBuf,
+    /// The precision the reader runs in. `int8` halves a look-up's time (p50 35 → 15 ms on
+    /// `rules-dev.jsonl`) at the same ranks there; `f32` reads as the reader was trained.
+    #[serde(default = "reader_precision")]
+    pub reader_precision: Precision,
+}
+
+fn reader_precision() -> Precision {
+    Precision::Int8
 }
 
 fn primary_law() -> String {

@@ -174,10 +174,7 @@ pub(crate) fn rules_reader(config: &Config, dense: bool) -> anyhow::Result<Optio
     if !dense || d.backend != DenseBackend::Local || config.rules.reader.as_os_str() == "none" {
         return Ok(None);
     }
-    // f32 whatever `dense.precision` says: 8-bit activations cost the trained layers more than
-    // e5's own (cosine 0.97-0.98 to the reader as trained), and the reader embeds one short
-    // question per look-up.
-    let reader = byraad_rules::reader::load(&d.model_dir, Precision::F32, &config.rules.reader).map_err(anyhow::Error::msg)?;
+    let reader = byraad_rules::reader::load(&d.model_dir, precision(config.rules.reader_precision), &config.rules.reader).map_err(anyhow::Error::msg)?;
     Ok(Some(Arc::new(reader)))
 }
 
