@@ -124,7 +124,7 @@ test-llm: setup
 ## The LLM-mode tests against Qwen2.5-Coder-1.5B-Instruct on llama.cpp's server (1 thread; slow:
 ## about 15 prompt tokens a second): the real-model tests, and the live test of `make test-llm`.
 test-llm-local: setup $(LLM_GGUF)
-	BYRAAD_TEST_LLM_GGUF=$(LLM_GGUF) $(CARGO) test $(PROFILE) --locked -p byraad --test llm_model -- --nocapture
+	BYRAAD_TEST_LLM_GGUF=$(abspath $(LLM_GGUF)) $(CARGO) test $(PROFILE) --locked -p byraad --test llm_model -- --nocapture
 	$(PY) scripts/with_llm.py $(LLM_GGUF) -- $(CARGO) test $(PROFILE) --locked -p byraad --test llm -- --include-ignored a_real_model
 
 ## A deployable build in dist/byraad (and dist/byraad.tar.gz): the binary without its debug
