@@ -180,3 +180,38 @@ fn the_document_page_has_an_outline_into_the_text_and_page_numbers_in_the_margin
     // The page is the site's: its header, its stylesheet, no inline style.
     assert!(html.contains("aria-label=\"Hovedmenu\"") && !html.contains("<style") && !html.contains("style="));
 }
+
+#[test]
+fn a_member_follows_a_case_through_its_meetings_to_the_meeting_as_the_agenda_system_shows_it() {
+    // Three recorded Greve meetings that treat one case: committee, Økonomiudvalget, Byråd.
+    let corpus = tempfile::tempdir().unwrap();
+    common::copy_dir(&root().join("tests/fixtures/greve"), corpus.path());
+    let data = tempfile::tempdir().unwrap();
+    let out = common::byraad(data.path(), &["ingest", "--corpus", corpus.path().to_str().unwrap()]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let server = Server::start(data);
+    let shots = root().join("target/screenshots");
+    let seen = run("case.py", &[&server.base, "--case", "25-007892", "--screenshots", shots.to_str().unwrap()]);
+    eprintln!("{}", serde_json::to_string_pretty(&seen).unwrap());
+    let case = &seen["case"];
+    assert_eq!(case["lang"], "da");
+    assert_eq!(case["title"], "Sagsforløb for sag 25-007892");
+    let treatments: Vec<&str> = case["treatments"].as_array().unwrap().iter().map(|t| t.as_str().unwrap()).collect();
+    assert_eq!(treatments.len(), 3, "{case}");
+    assert!(treatments.iter().any(|t| t.contains("Økonomiudvalget")), "{case}");
+    assert!(case["sections"].as_array().unwrap().iter().any(|s| s == "Beslutning"), "{case}");
+    // The meeting opens with its items and their sections as headings, not as bare lines.
+    let meeting = &seen["meeting"];
+    let headings: Vec<&str> = meeting["headings"].as_array().unwrap().iter().map(|h| h.as_str().unwrap()).collect();
+    assert!(meeting["url"].as_str().unwrap().contains("/documents/"), "{meeting}");
+    assert!(headings.len() > 3 && headings.iter().any(|h| h.contains("Beslutning")), "{meeting}");
+    for page in ["axe_case", "axe_meeting"] {
+        assert!(serious(&seen[page]).is_empty(), "{page}: {}", seen[page]);
+    }
+    for page in ["overflow_case", "overflow_meeting"] {
+        assert_eq!(seen[page]["390"], 0, "{page}: the page is wider than a 390 px phone");
+    }
+    for name in ["case-1280", "case-390", "meeting-1280", "meeting-390"] {
+        assert!(shots.join(format!("{name}.png")).is_file(), "{name}");
+    }
+}
