@@ -44,6 +44,12 @@ def shots(driver, folder, name):
     return overflow
 
 
+def look(driver, out, folder, name):
+    """The page as it is now: axe-core's findings and the screenshots, into `out` under `name`."""
+    out[f"axe_{name}"] = axe(driver)
+    out[f"overflow_{name}"] = shots(driver, folder, name)
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("base")
@@ -108,8 +114,7 @@ def main():
             mark = wait.until(ec.presence_of_element_located((By.ID, "passage")))
             out["passage"] = {"url": driver.current_url, "text": mark.text, "in_view": driver.execute_script(
                 "const r = document.getElementById('passage').getBoundingClientRect(); return r.top < window.innerHeight && r.bottom > 0;")}
-            out["axe_document"] = axe(driver)
-            out["overflow_document"] = shots(driver, args.screenshots, "document")
+            look(driver, out, args.screenshots, "document")
         # The search page with a filter.
         driver.get(args.base + "/sog")
         driver.find_element(By.ID, "q").send_keys("habilitet")
@@ -122,8 +127,7 @@ def main():
             "marks": len(driver.find_elements(By.CSS_SELECTOR, ".hits mark")),
             "more": len(driver.find_elements(By.LINK_TEXT, "Vis flere resultater")),
         }
-        out["axe_search"] = axe(driver)
-        out["overflow_search"] = shots(driver, args.screenshots, "search")
+        look(driver, out, args.screenshots, "search")
         # The forespørgsel page: a draft with its Word download.
         driver.get(args.base + "/forespoergsel")
         driver.find_element(By.ID, "member").send_keys("Anna Hansen")
@@ -137,8 +141,7 @@ def main():
         with urllib.request.urlopen(link) as r:
             docx = r.read()
         out["draft"] = {"meta": dict(zip(terms, values)), "questions": [li.text for li in driver.find_elements(By.CSS_SELECTOR, "#draft .questions li")], "docx_bytes": len(docx), "docx_is_zip": docx[:2] == b"PK"}
-        out["axe_draft"] = axe(driver)
-        out["overflow_draft"] = shots(driver, args.screenshots, "draft")
+        look(driver, out, args.screenshots, "draft")
         # The rules page: a reference and a question in a member's own words.
         out["rules"] = []
         for q in ["§ 11, stk. 2", "må jeg stemme om min kones forening?"]:
@@ -148,8 +151,7 @@ def main():
             driver.find_element(By.CSS_SELECTOR, "form[role=search] button[type=submit]").click()
             wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, ".provision h2 a") or "Ingen bestemmelse" in d.page_source)
             out["rules"].append({"query": q, "citations": [a.text for a in driver.find_elements(By.CSS_SELECTOR, ".provision h2 a")]})
-        out["axe_rules"] = axe(driver)
-        out["overflow_rules"] = shots(driver, args.screenshots, "rules")
+        look(driver, out, args.screenshots, "rules")
     finally:
         driver.quit()
     print(json.dumps(out, ensure_ascii=False))

@@ -10,7 +10,7 @@ import os
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from ask import axe, browser, shots
+from ask import browser, look
 
 
 def headings(driver, css):
@@ -34,13 +34,11 @@ def main():
             "treatments": headings(driver, ".treatments > li h2"),
             "sections": headings(driver, ".treatments > li h3"),
         }
-        out["axe_case"] = axe(driver)
-        out["overflow_case"] = shots(driver, args.screenshots, "case")
+        look(driver, out, args.screenshots, "case")
         driver.find_element(By.CSS_SELECTOR, ".treatments > li h2 a").click()
         WebDriverWait(driver, 10).until(lambda d: "/sager/" not in d.current_url)
         out["meeting"] = {"url": driver.current_url, "headings": headings(driver, "main h1, main [role=heading]")}
-        out["axe_meeting"] = axe(driver)
-        out["overflow_meeting"] = shots(driver, args.screenshots, "meeting")
+        look(driver, out, args.screenshots, "meeting")
     finally:
         driver.quit()
     print(json.dumps(out, ensure_ascii=False))

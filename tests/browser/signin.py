@@ -12,7 +12,7 @@ from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from ask import axe, browser, shots
+from ask import axe, browser, look, shots
 
 
 def account(driver):
@@ -58,8 +58,7 @@ def main():
         out["overflow_abstained"] = shots(driver, args.screenshots, "abstained")
         # Signing in with a token, from the search page's own link back to it.
         driver.get(args.base + "/logind?next=%2Fsog%3Fq%3D" + args.query)
-        out["axe_signin"] = axe(driver)
-        out["overflow_signin"] = shots(driver, args.screenshots, "signin")
+        look(driver, out, args.screenshots, "signin")
         driver.find_element(By.ID, "token").send_keys(args.token)
         driver.find_element(By.CSS_SELECTOR, "form[action='/logind'] button[type=submit]").click()
         try:
